@@ -1,0 +1,42 @@
+# Two commands do everything on a fresh machine (Python 3.11 + Java 17):
+#   make report   rebuild data -> models -> verdicts -> reports/ (dvc repro)
+#   make test     verify every claim this machine can run (pytest)
+# Both create the virtual environment and install the pinned dependencies first.
+
+PYTHON ?= python3.11
+VENV ?= .venv
+PYTEST_ARGS ?=
+LOCK_HASH := $(shell cat requirements.lock | sha256sum | cut -c1-16)
+STAMP := $(VENV)/.installed-$(LOCK_HASH)
+PY := $(VENV)/bin/python
+
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export DVC_NO_ANALYTICS := 1
+export SPARK_LOCAL_IP := 127.0.0.1
+export CLAIMS_DATA_MIRROR ?=
+
+.PHONY: venv test test-gpu report readme clean-reports
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.lock
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-gpu: $(STAMP)
+	$(PY) -m pytest -m gpu $(PYTEST_ARGS)
+
+report: $(STAMP)
+	$(PY) -m dvc repro
+	@echo "reports: $(abspath reports)/index.html"
+
+readme: $(STAMP)
+	$(PY) -m impl.harness.report --readme
+
+clean-reports:
+	rm -rf reports

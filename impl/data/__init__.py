@@ -1,0 +1,1 @@
+"""Dataset loaders: canonical sources, verified bytes, fixed seeded splits."""

@@ -1,0 +1,68 @@
+"""What machine a verdict came from: CPU model and flags, threads, GPUs."""
+from __future__ import annotations
+
+import functools
+import os
+import platform
+
+# Flags that decide whether a CPU speed claim can hold (SIMD width, int8 dot products).
+RELEVANT_CPU_FLAGS = ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_info() -> dict:
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "model name" and value.strip():
+                    model = value.strip()
+                elif key == "flags":
+                    flags = set(value.split())
+                if model and flags:
+                    break
+    except OSError:
+        pass
+    return {
+        "cpu_model": model,
+        "cpu_count": os.cpu_count(),
+        "cpu_flags": [flag for flag in RELEVANT_CPU_FLAGS if flag in flags],
+        "machine": platform.machine(),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+    }
+
+
+def has_cpu_flag(*names: str) -> bool:
+    """True if /proc/cpuinfo lists any of the given flags."""
+    return any(name in cpu_info()["cpu_flags"] for name in names)
+
+
+@functools.lru_cache(maxsize=1)
+def gpus() -> list[str]:
+    """Names of usable GPUs, found through torch and then jax (imported only here).
+
+    Costs an import of torch/jax, so it is called only when a `gpu` claim is about
+    to run or a record is written after one did.
+    """
+    names: list[str] = []
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    except Exception:  # noqa: BLE001 - a broken torch means no torch GPU, not a crash
+        pass
+    if not names:
+        try:
+            import jax
+
+            names = [str(device.device_kind) for device in jax.devices("gpu")]
+        except Exception:  # noqa: BLE001 - jax raises RuntimeError when no GPU backend exists
+            pass
+    return names
+
+
+def gpu_available() -> bool:
+    return bool(gpus())

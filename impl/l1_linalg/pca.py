@@ -1,0 +1,118 @@
+"""Principal component analysis by three independent routes, plus PCA as feature extraction.
+
+Conventions match scikit-learn: variances use the n - 1 denominator, components are
+rows of a (k x d) matrix, scores are (X - mean) @ components.T.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from impl.checks import as_int, as_matrix, same_length
+
+
+class PCA(NamedTuple):
+    mean: np.ndarray  # (d,)
+    components: np.ndarray  # (k, d), orthonormal rows, by decreasing variance
+    explained_variance: np.ndarray  # (k,)
+    explained_variance_ratio: np.ndarray  # (k,)
+
+
+def _check_data(X: np.ndarray) -> np.ndarray:
+    return as_matrix(X, "X", min_shape=(2, 1))
+
+
+def _finish(X: np.ndarray, mean: np.ndarray, components: np.ndarray, variance: np.ndarray) -> PCA:
+    order = np.argsort(variance)[::-1]
+    variance, components = np.clip(variance[order], 0.0, None), components[order]
+    total = np.sum(np.var(X, axis=0, ddof=1))
+    return PCA(mean, components, variance, variance / total)
+
+
+def pca_eigh(X: np.ndarray) -> PCA:
+    """PCA from the eigendecomposition of the sample covariance matrix."""
+    X = _check_data(X)
+    mean = X.mean(axis=0)
+    Xc = X - mean
+    cov = Xc.T @ Xc / (X.shape[0] - 1)
+    eigenvalues, eigenvectors = np.linalg.eigh(cov)
+    return _finish(X, mean, eigenvectors.T, eigenvalues)
+
+
+def pca_svd(X: np.ndarray) -> PCA:
+    """PCA from the SVD of the centred data: components = V^T, variances = s^2 / (n - 1)."""
+    X = _check_data(X)
+    mean = X.mean(axis=0)
+    _, s, Vt = np.linalg.svd(X - mean, full_matrices=False)
+    variance = s**2 / (X.shape[0] - 1)
+    k = Vt.shape[0]
+    return _finish(X, mean, Vt, variance[:k])
+
+
+def pca_jax(X: np.ndarray) -> PCA:
+    """PCA from `jax.numpy.linalg.svd` in float64 (an independent LAPACK/XLA route)."""
+    import jax
+    import jax.numpy as jnp
+
+    X = _check_data(X)
+    with jax.enable_x64(True):
+        Xj = jnp.asarray(X, dtype=jnp.float64)
+        mean = jnp.mean(Xj, axis=0)
+        _, s, Vt = jnp.linalg.svd(Xj - mean, full_matrices=False)
+        mean, s, Vt = np.asarray(mean), np.asarray(s), np.asarray(Vt)
+    return _finish(X, mean, Vt, s**2 / (X.shape[0] - 1))
+
+
+def scores(X: np.ndarray, pca: PCA, k: int | None = None) -> np.ndarray:
+    """Coordinates of X on the first k principal axes (all by default)."""
+    X = as_matrix(X, "X")
+    if X.shape[1] != pca.mean.shape[0]:
+        raise ValueError(f"X has {X.shape[1]} columns, the PCA was fitted on {pca.mean.shape[0]}")
+    k = pca.components.shape[0] if k is None else as_int(k, "k", minimum=1, maximum=pca.components.shape[0])
+    return (X - pca.mean) @ pca.components[:k].T
+
+
+def reconstruct(Z: np.ndarray, pca: PCA) -> np.ndarray:
+    """Map scores on the first Z.shape[1] axes back to data space."""
+    Z = as_matrix(Z, "Z")
+    k = Z.shape[1]
+    if k > pca.components.shape[0]:
+        raise ValueError(f"Z has {k} score columns, the PCA has {pca.components.shape[0]} components")
+    return Z @ pca.components[:k] + pca.mean
+
+
+def reconstruction_mse(X: np.ndarray, pca: PCA, k: int) -> float:
+    """Mean squared error of reconstructing X from its first k scores."""
+    return float(np.mean((X - reconstruct(scores(X, pca, k), pca)) ** 2))
+
+
+def feature_extraction_cv(
+    X: np.ndarray, y: np.ndarray, *, n_components: int, n_folds: int, seed: int, max_iter: int = 5000
+) -> dict[str, list[float]]:
+    """Stratified k-fold accuracy of logistic regression on PCA scores vs on all features.
+
+    Scaler and PCA are fitted inside each training fold (a Pipeline), so no test
+    fold leaks into the features.
+    """
+    from sklearn.decomposition import PCA as SkPCA
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = as_matrix(X, "X")
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D, got shape {y.shape}")
+    same_length("X", X, "y", y)
+    n_components = as_int(n_components, "n_components", minimum=1, maximum=X.shape[1])
+    n_folds = as_int(n_folds, "n_folds", minimum=2)
+    folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    classifier = lambda: LogisticRegression(max_iter=max_iter)  # noqa: E731 - fresh model per pipeline
+    reduced = make_pipeline(StandardScaler(), SkPCA(n_components=n_components, random_state=seed), classifier())
+    full = make_pipeline(StandardScaler(), classifier())
+    return {
+        "pca": cross_val_score(reduced, X, y, cv=folds).tolist(),
+        "full": cross_val_score(full, X, y, cv=folds).tolist(),
+    }

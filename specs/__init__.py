@@ -1,0 +1,1 @@
+"""Executable specs: one test function per course claim."""
