@@ -6,7 +6,7 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 PYTEST_ARGS ?=
-LOCK_HASH := $(shell cat requirements.lock | sha256sum | cut -c1-16)
+LOCK_HASH := $(shell cat requirements.lock requirements-nodeps.txt | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-$(LOCK_HASH)
 PY := $(VENV)/bin/python
 
@@ -19,9 +19,10 @@ export CLAIMS_DATA_MIRROR ?=
 
 venv: $(STAMP)
 
-$(STAMP): requirements.lock
+$(STAMP): requirements.lock requirements-nodeps.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.lock
+	$(PY) -m pip install --disable-pip-version-check -q --no-deps -r requirements-nodeps.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

@@ -1,7 +1,8 @@
 """Claim ids, derived from where a spec lives; never typed by hand.
 
 `specs/l3_optim/test_adam.py::test_mnist` -> `L3.adam.mnist`;
-`specs/beyond/test_trees.py::test_gini`  -> `B.trees.gini`.
+`specs/beyond/test_trees.py::test_gini`  -> `B.trees.gini`;
+`specs/data/test_mnist.py::test_counts`  -> `D.mnist.counts` (dataset claims).
 """
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from pathlib import PurePosixPath
 _LESSON_DIR = re.compile(r"^l(\d+)_[a-z0-9_]+$")
 
 
+SPECIAL_FOLDERS = {"beyond": "B", "data": "D"}
+
+
 def lesson_of(folder: str) -> str:
-    """`l1_linalg` -> `L1`; `beyond` -> `B`."""
-    if folder == "beyond":
-        return "B"
+    """`l1_linalg` -> `L1`; `beyond` -> `B`; `data` -> `D`."""
+    if folder in SPECIAL_FOLDERS:
+        return SPECIAL_FOLDERS[folder]
     match = _LESSON_DIR.match(folder)
     if not match:
-        raise ValueError(f"spec folder {folder!r} is neither 'beyond' nor 'l<N>_<topic>'")
+        raise ValueError(f"spec folder {folder!r} is not l<N>_<topic> or one of {sorted(SPECIAL_FOLDERS)}")
     return f"L{int(match.group(1))}"
 
 
