@@ -1,0 +1,144 @@
+"""Bring one raw dataset file into reach, verified: download cache, offline mirror, or canonical URL.
+
+A `RemoteFile` names a file, its canonical URL(s) and the sha256 of its *content*
+(the decompressed bytes for `.gz` files, since gzip headers differ between copies).
+`fetch_bytes(remote)` returns those verified content bytes, looking in order at
+
+1. `data/raw/<dataset>/<name>`  (an earlier download),
+2. `$CLAIMS_DATA_MIRROR/<dataset>/<name>`  (the offline mirror, read in place),
+3. each canonical URL (the download is streamed to a temp file beside its
+   target, verified, then renamed into `data/raw/`; nothing partial remains).
+
+Bytes that fail verification are never returned. When every place fails, one
+`DataUnavailableError` names the file, the mirror path and every URL tried.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from impl import paths
+
+DOWNLOAD_TIMEOUT_S = 60
+_CHUNK = 1 << 20
+
+
+class ChecksumError(ValueError):
+    """A file's content does not have the sha256 it must have."""
+
+
+class DataUnavailableError(FileNotFoundError):
+    """No verified copy of a dataset file could be found or downloaded."""
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    dataset: str              # folder under the mirror and under data/raw, e.g. "mnist"
+    name: str                 # file name there, e.g. "train-images-idx3-ubyte.gz"
+    urls: tuple[str, ...]     # canonical source first, then public copies of the same bytes
+    sha256: str               # of the content: decompressed bytes for .gz, else the bytes as stored
+
+    @property
+    def gzipped(self) -> bool:
+        return self.name.endswith(".gz")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def content_of(remote: RemoteFile, stored: bytes, where: str) -> bytes:
+    """The content bytes of `stored` (decompressed for .gz), checked against `remote.sha256`."""
+    if not isinstance(stored, (bytes, bytearray)):
+        raise TypeError(f"stored must be bytes, got {type(stored).__name__}")
+    try:
+        content = gzip.decompress(stored) if remote.gzipped else bytes(stored)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:  # truncated or damaged gzip stream
+        raise ChecksumError(f"{remote.dataset}/{remote.name} at {where}: not a valid gzip stream ({exc})") from exc
+    digest = sha256_hex(content)
+    if digest != remote.sha256:
+        raise ChecksumError(
+            f"{remote.dataset}/{remote.name} at {where}: content sha256 {digest} != expected {remote.sha256} "
+            f"({len(content):,} bytes); the file is corrupt or not the published one"
+        )
+    return content
+
+
+def raw_path(remote: RemoteFile, raw_dir: Path | None = None) -> Path:
+    return Path(raw_dir or paths.RAW_DIR) / remote.dataset / remote.name
+
+
+def mirror_path(remote: RemoteFile, mirror: Path | None) -> Path | None:
+    return None if mirror is None else Path(mirror) / remote.dataset / remote.name
+
+
+_DEFAULT = object()
+
+
+def fetch_bytes(
+    remote: RemoteFile,
+    *,
+    mirror: Path | None | object = _DEFAULT,
+    raw_dir: Path | None = None,
+    opener: Callable = urllib.request.urlopen,
+    progress: bool = False,
+) -> bytes:
+    """Verified content bytes of `remote` (see the module docstring for where it looks)."""
+    if not isinstance(remote, RemoteFile):
+        raise TypeError(f"remote must be a RemoteFile, got {type(remote).__name__}")
+    mirror = paths.data_mirror() if mirror is _DEFAULT else mirror
+    cached = raw_path(remote, raw_dir)
+    if cached.is_file():  # a corrupt earlier download is an error, never silently replaced
+        return content_of(remote, cached.read_bytes(), str(cached))
+    in_mirror = mirror_path(remote, mirror)
+    if in_mirror is not None and in_mirror.is_file():
+        return content_of(remote, in_mirror.read_bytes(), str(in_mirror))
+    failures = []
+    for url in remote.urls:
+        try:
+            return download(remote, url, cached, opener=opener, progress=progress)
+        except ChecksumError:
+            raise
+        except Exception as exc:  # network errors of every kind: try the next URL, report all
+            failures.append(f"{url} ({type(exc).__name__}: {exc})")
+    where = f"{in_mirror} (not found)" if in_mirror else f"no mirror (${paths.MIRROR_ENV} is unset)"
+    raise DataUnavailableError(
+        f"{remote.dataset}/{remote.name} is unavailable. Looked in the mirror: {where}; "
+        f"in the download cache: {cached} (not found); tried to download: {'; '.join(failures) or 'no URL'}. "
+        f"Set {paths.MIRROR_ENV} to a folder holding {remote.dataset}/{remote.name}, or allow network access."
+    )
+
+
+def download(remote: RemoteFile, url: str, target: Path, *, opener: Callable = urllib.request.urlopen,
+             progress: bool = False) -> bytes:
+    """Stream `url` to a temp file beside `target`, verify its content, then rename it into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out, opener(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+            bar = _progress_bar(response, remote.name) if progress else None
+            while chunk := response.read(_CHUNK):
+                out.write(chunk)
+                if bar is not None:
+                    bar.update(len(chunk))
+            if bar is not None:
+                bar.close()
+        content = content_of(remote, Path(tmp).read_bytes(), url)
+        os.replace(tmp, target)
+        return content
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _progress_bar(response, name: str):
+    from tqdm import tqdm
+
+    total = response.headers.get("Content-Length") if hasattr(response, "headers") else None
+    return tqdm(total=int(total) if total else None, unit="B", unit_scale=True, desc=name)

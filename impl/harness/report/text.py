@@ -1,0 +1,67 @@
+"""Formatting shared by the Markdown and HTML renderers."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+VERDICT_BADGE = {
+    "holds": "holds", "refuted": "REFUTED", "error": "ERROR",
+    "not run": "not run", "known refuted": "known refuted",
+}
+
+
+def number(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return str(value)
+        if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e6):
+            return f"{value:.3e}"
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        if len(value) <= 6 and all(isinstance(v, (int, float)) for v in value):
+            return "[" + ", ".join(number(v) for v in value) + "]"
+        return f"[{len(value)} values]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {number(v)}" for k, v in list(value.items())[:6]) + "}"
+    return str(value)
+
+
+def check_line(check: dict[str, Any]) -> str:
+    limit = number(check["limit"])
+    if check.get("limit_name"):
+        limit = f"{check['limit_name']} = {limit}"
+    mark = "ok" if check["ok"] else "FAILED"
+    return f"{check['name']} = {number(check['observed'])} {check['op']} {limit} ({mark})"
+
+
+def scalar_observations(record: dict[str, Any]) -> dict[str, Any]:
+    """Observed values not already shown as checks, flattened one level for nested summaries."""
+    shown = {check["name"] for check in record["checks"]}
+    flat: dict[str, Any] = {}
+    for name, value in record["observed"].items():
+        if name in shown:
+            continue
+        if isinstance(value, dict):
+            for sub, item in value.items():
+                if not isinstance(item, (list, dict)):
+                    flat[f"{name}.{sub}"] = item
+        else:
+            flat[name] = value
+    return flat
+
+
+def hardware_line(record: dict[str, Any]) -> str:
+    hw = record["hardware"]
+    gpus = ", ".join(hw.get("gpus") or []) or "none used"
+    flags = " ".join(hw.get("cpu_flags") or [])
+    return f"{hw.get('cpu_model')} ({hw.get('cpu_count')} cores; {flags}); GPU: {gpus}"
+
+
+def git_line(record: dict[str, Any]) -> str:
+    git = record.get("git") or {}
+    commit = (git.get("commit") or "unknown")[:10]
+    return commit + (" (uncommitted changes)" if git.get("dirty") else "")

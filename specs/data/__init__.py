@@ -1,0 +1,1 @@
+"""Datasets: the real data every lesson uses, verified offline."""

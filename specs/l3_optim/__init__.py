@@ -1,0 +1,1 @@
+"""Lesson 3: Deep optimization: Adam on MNIST, gradient descent in JAX and PyTorch."""

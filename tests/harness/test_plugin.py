@@ -1,0 +1,140 @@
+"""The plugin end to end, on a throwaway project built by pytester."""
+import json
+import os
+import textwrap
+
+import pytest
+
+from impl import paths
+from impl.harness import hardware
+
+GPU_VERDICT = "holds" if hardware.gpu_available() else "not run"
+
+SPEC = '''
+import pytest
+
+@pytest.mark.cpu
+def test_holds(claim):
+    """A claim that holds."""
+    claim.expect("x", 1.0, "<=", "max_x")
+
+@pytest.mark.cpu
+def test_refuted(claim):
+    """A claim that is false."""
+    claim.expect("x", 3.0, "<=", "max_x")
+
+@pytest.mark.cpu
+def test_broken(claim):
+    """A claim whose code is broken."""
+    raise RuntimeError("bug")
+
+@pytest.mark.cpu
+def test_skipped(claim):
+    """A claim that cannot run here."""
+    pytest.skip("optional data absent")
+
+@pytest.mark.cpu
+@pytest.mark.xfail(strict=True, reason="known false on CPU")
+def test_known(claim):
+    """A claim known to be false."""
+    claim.expect("x", 3.0, "<=", "max_x")
+
+@pytest.mark.gpu
+def test_on_gpu(claim):
+    """A claim that needs a GPU."""
+    claim.expect("x", 1.0, "<=", "max_x")
+
+@pytest.mark.cpu
+def test_seeded(claim, seed):
+    """A statistical claim."""
+    claim.record(seed_seen=seed)
+'''
+
+
+@pytest.fixture
+def project(pytester, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(paths.ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    pytester.makeconftest('pytest_plugins = ["impl.harness.plugin"]')
+    pytester.makefile(".yaml", params=textwrap.dedent("""
+        profile: quick
+        seed: 0
+        claims:
+          L9.demo.holds: {max_x: 2.0}
+          L9.demo.refuted: {max_x: 2.0}
+          L9.demo.known: {max_x: 2.0}
+          L9.demo.on_gpu: {max_x: 2.0}
+    """))
+    pytester.makeini("[pytest]\nxfail_strict = true\n")
+    pytester.mkpydir("specs")
+    pytester.mkpydir("specs/l9_demo")
+    (pytester.path / "specs/l9_demo/test_demo.py").write_text(SPEC)
+    return pytester
+
+
+def _records(pytester):
+    return json.loads((pytester.path / "reports/results.json").read_text())["claims"]
+
+
+def test_verdicts_are_mapped_and_written(project):
+    result = project.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, failed=2, skipped=2, xfailed=1) if GPU_VERDICT == "not run" else None
+    records = _records(project)
+    verdicts = {key: record["verdict"] for key, record in records.items()}
+    assert verdicts == {
+        "L9.demo.holds": "holds", "L9.demo.refuted": "refuted", "L9.demo.broken": "error",
+        "L9.demo.skipped": "not run", "L9.demo.known": "known refuted", "L9.demo.on_gpu": GPU_VERDICT,
+        "L9.demo.seeded": "holds",
+    }
+    refuted = records["L9.demo.refuted"]
+    assert "x = 3.0 is not <= max_x = 2.0" in refuted["message"]
+    assert refuted["checks"][0]["ok"] is False and refuted["thresholds"] == {"max_x": 2.0}
+    assert records["L9.demo.seeded"]["seeds"] == [0]
+    assert GPU_VERDICT == "holds" or "no GPU" in records["L9.demo.on_gpu"]["message"]
+    for record in records.values():
+        assert record["profile"] == "quick" and record["hardware"]["cpu_count"] >= 1
+
+
+def test_xdist_loses_and_duplicates_nothing(project):
+    project.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    records = _records(project)
+    assert len(records) == 7
+    assert {r["xdist_worker"] for r in records.values()} <= {"gw0", "gw1"}
+
+
+def test_partial_run_merges(project):
+    project.runpytest_subprocess("-p", "no:cacheprovider")
+    before = _records(project)
+    project.runpytest_subprocess("-p", "no:cacheprovider", "-k", "holds")
+    after = _records(project)
+    assert set(after) == set(before)
+    assert after["L9.demo.holds"]["timestamp"] >= before["L9.demo.holds"]["timestamp"]
+    assert after["L9.demo.refuted"] == before["L9.demo.refuted"]
+
+
+def test_claim_seeds_reruns_over_seeds(project):
+    project.runpytest_subprocess("-p", "no:cacheprovider", "-k", "seeded", "--claim-seeds", "0-2")
+    records = _records(project)
+    assert {k for k in records if k.startswith("L9.demo.seeded[")} == {f"L9.demo.seeded[{s}]" for s in range(3)}
+    assert records["L9.demo.seeded[2]"]["observed"]["seed_seen"] == 2
+
+
+def test_gpu_only_run_exits_zero_without_gpu(project):
+    result = project.runpytest_subprocess("-p", "no:cacheprovider", "-m", "gpu")
+    assert result.ret == pytest.ExitCode.OK
+    assert _records(project)["L9.demo.on_gpu"]["verdict"] == GPU_VERDICT
+
+
+def test_missing_hardware_marker_is_a_usage_error(project):
+    (project.path / "specs/l9_demo/test_bad.py").write_text(
+        'def test_unmarked(claim):\n    """No marker."""\n')
+    result = project.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*test_unmarked*exactly one of*"])
+
+
+def test_missing_docstring_is_a_usage_error(project):
+    (project.path / "specs/l9_demo/test_bad.py").write_text(
+        'import pytest\n@pytest.mark.cpu\ndef test_silent(claim):\n    pass\n')
+    result = project.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*test_silent*docstring*"])

@@ -1,0 +1,87 @@
+"""Unit tests of the harness's pure helpers."""
+import time
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from impl.harness import bench, ids, params, stats
+from impl.harness.claim import Claim, plain
+
+
+@pytest.mark.parametrize("relpath, function, expected", [
+    ("specs/l1_linalg/test_svd.py", "test_eckart_young", "L1.svd.eckart_young"),
+    ("specs/l12_x/test_a_b.py", "test_c_d", "L12.a_b.c_d"),
+    ("specs/beyond/test_trees.py", "test_gini", "B.trees.gini"),
+    ("specs/data/test_mnist.py", "test_counts", "D.mnist.counts"),
+])
+def test_claim_ids(relpath, function, expected):
+    assert ids.claim_id(relpath, function) == expected
+
+
+@pytest.mark.parametrize("relpath, function", [
+    ("tests/l1_x/test_a.py", "test_b"), ("specs/misc/test_a.py", "test_b"),
+    ("specs/l1_x/a.py", "test_b"), ("specs/l1_x/test_a.py", "check_b"),
+])
+def test_bad_claim_locations_are_rejected(relpath, function):
+    with pytest.raises(ValueError):
+        ids.claim_id(relpath, function)
+
+
+def test_record_key_keeps_parameters():
+    assert ids.record_key("specs/l2_s/test_p.py::test_q[3]") == "L2.p.q[3]"
+
+
+def test_profile_values_resolve():
+    value = {"a": {"quick": 1, "full": 2}, "b": [1], "c": {"quick": {"d": {"quick": 3, "full": 4}}, "full": 0}}
+    assert params.resolve_profile(value, "quick") == {"a": 1, "b": [1], "c": {"d": 3}}
+    assert params.resolve_profile(value, "full") == {"a": 2, "b": [1], "c": 0}
+
+
+def test_binomial_acceptance_tails_are_within_budget():
+    for n, p in [(4000, 0.05), (100, 0.5), (20, 0.01), (1000, 0.95)]:
+        lo, hi = stats.binomial_acceptance(n, p, 1e-3)
+        assert sps.binom.cdf(lo - 1, n, p) <= 5e-4 and sps.binom.sf(hi, n, p) <= 5e-4
+        assert sps.binom.cdf(lo, n, p) > 5e-4 or lo == 0  # tight: one step in would exceed the budget
+
+
+def test_min_successes_and_tolerances():
+    k = stats.min_successes(10, 0.9, 1e-3)
+    assert sps.binom.cdf(k - 1, 10, 0.9) <= 1e-3 < sps.binom.cdf(k, 10, 0.9)
+    assert stats.mean_tolerance(1.0, 100, 1e-3) == pytest.approx(sps.t.isf(5e-4, 99) / 10)
+    with pytest.raises(ValueError, match="false_fail"):
+        stats.z_quantile(0.0)
+    with pytest.raises(ValueError, match="n must"):
+        stats.proportion_tolerance(0, 0.5)
+
+
+def test_bench_ratio_sees_a_known_slowdown():
+    fast = lambda: time.sleep(0.001)  # noqa: E731
+    slow = lambda: time.sleep(0.003)  # noqa: E731
+    result = bench.compare(fast, slow, repeats=5, min_time=0.01)
+    assert 2.0 < result.ratio < 4.5
+    assert len(result.times_a) == len(result.times_b) == 5
+    with pytest.raises(ValueError, match="repeats"):
+        bench.compare(fast, slow, repeats=1)
+
+
+def test_robust_cv_ignores_one_outlier():
+    assert bench.robust_cv([1.0, 1.0, 1.01, 0.99, 1.0, 5.0, 1.0]) < 0.05
+
+
+def test_claim_expect_keeps_the_worst_case_and_names_the_gap():
+    claim = Claim("L0.x.y", "s", {"tol": 1.0}, "quick")
+    claim.expect("err", 0.2, "<=", "tol")
+    claim.expect("err", 0.7, "<=", "tol")
+    claim.expect("err", 0.1, "<=", "tol")
+    assert claim.observed["err"] == 0.7 and len(claim.checks) == 1
+    with pytest.raises(AssertionError, match=r"err = 1.5 is not <= tol = 1.0 \(off by \+0.5"):
+        claim.expect("err", 1.5, "<=", "tol")
+    with pytest.raises(KeyError, match="no threshold 'missing'"):
+        claim.t["missing"]
+
+
+def test_plain_converts_numpy_values():
+    assert plain({"a": np.float32(1.5), "b": np.arange(2), "c": (np.int64(3),)}) == {"a": 1.5, "b": [0, 1], "c": [3]}
+    with pytest.raises(TypeError):
+        plain(object())
