@@ -17,7 +17,9 @@ COMPLETED = (0, 1)  # all passed / some claims refuted or errored (shown in the 
 def main() -> int:
     results = paths.RESULTS_FILE
     results.unlink(missing_ok=True)  # a full run replaces the file, no stale merged records
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", *sys.argv[1:]], cwd=paths.ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", str(paths.SPECS_DIR), *sys.argv[1:]], cwd=paths.ROOT
+    )
     if done.returncode not in COMPLETED:
         print(f"verify: pytest exited {done.returncode}; no trustworthy verdicts", file=sys.stderr)
         return done.returncode
