@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
+import tarfile
 import tempfile
+import zipfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,29 +42,61 @@ class DataUnavailableError(FileNotFoundError):
 
 @dataclass(frozen=True)
 class RemoteFile:
+    """One dataset file. `sha256` is of its content: the decompressed bytes of a `.gz`, the
+    bytes as stored otherwise, or, when the canonical URL is an archive, of `member` inside it;
+    with `length`, only the first `length` content bytes are the file (and are verified)."""
+
     dataset: str              # folder under the mirror and under data/raw, e.g. "mnist"
-    name: str                 # file name there, e.g. "train-images-idx3-ubyte.gz"
+    name: str                 # file name in the mirror, e.g. "train-images-idx3-ubyte.gz"
     urls: tuple[str, ...]     # canonical source first, then public copies of the same bytes
-    sha256: str               # of the content: decompressed bytes for .gz, else the bytes as stored
+    sha256: str | None        # None only when `archive_md5` verifies the download instead
+    member: str | None = None  # path inside the .tar.gz / .zip at `urls` (None: the URL is the file)
+    length: int | None = None  # content = first `length` bytes (a prefix of the published file)
+    archive_md5: str | None = None  # md5 of the downloaded archive as published (checked too when given)
 
     @property
     def gzipped(self) -> bool:
         return self.name.endswith(".gz")
+
+    @property
+    def download_name(self) -> str:
+        """The name a download is kept under in data/raw/<dataset>/."""
+        return self.urls[0].rsplit("/", 1)[-1] if self.member and self.urls else self.name
 
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def content_of(remote: RemoteFile, stored: bytes, where: str) -> bytes:
-    """The content bytes of `stored` (decompressed for .gz), checked against `remote.sha256`."""
+def _unpack(remote: RemoteFile, stored: bytes, from_archive: bool) -> bytes:
+    if from_archive and remote.member:
+        if remote.download_name.endswith(".zip"):
+            with zipfile.ZipFile(io.BytesIO(stored)) as archive:
+                return archive.read(remote.member)
+        with tarfile.open(fileobj=io.BytesIO(stored), mode="r:*") as archive:
+            member = archive.extractfile(remote.member)
+            if member is None:
+                raise KeyError(remote.member)
+            return member.read()
+    return gzip.decompress(stored) if remote.gzipped else bytes(stored)
+
+
+def content_of(remote: RemoteFile, stored: bytes, where: str, from_archive: bool = False) -> bytes:
+    """The content bytes of `stored` (decompressed / extracted), checked against `remote.sha256`."""
     if not isinstance(stored, (bytes, bytearray)):
         raise TypeError(f"stored must be bytes, got {type(stored).__name__}")
+    if from_archive and remote.archive_md5 and hashlib.md5(stored).hexdigest() != remote.archive_md5:
+        raise ChecksumError(f"{remote.dataset}/{remote.download_name} at {where}: md5 "
+                            f"{hashlib.md5(stored).hexdigest()} != published {remote.archive_md5}")
     try:
-        content = gzip.decompress(stored) if remote.gzipped else bytes(stored)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:  # truncated or damaged gzip stream
-        raise ChecksumError(f"{remote.dataset}/{remote.name} at {where}: not a valid gzip stream ({exc})") from exc
+        content = _unpack(remote, stored, from_archive)
+    except (OSError, EOFError, KeyError, zipfile.BadZipFile, tarfile.TarError) as exc:
+        raise ChecksumError(f"{remote.dataset}/{remote.name} at {where}: damaged or truncated ({type(exc).__name__}: {exc})") from exc
+    if remote.length is not None:
+        content = content[: remote.length]
     digest = sha256_hex(content)
+    if remote.sha256 is None and from_archive and remote.archive_md5:
+        return content  # verified through the published archive md5 above
     if digest != remote.sha256:
         raise ChecksumError(
             f"{remote.dataset}/{remote.name} at {where}: content sha256 {digest} != expected {remote.sha256} "
@@ -71,7 +106,7 @@ def content_of(remote: RemoteFile, stored: bytes, where: str) -> bytes:
 
 
 def raw_path(remote: RemoteFile, raw_dir: Path | None = None) -> Path:
-    return Path(raw_dir or paths.RAW_DIR) / remote.dataset / remote.name
+    return Path(raw_dir or paths.RAW_DIR) / remote.dataset / remote.download_name
 
 
 def mirror_path(remote: RemoteFile, mirror: Path | None) -> Path | None:
@@ -95,7 +130,7 @@ def fetch_bytes(
     mirror = paths.data_mirror() if mirror is _DEFAULT else mirror
     cached = raw_path(remote, raw_dir)
     if cached.is_file():  # a corrupt earlier download is an error, never silently replaced
-        return content_of(remote, cached.read_bytes(), str(cached))
+        return content_of(remote, cached.read_bytes(), str(cached), from_archive=True)
     in_mirror = mirror_path(remote, mirror)
     if in_mirror is not None and in_mirror.is_file():
         return content_of(remote, in_mirror.read_bytes(), str(in_mirror))
@@ -129,7 +164,7 @@ def download(remote: RemoteFile, url: str, target: Path, *, opener: Callable = u
                     bar.update(len(chunk))
             if bar is not None:
                 bar.close()
-        content = content_of(remote, Path(tmp).read_bytes(), url)
+        content = content_of(remote, Path(tmp).read_bytes(), url, from_archive=True)
         os.replace(tmp, target)
         return content
     except BaseException:

@@ -2,7 +2,7 @@
 
 API:  `load(split, claim=None) -> Split(X uint8 (n, 28, 28), y int64 (n,))`, split "train" | "test";
       `subset(split, n, seed, claim=None) -> Split`: stratified, size n, fixed by seed, original order;
-      `profile_subset(split, seed=0)`: the subset sized by params.yaml `data: mnist:` for the active profile.
+      `profile_subset(split, seed=None)`: the subset sized by params.yaml `data: mnist:` for the active profile.
 
 `load` first brings DVC stage `data_mnist` up to date (`python -m impl.data.prepare_mnist`),
 which verifies the decompressed IDX bytes (sha256 below) and writes data/prepared/mnist.npz.
@@ -72,9 +72,11 @@ def subset(split: str, n: int, seed: int, claim=None) -> Split:
     return Split(full.X[index], full.y[index])
 
 
-def profile_subset(split: str, seed: int = 0, claim=None) -> Split:
-    """`subset` sized by params.yaml `data: mnist: <split>_size` for the active profile."""
+def profile_subset(split: str, seed: int | None = None, claim=None) -> Split:
+    """`subset` sized by params.yaml `data: mnist: <split>_size` for the active profile
+    (quick: the catalog's `mnist5k`, 4,000 train / 1,000 test); seed defaults to `data: split_seed`."""
     from impl.harness import params
 
-    size = params.knobs("data")["mnist"][f"{_check_split(split)}_size"]
-    return subset(split, size, seed, claim)
+    knobs = params.knobs("data")
+    size = knobs["mnist"][f"{_check_split(split)}_size"]
+    return subset(split, size, knobs["split_seed"] if seed is None else seed, claim)

@@ -25,24 +25,19 @@ def sidecar(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
-def save(path: Path, arrays: dict[str, np.ndarray]) -> str:
-    """Write `arrays` to `path` (npz, uncompressed) and its sha256 sidecar; returns the sha256."""
-    if not isinstance(arrays, dict) or not arrays:
-        raise ValueError("arrays must be a non-empty dict of name -> array")
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)  # an exception here happens before anything touches `path`
-    data = buffer.getvalue()
+def save_bytes(path: Path, data: bytes) -> str:
+    """Write `data` to `path` and its sha256 sidecar, both atomically; returns the sha256."""
     digest = hashlib.sha256(data).hexdigest()
     # The sidecar is removed first, so an interruption between the two writes leaves a
-    # file without a matching sidecar, which `load` rejects, never a stale pair that verifies.
+    # file without a matching sidecar, which `load_bytes` rejects, never a stale pair that verifies.
     sidecar(path).unlink(missing_ok=True)
     atomic_write_bytes(path, data)
     atomic_write_text(sidecar(path), f"{digest}  {Path(path).name}\n")
     return digest
 
 
-def load(path: Path, what: str = "prepared data") -> dict[str, np.ndarray]:
-    """Read and verify `path`; a missing, corrupt or unverifiable file raises, naming the path."""
+def load_bytes(path: Path, what: str = "prepared data") -> bytes:
+    """The bytes of `path`, verified against its sidecar; missing or corrupt raises, naming the path."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{what}: {path} not found (run `dvc repro` to build it)")
@@ -56,6 +51,21 @@ def load(path: Path, what: str = "prepared data") -> dict[str, np.ndarray]:
             f"{what}: {path} has sha256 {digest}, its sidecar records {expected}; "
             f"the file is corrupt: rebuild it with `dvc repro` (or `dvc checkout`)"
         )
+    return data
+
+
+def save(path: Path, arrays: dict[str, np.ndarray]) -> str:
+    """Write `arrays` to `path` (npz, uncompressed) and its sha256 sidecar; returns the sha256."""
+    if not isinstance(arrays, dict) or not arrays:
+        raise ValueError("arrays must be a non-empty dict of name -> array")
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)  # an exception here happens before anything touches `path`
+    return save_bytes(path, buffer.getvalue())
+
+
+def load(path: Path, what: str = "prepared data") -> dict[str, np.ndarray]:
+    """Read and verify an npz written by `save`."""
+    data = load_bytes(path, what)
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             return {name: npz[name] for name in npz.files}

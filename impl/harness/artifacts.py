@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from filelock import FileLock
@@ -18,6 +19,7 @@ from impl import paths
 from impl.harness import provenance
 
 _UP_TO_DATE: set[str] = set()
+LOCK_RETRY_S = 120  # another DVC command (a user's `dvc repro`, a second pytest) may hold the repo lock
 
 
 class ArtifactError(RuntimeError):
@@ -34,12 +36,18 @@ def reproduce(stage: str) -> None:
         return
     lock = FileLock(str(paths.ROOT / ".dvc" / "tmp" / "claims-repro.lock"))
     (paths.ROOT / ".dvc" / "tmp").mkdir(parents=True, exist_ok=True)
-    with lock:
-        env = dict(os.environ, DVC_NO_ANALYTICS="1")
-        done = subprocess.run(
-            [sys.executable, "-m", "dvc", "repro", stage],
-            cwd=paths.ROOT, capture_output=True, text=True, env=env,
-        )
+    env = dict(os.environ, DVC_NO_ANALYTICS="1")
+    deadline = time.monotonic() + LOCK_RETRY_S
+    while True:
+        with lock:
+            done = subprocess.run(
+                [sys.executable, "-m", "dvc", "repro", stage],
+                cwd=paths.ROOT, capture_output=True, text=True, env=env,
+            )
+        busy = "unable to acquire lock" in (done.stdout + done.stderr).lower()
+        if done.returncode == 0 or not busy or time.monotonic() > deadline:
+            break
+        time.sleep(2)
     if done.returncode != 0:
         raise ArtifactError(
             f"`dvc repro {stage}` failed (exit {done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
