@@ -1,0 +1,1 @@
+"""Lesson 2: probability, inference, Bayesian regression (PyMC), Gaussian mixtures (TFP)."""

@@ -1,0 +1,125 @@
+"""Probability: distribution identities, the central limit theorem, Bayes' rule."""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from scipy import integrate, stats
+
+from impl.checks import as_float, as_float_array, as_int
+
+_MAX_CHUNK_ELEMENTS = 4_000_000  # draws held in memory at once (32 MB of float64)
+
+
+# -- distribution identities ------------------------------------------------------
+def binomial_pmf_total(n: int, p: float) -> float:
+    """Sum of the Binomial(n, p) pmf over its whole support 0..n (should be 1)."""
+    n = as_int(n, "n", minimum=1)
+    p = as_float(p, "p", low=0.0, high=1.0, low_open=True, high_open=True)
+    return float(math.fsum(stats.binom.pmf(np.arange(n + 1), n, p)))
+
+
+def poisson_pmf_total(lam: float, tail: float = 1e-15) -> float:
+    """Sum of the Poisson(lam) pmf from 0 up to its (1 - tail) quantile (should be 1 - O(tail))."""
+    lam = as_float(lam, "lam", low=0.0, low_open=True)
+    tail = as_float(tail, "tail", low=0.0, high=1.0, low_open=True, high_open=True)
+    upper = int(stats.poisson.isf(tail, lam))
+    return float(math.fsum(stats.poisson.pmf(np.arange(upper + 1), lam)))
+
+
+def normal_pdf_integral(mu: float, sigma: float, half_width_sds: float = 12.0) -> float:
+    """Integral of the N(mu, sigma^2) density over mu +- half_width_sds * sigma by adaptive quadrature.
+
+    Quadrature over the whole real line can step over a narrow peak far from 0; outside
+    12 SD the density holds 3.6e-33 of the mass, far below any tolerance used here.
+    """
+    mu = as_float(mu, "mu")
+    sigma = as_float(sigma, "sigma", low=0.0, low_open=True)
+    half_width_sds = as_float(half_width_sds, "half_width_sds", low=0.0, low_open=True)
+    lo, hi = mu - half_width_sds * sigma, mu + half_width_sds * sigma
+    value, _ = integrate.quad(stats.norm(mu, sigma).pdf, lo, hi, points=[mu], epsabs=1e-14, epsrel=1e-13, limit=200)
+    return float(value)
+
+
+def moments(family: str, **params: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """((scipy mean, scipy variance), (closed-form mean, closed-form variance)) of a family.
+
+    family: "binomial" (n, p), "poisson" (lam) or "normal" (mu, sigma).
+    """
+    if family == "binomial":
+        n, p = as_int(params.get("n"), "n", minimum=1), as_float(params.get("p"), "p", low=0.0, high=1.0)
+        scipy_mv, closed = stats.binom.stats(n, p, moments="mv"), (n * p, n * p * (1 - p))
+    elif family == "poisson":
+        lam = as_float(params.get("lam"), "lam", low=0.0, low_open=True)
+        scipy_mv, closed = stats.poisson.stats(lam, moments="mv"), (lam, lam)
+    elif family == "normal":
+        mu = as_float(params.get("mu"), "mu")
+        sigma = as_float(params.get("sigma"), "sigma", low=0.0, low_open=True)
+        scipy_mv, closed = stats.norm.stats(mu, sigma, moments="mv"), (mu, sigma**2)
+    else:
+        raise ValueError(f"family must be binomial, poisson or normal, got {family!r}")
+    return (float(scipy_mv[0]), float(scipy_mv[1])), (float(closed[0]), float(closed[1]))
+
+
+def sample_mean_z(draws: np.ndarray, mean: float, variance: float) -> float:
+    """(sample mean - true mean) / standard error: about N(0, 1) for a correct sampler."""
+    draws = as_float_array(draws, "draws", ndim=1, min_shape=(2,))
+    mean = as_float(mean, "mean")
+    variance = as_float(variance, "variance", low=0.0, low_open=True)
+    return float((draws.mean() - mean) / math.sqrt(variance / draws.size))
+
+
+# -- the central limit theorem ----------------------------------------------------
+def exponential_means(n: int, replicates: int, rng: np.random.Generator) -> np.ndarray:
+    """`replicates` sample means, each of n Exponential(1) draws (drawn in memory-bounded chunks)."""
+    n = as_int(n, "n", minimum=1)
+    replicates = as_int(replicates, "replicates", minimum=2)
+    rows = max(1, _MAX_CHUNK_ELEMENTS // n)
+    chunks = [rng.exponential(size=(min(rows, replicates - start), n)).mean(axis=1)
+              for start in range(0, replicates, rows)]
+    return np.concatenate(chunks)
+
+
+def standardized_exponential_means(n: int, replicates: int, rng: np.random.Generator) -> np.ndarray:
+    """sqrt(n) (mean - 1): by the CLT close to N(0, 1) for large n (Exponential(1) has mean = SD = 1)."""
+    return math.sqrt(n) * (exponential_means(n, replicates, rng) - 1.0)
+
+
+def ks_distance_to_normal(z: np.ndarray) -> float:
+    """Kolmogorov-Smirnov distance sup |F_n - Phi| between a sample and N(0, 1)."""
+    z = as_float_array(z, "z", ndim=1, min_shape=(2,))
+    return float(stats.kstest(z, "norm").statistic)
+
+
+# -- Bayes' rule -------------------------------------------------------------------
+class Test(NamedTuple):
+    prevalence: float
+    sensitivity: float  # P(positive | ill)
+    specificity: float  # P(negative | healthy)
+
+
+def _check_test(test: Test) -> Test:
+    return Test(*(as_float(getattr(test, name), name, low=0.0, high=1.0) for name in Test._fields))
+
+
+def posterior_ill_given_positive(test: Test) -> float:
+    """Bayes' rule: P(ill | +) = P(+ | ill) P(ill) / P(+)."""
+    prevalence, sensitivity, specificity = _check_test(test)
+    true_pos = sensitivity * prevalence
+    false_pos = (1.0 - specificity) * (1.0 - prevalence)
+    if true_pos + false_pos == 0.0:
+        raise ValueError("test: P(positive) is 0, the posterior is undefined")
+    return true_pos / (true_pos + false_pos)
+
+
+def simulate_ill_given_positive(test: Test, people: int, rng: np.random.Generator) -> tuple[float, int]:
+    """Simulate a population: (share of the positives who are ill, number of positives)."""
+    prevalence, sensitivity, specificity = _check_test(test)
+    people = as_int(people, "people", minimum=1)
+    ill = rng.random(people) < prevalence
+    positive = np.where(ill, rng.random(people) < sensitivity, rng.random(people) >= specificity)
+    positives = int(positive.sum())
+    if positives == 0:
+        raise ValueError("people: no positives in the simulated population; simulate more people")
+    return float(np.sum(ill & positive) / positives), positives

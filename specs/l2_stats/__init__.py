@@ -1,0 +1,1 @@
+"""Lesson 2: Statistical foundations, inference, Bayesian regression and Gaussian mixtures."""
