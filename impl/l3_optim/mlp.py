@@ -99,13 +99,15 @@ def train(model, optimizer, X, y, *, batch_size: int, num_epochs: int, seed: int
     for epoch in epochs:
         start, running, batches = time.perf_counter(), 0.0, 0
         order = torch.randperm(len(X), generator=generator)
-        for index in order.split(batch_size):
+        for index in order.to(X.device).split(batch_size):
             loss = loss_fn(model(X[index]), y[index])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             running += loss.item()
             batches += 1
+        if X.is_cuda:
+            torch.cuda.synchronize()
         curves.epoch_seconds.append(time.perf_counter() - start)
         curves.train_loss.append(running / batches)
         if X_eval is not None:

@@ -6,6 +6,7 @@ e_{k+1} = (I - lr A) e_k, so with eigenvalues in [mu, L] and lr = 1/L it shrinks
 """
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -37,10 +38,27 @@ def from_spectrum(eigenvalues, rng: np.random.Generator) -> Quadratic:
     return Quadratic(A, b, np.linalg.solve(A, b), Q, eigenvalues)
 
 
+@functools.lru_cache(maxsize=8)
+def _gd_scan(num_steps: int):
+    """Jitted GD over `num_steps` (compiled once per step count and shape, reused across A, b, lr)."""
+    import jax
+    import jax.numpy as jnp
+
+    def run(A, b, x_star, x0, lr):
+        grad = jax.grad(lambda x: 0.5 * x @ A @ x - b @ x)
+
+        def step(x, _):
+            x = x - lr * grad(x)
+            return x, jnp.linalg.norm(x - x_star)
+
+        return jax.lax.scan(step, x0, None, length=num_steps)[1]
+
+    return jax.jit(run)
+
+
 def gd_error_norms_jax(A, b, x0, lr: float, num_steps: int) -> np.ndarray:
     """||x_k - x*|| for k = 0..num_steps of GD driven by `jax.grad` of f, jitted, float64."""
     import jax
-    import jax.numpy as jnp
 
     A, x0 = as_matrix(A, "A"), as_float_array(x0, "x0", ndim=1)
     b = as_float_array(b, "b", ndim=1)
@@ -50,13 +68,7 @@ def gd_error_norms_jax(A, b, x0, lr: float, num_steps: int) -> np.ndarray:
     num_steps = as_int(num_steps, "num_steps", minimum=1)
     x_star = np.linalg.solve(A, b)
     with jax.enable_x64(True):
-        grad = jax.grad(lambda x: 0.5 * x @ A @ x - b @ x)
-
-        def step(x, _):
-            x = x - lr * grad(x)
-            return x, jnp.linalg.norm(x - x_star)
-
-        _, norms = jax.jit(lambda x: jax.lax.scan(step, x, None, length=num_steps))(jnp.asarray(x0))
+        norms = _gd_scan(num_steps)(A, b, x_star, x0, np.float64(lr))
         return np.concatenate([[np.linalg.norm(x0 - x_star)], np.asarray(norms)])
 
 

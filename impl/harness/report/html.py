@@ -63,7 +63,8 @@ def index_page(lessons: list[Lesson], figures: dict[tuple[str, int], bytes], ext
     body = [f"<h1>Course claims: verdicts</h1>",
             f"<table><tr><th>lesson</th>{head}</tr>{''.join(rows)}</table>"]
     if extra_pages:
-        body.append("<p>Also generated: " + ", ".join(escape(p) for p in extra_pages) + "</p>")
+        body.append("<p>Also generated: " + ", ".join(f'<a href="{escape(p)}">{escape(p)}</a>' for p in extra_pages)
+                    + "</p>")
     if lessons:
         first = lessons[0].claims[0].first
         body.append(f'<p class="meta">Hardware: {escape(hardware_line(first))}. Profile: '
