@@ -4,7 +4,7 @@ from __future__ import annotations
 from impl.harness.report.figures import slug
 from impl.harness.report.model import ClaimResult, Lesson
 from impl.harness.report.text import (
-    VERDICT_BADGE, check_line, git_line, hardware_line, number, scalar_observations,
+    VERDICT_BADGE, check_line, git_line, hardware_line, key_check, number, scalar_observations,
 )
 
 
@@ -67,12 +67,11 @@ def lesson_page(lesson: Lesson) -> str:
     counts = lesson.counts()
     summary = ", ".join(f"{n} {verdict}" for verdict, n in counts.items() if n)
     lines = [f"# {block(lesson.title)}", "", f"Verdicts: {summary}.", "",
-             "| claim | verdict | key check |", "|---|---|---|"]
+             "| claim | verdict | tightest check (closest to its threshold) |", "|---|---|---|"]
     for claim in lesson.claims:
-        checks = claim.first["checks"]
-        failing = [c for c in checks if not c["ok"]]
-        key_check = check_line((failing or checks)[0]) if checks else claim.first["message"][:120]
-        lines.append(f"| {claim.id} | {VERDICT_BADGE[claim.verdict]} | {cell(key_check)} |")
+        shown = key_check(claim.first["checks"])
+        summary_text = check_line(shown) if shown else claim.first["message"][:120]
+        lines.append(f"| {claim.id} | {VERDICT_BADGE[claim.verdict]} | {cell(summary_text)} |")
     lines.append("")
     for claim in lesson.claims:
         lines += claim_section(claim)

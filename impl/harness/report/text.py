@@ -65,3 +65,24 @@ def git_line(record: dict[str, Any]) -> str:
     git = record.get("git") or {}
     commit = (git.get("commit") or "unknown")[:10]
     return commit + (" (uncommitted changes)" if git.get("dirty") else "")
+
+
+def _margin(check: dict[str, Any]) -> float | None:
+    """Relative distance of a numeric check from its limit (smaller: closer to failing)."""
+    observed, limit, op = check["observed"], check["limit"], check["op"]
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (observed, limit))
+    if not numeric or op == "==":
+        return None
+    gap = (limit - observed) if op in ("<=", "<") else (observed - limit)
+    return gap / abs(limit) if limit else gap
+
+
+def key_check(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The check to show in a summary: the first failing one, else the one closest to its limit."""
+    if not checks:
+        return None
+    failing = [check for check in checks if not check["ok"]]
+    if failing:
+        return failing[0]
+    margins = [(m, i) for i, check in enumerate(checks) if (m := _margin(check)) is not None]
+    return checks[min(margins)[1]] if margins else checks[0]
