@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import os
 import platform
+import sys
 
 # Flags that decide whether a CPU speed claim can hold (SIMD width, int8 dot products).
 RELEVANT_CPU_FLAGS = ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
@@ -30,8 +31,19 @@ def cpu_info() -> dict:
         "cpu_count": os.cpu_count(),
         "cpu_flags": [flag for flag in RELEVANT_CPU_FLAGS if flag in flags],
         "machine": platform.machine(),
-        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
     }
+
+
+def thread_settings() -> dict:
+    """Thread counts of the numeric libraries this process has already imported (none imported here)."""
+    threads = {name: os.environ.get(name) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if os.environ.get(name)}
+    if "torch" in sys.modules:
+        threads["torch_intra_op"] = sys.modules["torch"].get_num_threads()
+    if "tensorflow" in sys.modules:
+        config = sys.modules["tensorflow"].config.threading
+        threads["tf_intra_op"] = config.get_intra_op_parallelism_threads()
+        threads["tf_inter_op"] = config.get_inter_op_parallelism_threads()
+    return threads
 
 
 def has_cpu_flag(*names: str) -> bool:

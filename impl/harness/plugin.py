@@ -172,7 +172,7 @@ def _build_record(item: pytest.Item, phases: dict) -> dict[str, Any]:
     outcome, message = verdict(phases)
     seeds = list(item.stash.get(_SEEDS, []))
     seeds += [s for s in (the_claim.seeds if the_claim else []) if s not in seeds]
-    hw = dict(hardware.cpu_info())
+    hw = dict(hardware.cpu_info(), threads=hardware.thread_settings())
     hw["gpus"] = hardware.gpus() if item.get_closest_marker("gpu") else None
     return {
         "key": key,
