@@ -11,12 +11,20 @@ from impl.data import fetch, mnist, prepared
 LABELS = mnist.REMOTES["train-labels-idx1-ubyte.gz"]  # the smallest MNIST file (29 kB)
 
 
+def _stored_labels() -> bytes:
+    """The MNIST labels file as stored: from the mirror, else from the download cache."""
+    mirrored = fetch.mirror_path(LABELS, paths.data_mirror())
+    if mirrored is not None and mirrored.is_file():
+        return mirrored.read_bytes()
+    mnist.load("train")  # online, the data_mnist stage downloads into data/raw
+    return fetch.raw_path(LABELS).read_bytes()
+
+
 def _mirror_copy(tmp_path, mutate=None):
     """A private mirror holding one MNIST file, optionally mutated (the shared mirror is read-only)."""
-    source = paths.data_mirror() / LABELS.dataset / LABELS.name
     target = tmp_path / "mirror" / LABELS.dataset / LABELS.name
     target.parent.mkdir(parents=True)
-    data = source.read_bytes()
+    data = _stored_labels()
     target.write_bytes(mutate(data) if mutate else data)
     return tmp_path / "mirror"
 
