@@ -119,6 +119,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("gpu") and not hardware.gpu_available():
         pytest.skip("no GPU found (torch.cuda and jax report none)")
+    workers = getattr(item.config, "workerinput", {}).get("workercount", 1)
+    if item.get_closest_marker("perf") and workers > 1:
+        # Timing beside another busy worker measures the neighbour, not the claim.
+        pytest.skip(f"perf claims are timed serially, not beside {workers - 1} other xdist worker(s); "
+                    "rerun with `-m perf` and no -n")
 
 
 # -- fixtures ---------------------------------------------------------------------

@@ -45,6 +45,11 @@ def test_on_gpu(claim):
     claim.expect("x", 1.0, "<=", "max_x")
 
 @pytest.mark.cpu
+@pytest.mark.perf
+def test_timed(claim):
+    """A timing claim."""
+
+@pytest.mark.cpu
 def test_seeded(claim, seed):
     """A statistical claim."""
     claim.record(seed_seen=seed)
@@ -77,13 +82,13 @@ def _records(pytester):
 
 def test_verdicts_are_mapped_and_written(project):
     result = project.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2, failed=2, skipped=2, xfailed=1) if GPU_VERDICT == "not run" else None
+    result.assert_outcomes(passed=3, failed=2, skipped=2, xfailed=1) if GPU_VERDICT == "not run" else None
     records = _records(project)
     verdicts = {key: record["verdict"] for key, record in records.items()}
     assert verdicts == {
         "L9.demo.holds": "holds", "L9.demo.refuted": "refuted", "L9.demo.broken": "error",
         "L9.demo.skipped": "not run", "L9.demo.known": "known refuted", "L9.demo.on_gpu": GPU_VERDICT,
-        "L9.demo.seeded": "holds",
+        "L9.demo.seeded": "holds", "L9.demo.timed": "holds",
     }
     refuted = records["L9.demo.refuted"]
     assert "x = 3.0 is not <= max_x = 2.0" in refuted["message"]
@@ -97,8 +102,9 @@ def test_verdicts_are_mapped_and_written(project):
 def test_xdist_loses_and_duplicates_nothing(project):
     project.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
     records = _records(project)
-    assert len(records) == 7
+    assert len(records) == 8
     assert {r["xdist_worker"] for r in records.values()} <= {"gw0", "gw1"}
+    assert records["L9.demo.timed"]["verdict"] == "not run" and "timed serially" in records["L9.demo.timed"]["message"]
 
 
 def test_partial_run_merges(project):
