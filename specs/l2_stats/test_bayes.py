@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from impl.l2_stats import bayes, datasets, inference
+from impl.data import diabetes
+from impl.l2_stats import bayes, inference
 
 TRUTH = {"beta[0]": 1.5, "beta[1]": 2.0, "sigma": 0.5}
 
@@ -97,7 +98,7 @@ def test_diabetes(claim, seed):
     centred on OLS; 0.2 SD is 4 Monte Carlo SEs at ESS 400.
     Course: Lesson 2, Bayesian regression models, applied to a real dataset.
     """
-    data = datasets.load_diabetes()
+    data = diabetes.load()
     X, y = bayes.standardize(data.X, data.y)
     idata = bayes.fit_pymc(X, y, coef_prior_sd=10.0, sigma_prior_sd=5.0, seed=seed, **_sampler(claim))
     summary = bayes.summarize(idata, hdi_prob=0.94)

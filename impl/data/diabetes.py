@@ -2,16 +2,14 @@
 
 Efron et al. (2004) "Least Angle Regression": 442 patients, 10 baseline variables,
 disease progression after one year (`sklearn/datasets/data/diabetes_*.csv.gz`).
-(Lesson 2's mixture example uses iris from the shared loader `impl.data.toy`.)
 """
 from __future__ import annotations
 
-import gzip
-import hashlib
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
+from impl.data import packaged
 
 DIABETES_URL = "https://www4.stat.ncsu.edu/~boos/var.select/diabetes.html"
 SHA256 = {  # of the decompressed bytes
@@ -28,21 +26,10 @@ class Regression(NamedTuple):
 
 
 def _bundled(name: str) -> str:
-    import sklearn
-
-    path = Path(sklearn.__file__).parent / "datasets" / "data" / name
-    if not path.is_file():
-        raise FileNotFoundError(f"{name}: {path} not found (is scikit-learn installed?)")
-    raw = path.read_bytes()
-    if name.endswith(".gz"):
-        raw = gzip.decompress(raw)
-    digest = hashlib.sha256(raw).hexdigest()
-    if digest != SHA256[name]:
-        raise ValueError(f"{name}: {path} has sha256 {digest}, expected {SHA256[name]}")
-    return raw.decode("ascii")
+    return packaged.verified_bytes("sklearn", f"datasets/data/{name}", SHA256[name], gunzip=True).decode("ascii")
 
 
-def load_diabetes() -> Regression:
+def load() -> Regression:
     """The 442 x 10 diabetes table in raw units and its progression target (source DIABETES_URL)."""
     X = np.loadtxt(_bundled("diabetes_data_raw.csv.gz").splitlines())
     y = np.loadtxt(_bundled("diabetes_target.csv.gz").splitlines())
