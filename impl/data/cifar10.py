@@ -62,31 +62,19 @@ def parse_records(content: bytes, what: str = "cifar10") -> Split:
     return Split(records[:, 1:].reshape(-1, 3, 32, 32).copy(), y)
 
 
-def _check_split(split: str) -> str:
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    return split
-
-
 def read_prepared(path=PREPARED) -> dict[str, np.ndarray]:
+    """The verified arrays of a prepared file (no DVC involved)."""
     return prepared.load(path, "CIFAR-10")
 
 
 def load(split: str, claim=None) -> Split:
     """All of `split` (50,000 train or the 1,000 test images), from the DVC-prepared file."""
-    from impl.harness import artifacts
-
-    _check_split(split)
-    arrays = read_prepared(artifacts.require(STAGE, str(PREPARED.relative_to(paths.ROOT)), claim))
-    return Split(arrays[f"X_{split}"], arrays[f"y_{split}"])
+    return Split(*prepared.load_split(STAGE, PREPARED, "CIFAR-10", split, SPLITS, claim))
 
 
 def subset(split: str, n: int, seed: int, claim=None) -> Split:
-    full = load(split, claim)
-    index = splits.stratified_indices(full.y, n, seed)
-    if claim is not None:
-        claim.use_seed(seed)
-    return Split(full.X[index], full.y[index])
+    """A stratified subset of `n` images of `split` (class shares kept), fixed by `seed`."""
+    return splits.stratified_subset(load(split, claim), n, seed, claim)
 
 
 def train_val(n_train: int, n_val: int, seed: int, claim=None) -> tuple[Split, Split]:

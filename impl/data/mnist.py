@@ -42,34 +42,19 @@ class Split(NamedTuple):
     y: np.ndarray  # (n,) int64 digit labels 0..9
 
 
-def _check_split(split: str) -> str:
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    return split
-
-
 def read_prepared(path=PREPARED) -> dict[str, np.ndarray]:
-    """The verified arrays of a prepared file (no DVC involved): X_train, y_train, X_test, y_test."""
+    """The verified arrays of a prepared file (no DVC involved)."""
     return prepared.load(path, "MNIST")
 
 
 def load(split: str, claim=None) -> Split:
     """The full official `split`, from the DVC-prepared file (built on first use)."""
-    from impl.harness import artifacts
-
-    _check_split(split)
-    path = artifacts.require(STAGE, str(PREPARED.relative_to(paths.ROOT)), claim)
-    arrays = read_prepared(path)
-    return Split(arrays[f"X_{split}"], arrays[f"y_{split}"])
+    return Split(*prepared.load_split(STAGE, PREPARED, "MNIST", split, SPLITS, claim))
 
 
 def subset(split: str, n: int, seed: int, claim=None) -> Split:
     """A stratified subset of `n` images of `split` (class shares kept), fixed by `seed`."""
-    full = load(split, claim)
-    index = splits.stratified_indices(full.y, n, seed)
-    if claim is not None:
-        claim.use_seed(seed)
-    return Split(full.X[index], full.y[index])
+    return splits.stratified_subset(load(split, claim), n, seed, claim)
 
 
 def profile_subset(split: str, seed: int | None = None, claim=None) -> Split:
@@ -77,6 +62,8 @@ def profile_subset(split: str, seed: int | None = None, claim=None) -> Split:
     (quick: the catalog's `mnist5k`, 4,000 train / 1,000 test); seed defaults to `data: split_seed`."""
     from impl.harness import params
 
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     knobs = params.knobs("data")
-    size = knobs["mnist"][f"{_check_split(split)}_size"]
+    size = knobs["mnist"][f"{split}_size"]
     return subset(split, size, knobs["split_seed"] if seed is None else seed, claim)

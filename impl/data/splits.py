@@ -56,3 +56,11 @@ def stratified_disjoint(y, sizes: tuple[int, ...], seed: int) -> tuple[np.ndarra
         rest = np.setdiff1d(rest, part, assume_unique=True)
     parts.append(rest)
     return tuple(parts)
+
+
+def stratified_subset(full, n: int, seed: int, claim=None):
+    """A stratified subset of `n` rows of an (X, y) NamedTuple, same type, fixed and recorded by `seed`."""
+    index = stratified_indices(full.y, n, seed)
+    if claim is not None:
+        claim.use_seed(seed)
+    return type(full)(full.X[index], full.y[index])

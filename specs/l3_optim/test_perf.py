@@ -120,8 +120,6 @@ def test_time_to_97(claim):
     steps; its first batches are checked to give the same losses as ours. Evaluation is excluded.
     Course: Lesson 3, Adam on MNIST (the course's training script) and performance comparisons.
     """
-    import torch
-
     from impl.data import mnist
 
     target, window, rounds = claim.t["target_accuracy"], claim.t["window_steps"], claim.t["rounds"]

@@ -60,7 +60,7 @@ def index_page(lessons: list[Lesson], figures: dict[tuple[str, int], bytes], ext
         cells = "".join(f"<td>{counts[v]}</td>" for v in VERDICT_BADGE)
         rows.append(f'<tr><td><a href="#{escape(lesson.folder)}">{escape(lesson.title)}</a></td>{cells}</tr>')
     head = "".join(f"<th>{escape(v)}</th>" for v in VERDICT_BADGE)
-    body = [f"<h1>Course claims: verdicts</h1>",
+    body = ["<h1>Course claims: verdicts</h1>",
             f"<table><tr><th>lesson</th>{head}</tr>{''.join(rows)}</table>"]
     if extra_pages:
         body.append("<p>Also generated: " + ", ".join(f'<a href="{escape(p)}">{escape(p)}</a>' for p in extra_pages)
