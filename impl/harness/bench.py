@@ -8,6 +8,8 @@ reported. Absolute seconds are recorded, never asserted.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
@@ -37,6 +39,22 @@ def block(result: Any) -> Any:
     return result
 
 
+@contextlib.contextmanager
+def gc_paused():
+    """Pause Python's garbage collector inside a timed region (as `timeit` does).
+
+    Late in a long test session the heap is large, and a collection landing in one
+    side's timing window would be charged to that side.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _loops_for(fn: Callable[[], Any], min_time: float) -> int:
     """Smallest power-of-ten-ish loop count whose total time reaches `min_time`."""
     loops = 1
@@ -50,10 +68,11 @@ def _loops_for(fn: Callable[[], Any], min_time: float) -> int:
 
 
 def _time_per_call(fn: Callable[[], Any], loops: int) -> float:
-    start = time.perf_counter()
-    for _ in range(loops):
-        block(fn())
-    return (time.perf_counter() - start) / loops
+    with gc_paused():
+        start = time.perf_counter()
+        for _ in range(loops):
+            block(fn())
+        return (time.perf_counter() - start) / loops
 
 
 def robust_cv(values: list[float]) -> float:

@@ -141,12 +141,16 @@ def test_time_to_97(claim):
             model = mlp.make_mlp(0)
             pair[name] = (model, mlp.make_optimizer("adam", model.parameters(), 1e-3), batches)
         first = {name: loaders.train_steps(*pair[name], 20) for name in pair}
-        per_step = {name: [] for name in pair}
-        for round_index in range(rounds):
-            for name in pair if round_index % 2 == 0 else reversed(list(pair)):
-                start = time.perf_counter()
-                loaders.train_steps(*pair[name], window)
-                per_step[name].append((time.perf_counter() - start) / window)
+        for attempt in (1, 2):  # protocol: a noisy measurement is repeated once
+            per_step = {name: [] for name in pair}
+            for round_index in range(rounds):
+                for name in pair if round_index % 2 == 0 else reversed(list(pair)):
+                    with bench.gc_paused():
+                        start = time.perf_counter()
+                        loaders.train_steps(*pair[name], window)
+                        per_step[name].append((time.perf_counter() - start) / window)
+            if max(bench.robust_cv(v) for v in per_step.values()) <= bench.NOISY_CV:
+                break
     ours_step, course_step = (statistics.median(per_step[n]) for n in ("ours", "course"))
     speedup = course_step / ours_step
     claim.record(
@@ -154,7 +158,7 @@ def test_time_to_97(claim):
         test_accuracy_per_epoch=curves.test_accuracy, ours_time_to_target_s=ours_seconds,
         ours_extrapolated_s=ours_step * num_steps, course_extrapolated_s=course_step * num_steps,
         ours_step_ms=ours_step * 1e3, course_step_ms=course_step * 1e3, per_step_s=per_step,
-        cv=max(bench.robust_cv(v) for v in per_step.values()),
+        cv=max(bench.robust_cv(v) for v in per_step.values()), attempts=attempt,
     )
     claim.plot("Time to 97% test accuracy on full MNIST (2 threads)", ["pre-loaded tensors (measured)",
                "pre-loaded tensors (extrapolated)", "per-sample DataLoader (extrapolated)"],
@@ -163,5 +167,5 @@ def test_time_to_97(claim):
     claim.expect("first_losses_max_gap", float(np.abs(np.array(first["ours"]) - np.array(first["course"])).max()),
                  "<=", "same_loss_tol")
     if max(bench.robust_cv(v) for v in per_step.values()) > bench.NOISY_CV:
-        pytest.xfail(f"noisy host: per-step CV above {bench.NOISY_CV:.0%}")
+        pytest.xfail(f"noisy host: per-step CV above {bench.NOISY_CV:.0%} after {attempt} attempts")
     claim.expect("course_over_ours_step_time", speedup, ">=", "min_speedup")
