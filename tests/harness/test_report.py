@@ -36,6 +36,7 @@ def test_worst_verdict_wins_and_pages_escape(tmp_path):
     assert "data:image/png;base64," in page
     md = markdown.lesson_page(lessons[0])
     assert "<script>" not in md and "L1.x.y" in md
+    assert "| measured | ratio |" in md and "| nested | 2 |" in md  # nested summaries become a table
 
 
 def test_readme_section_replacement():

@@ -9,7 +9,9 @@ import base64
 from html import escape
 
 from impl.harness.report.model import ClaimResult, Lesson
-from impl.harness.report.text import VERDICT_BADGE, check_line, git_line, hardware_line, number, scalar_observations
+from impl.harness.report.text import (
+    VERDICT_BADGE, check_line, git_line, hardware_line, number, observation_table, scalar_observations,
+)
 
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -43,6 +45,12 @@ def _claim(claim: ClaimResult, figures: dict[tuple[str, int], bytes]) -> str:
     if extras:
         parts.append("<p>Also measured: " + escape("; ".join(f"{k} = {number(v)}" for k, v in extras.items()))
                      + "</p>")
+    columns, rows = observation_table(record)
+    if rows and columns:
+        head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+        body = "".join(f"<tr><td>{escape(name)}</td>" + "".join(f"<td>{escape(v)}</td>" for v in values) + "</tr>"
+                       for name, values in rows)
+        parts.append(f"<table><tr><th>measured</th>{head}</tr>{body}</table>")
     for index, plot in enumerate(record["plots"]):
         data = base64.b64encode(figures[(claim.id, index)]).decode("ascii")
         parts.append(f'<img alt="{escape(plot["title"])}" src="data:image/png;base64,{data}">')

@@ -4,7 +4,7 @@ from __future__ import annotations
 from impl.harness.report.figures import slug
 from impl.harness.report.model import ClaimResult, Lesson
 from impl.harness.report.text import (
-    VERDICT_BADGE, check_line, git_line, hardware_line, key_check, number, scalar_observations,
+    VERDICT_BADGE, check_line, git_line, hardware_line, key_check, number, observation_table, scalar_observations,
 )
 
 
@@ -49,6 +49,11 @@ def claim_section(claim: ClaimResult) -> list[str]:
     extras = scalar_observations(record)
     if extras:
         lines.append("Also measured: " + "; ".join(f"{cell(k)} = {cell(number(v))}" for k, v in extras.items()))
+        lines.append("")
+    columns, rows = observation_table(record)
+    if rows and columns:
+        lines += ["| measured | " + " | ".join(cell(c) for c in columns) + " |", "|---" * (len(columns) + 1) + "|"]
+        lines += [f"| {cell(name)} | " + " | ".join(cell(v) for v in values) + " |" for name, values in rows]
         lines.append("")
     for index, plot in enumerate(record["plots"]):
         lines += [f"![{cell(plot['title'])}](figures/{figure_name(claim.id, index, plot['title'])})", ""]

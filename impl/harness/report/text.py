@@ -39,19 +39,23 @@ def check_line(check: dict[str, Any]) -> str:
 
 
 def scalar_observations(record: dict[str, Any]) -> dict[str, Any]:
-    """Observed values not already shown as checks, flattened one level for nested summaries."""
+    """Top-level observed values not already shown as checks (nested summaries go to `observation_table`)."""
     shown = {check["name"] for check in record["checks"]}
-    flat: dict[str, Any] = {}
-    for name, value in record["observed"].items():
-        if name in shown:
-            continue
-        if isinstance(value, dict):
-            for sub, item in value.items():
-                if not isinstance(item, (list, dict)):
-                    flat[f"{name}.{sub}"] = item
-        else:
-            flat[name] = value
-    return flat
+    return {name: value for name, value in record["observed"].items()
+            if name not in shown and not isinstance(value, dict)}
+
+
+def observation_table(record: dict[str, Any]) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """Nested observations (e.g. one benchmark summary per workload) as (columns, rows of cells).
+
+    Rows are the nested dicts; columns are their scalar fields, in first-seen order.
+    """
+    nested = {name: value for name, value in record["observed"].items() if isinstance(value, dict)}
+    columns: list[str] = []
+    for value in nested.values():
+        columns += [key for key, item in value.items() if not isinstance(item, (list, dict)) and key not in columns]
+    rows = [(name, [number(value[key]) if key in value else "" for key in columns]) for name, value in nested.items()]
+    return columns, rows
 
 
 def hardware_line(record: dict[str, Any]) -> str:
