@@ -3,8 +3,9 @@
 Both sides run in one process on the same inputs: warm-up calls first (JIT
 compilation, allocators, sessions), each side's loop count sized so one timing
 lasts at least `min_time`, then repeats interleaved A B B A ... to cancel drift,
-device work synchronised before the clock stops, and the ratio of medians
-reported. Absolute seconds are recorded, never asserted.
+with a short settle pause before each timing (idle thread pools stop spinning)
+and the garbage collector paused inside it, device work synchronised before the
+clock stops, and the ratio of medians reported. Absolute seconds are recorded, never asserted.
 """
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ import pytest
 from impl.harness.hardware import cpu_info
 
 NOISY_CV = 0.20  # protocol: a (robust) coefficient of variation above this is a noisy host
+# BLAS/OpenMP pools busy-wait after a call (OpenBLAS: ~2^28 cycles, ~0.1 s) before they park;
+# switching sides without a pause would bill that spinning to the other library's timing.
+SETTLE_S = 0.15
 
 
 def block(result: Any) -> Any:
@@ -143,6 +147,7 @@ def compare(
     warmup: int = 3,
     min_time: float = 0.05,
     retry_if_noisy: bool = True,
+    settle_s: float = SETTLE_S,
 ) -> Comparison:
     """Measure two zero-argument callables under the protocol; see the module docstring."""
     if repeats < 3:
@@ -151,6 +156,8 @@ def compare(
         raise ValueError(f"warmup must be >= 1, got {warmup}")
     if min_time <= 0:
         raise ValueError(f"min_time must be > 0, got {min_time}")
+    if settle_s < 0:
+        raise ValueError(f"settle_s must be >= 0, got {settle_s}")
     for _ in range(warmup):
         block(fn_a())
         block(fn_b())
@@ -162,6 +169,7 @@ def compare(
         for rep in range(repeats):
             order = ((fn_a, loops_a, times_a), (fn_b, loops_b, times_b))
             for fn, loops, sink in order if rep % 2 == 0 else reversed(order):
+                time.sleep(settle_s)
                 sink.append(_time_per_call(fn, loops))
         result = Comparison(name_a, name_b, times_a, times_b, loops_a, loops_b, attempts=attempt)
         if not result.noisy:
