@@ -10,19 +10,39 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PARAMS_FILE = ROOT / "params.yaml"
-DVC_LOCK = ROOT / "dvc.lock"
+PARAMS_FILE = ROOT / "params.yaml"    # the shared switches: profile, seed
+DVC_FILE = ROOT / "dvc.yaml"          # shared stages; each lesson has impl/<lesson>/dvc.yaml
+REQUIREMENTS_LOCK = ROOT / "requirements.lock"
+IMPL_DIR = ROOT / "impl"
 SPECS_DIR = ROOT / "specs"
 
 DATA_DIR = ROOT / "data"
 RAW_DIR = DATA_DIR / "raw"
 PREPARED_DIR = DATA_DIR / "prepared"
-MODELS_DIR = DATA_DIR / "models"
+MODELS_DIR = DATA_DIR / "models"     # content-addressed stage outputs, one folder per lesson
+METRICS_DIR = DATA_DIR / "metrics"   # stage summaries and wall times (not cached), one folder per lesson
 
 REPORTS_DIR = ROOT / "reports"
-RESULTS_FILE = REPORTS_DIR / "results.json"
+RESULTS_DIR = REPORTS_DIR / "results"        # one <lesson>.json of verdicts per lesson folder
+HISTORY_FILE = REPORTS_DIR / "history.jsonl"  # append-only: every run's verdicts
+LOGS_DIR = REPORTS_DIR / "logs"              # pytest logs and JUnit XML of every run
 
 MIRROR_ENV = "CLAIMS_DATA_MIRROR"
+
+
+def lesson_models(lesson: str) -> Path:
+    """Where a lesson's stages write their content outputs (models, fitted arrays)."""
+    return MODELS_DIR / lesson
+
+
+def lesson_metrics(lesson: str) -> Path:
+    """Where a lesson's stages write their summaries (headline figures, wall times, CPU kind)."""
+    return METRICS_DIR / lesson
+
+
+def relative(path: Path) -> str:
+    """`path` relative to the project root, POSIX-style (how DVC files name it)."""
+    return Path(path).resolve().relative_to(ROOT).as_posix()
 
 
 def data_mirror() -> Path | None:

@@ -1,9 +1,8 @@
 """CIFAR-10 (A. Krizhevsky, 2009) in the canonical binary format: 32x32 RGB images, 10 classes.
 
-API:  `load(split, claim=None) -> Split(X uint8 (n, 3, 32, 32), y int64 (n,))`, split "train" | "test";
-      `subset(split, n, seed, claim=None)`: stratified, fixed by seed;
-      `train_val(n_train, n_val, seed, claim=None)`: disjoint stratified train / val drawn from the 50,000;
-      `profile_splits(seed=None)`: (train, val, test) sized by params.yaml `data: cifar10:`.
+API:  `load(split) -> Split(X uint8 (n, 3, 32, 32), y int64 (n,))`, split "train" | "test";
+      `subset(split, n, seed)`: stratified, fixed by seed;
+      `train_val(n_train, n_val, seed)`: disjoint stratified train / val drawn from the 50,000.
 
 Test set: the first 1,000 official test images (only they exist losslessly offline; online the
 same 1,000 are cut from the official test_batch.bin and verified by the same sha256), so test
@@ -19,7 +18,6 @@ from impl import paths
 from impl.data import prepared, splits
 from impl.data.fetch import RemoteFile
 
-STAGE = "data_cifar10"
 PREPARED = paths.PREPARED_DIR / "cifar10.npz"
 SPLITS = ("train", "test")
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -67,30 +65,19 @@ def read_prepared(path=PREPARED) -> dict[str, np.ndarray]:
     return prepared.load(path, "CIFAR-10")
 
 
-def load(split: str, claim=None) -> Split:
+def load(split: str) -> Split:
     """All of `split` (50,000 train or the 1,000 test images), from the DVC-prepared file."""
-    return Split(*prepared.load_split(STAGE, PREPARED, "CIFAR-10", split, SPLITS, claim))
+    return Split(*prepared.load_split(PREPARED, "CIFAR-10", split, SPLITS))
 
 
-def subset(split: str, n: int, seed: int, claim=None) -> Split:
+def subset(split: str, n: int, seed: int) -> Split:
     """A stratified subset of `n` images of `split` (class shares kept), fixed by `seed`."""
-    return splits.stratified_subset(load(split, claim), n, seed, claim)
+    return splits.stratified_subset(load(split), n, seed)
 
 
-def train_val(n_train: int, n_val: int, seed: int, claim=None) -> tuple[Split, Split]:
+def train_val(n_train: int, n_val: int, seed: int) -> tuple[Split, Split]:
     """Disjoint, stratified train and validation sets drawn from the 50,000 training images."""
-    full = load("train", claim)
+    full = load("train")
     train_index, val_index = splits.stratified_disjoint(full.y, (n_train, n_val), seed)
-    if claim is not None:
-        claim.use_seed(seed)
     return Split(full.X[train_index], full.y[train_index]), Split(full.X[val_index], full.y[val_index])
 
-
-def profile_splits(seed: int | None = None, claim=None) -> tuple[Split, Split, Split]:
-    """(train, val, test) sized by params.yaml `data: cifar10:` (quick: the catalog's `cifar5k`)."""
-    from impl.harness import params
-
-    knobs = params.knobs("data")
-    sizes = knobs["cifar10"]
-    train, val = train_val(sizes["train_size"], sizes["val_size"], knobs["split_seed"] if seed is None else seed, claim)
-    return train, val, load("test", claim)

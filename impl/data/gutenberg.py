@@ -1,8 +1,8 @@
 """NLTK's Project Gutenberg selection (15 public-domain texts), read straight from `gutenberg.zip`.
 
-API:  `texts(claim=None) -> dict[fileid, str]` (decoded, line endings normalised to "\\n");
-      `words(fileid, claim=None) -> list[str]`: word-punct tokens, NLTK's `WordPunctTokenizer` rule;
-      `encodings(claim=None) -> dict[fileid, str]`: how each file was stored (utf-8 or latin-1).
+API:  `texts() -> dict[fileid, str]` (decoded, line endings normalised to "\\n");
+      `words(fileid) -> list[str]`: word-punct tokens, NLTK's `WordPunctTokenizer` rule;
+      `encodings() -> dict[fileid, str]`: how each file was stored (utf-8 or latin-1).
 
 Two files are Latin-1, not UTF-8, and moby_dick has CRLF line endings: each file is decoded as
 UTF-8 when it is valid UTF-8, else as Latin-1, and "\\r\\n" becomes "\\n" (token counts do not change:
@@ -19,7 +19,6 @@ from impl import paths
 from impl.data import prepared
 from impl.data.fetch import RemoteFile
 
-STAGE = "data_gutenberg"
 PREPARED = paths.PREPARED_DIR / "gutenberg.json"
 HOMEPAGE = "https://www.nltk.org/nltk_data/"
 LICENCE = "public domain (Project Gutenberg texts, as packaged by NLTK)"
@@ -60,23 +59,23 @@ def unpack(zip_bytes: bytes) -> dict[str, dict]:
     return corpus
 
 
-def _corpus(claim=None) -> dict[str, dict]:
-    from impl.harness import artifacts
+def _corpus() -> dict[str, dict]:
+    from impl.pipeline import artifacts
 
-    path = artifacts.require(STAGE, str(PREPARED.relative_to(paths.ROOT)), claim)
+    path = artifacts.require(paths.relative(PREPARED))
     return json.loads(prepared.load_bytes(path, "Gutenberg corpus").decode("utf-8"))
 
 
-def texts(claim=None) -> dict[str, str]:
-    return {fileid: entry["text"] for fileid, entry in _corpus(claim).items()}
+def texts() -> dict[str, str]:
+    return {fileid: entry["text"] for fileid, entry in _corpus().items()}
 
 
-def encodings(claim=None) -> dict[str, str]:
-    return {fileid: entry["encoding"] for fileid, entry in _corpus(claim).items()}
+def encodings() -> dict[str, str]:
+    return {fileid: entry["encoding"] for fileid, entry in _corpus().items()}
 
 
-def words(fileid: str, claim=None) -> list[str]:
-    corpus = _corpus(claim)
+def words(fileid: str) -> list[str]:
+    corpus = _corpus()
     if fileid not in corpus:
         raise ValueError(f"fileid must be one of {sorted(corpus)}, got {fileid!r}")
     return tokenize(corpus[fileid]["text"])

@@ -1,8 +1,7 @@
 """MNIST handwritten digits (LeCun, Cortes, Burges): 60,000 train + 10,000 test, 28x28 uint8.
 
-API:  `load(split, claim=None) -> Split(X uint8 (n, 28, 28), y int64 (n,))`, split "train" | "test";
-      `subset(split, n, seed, claim=None) -> Split`: stratified, size n, fixed by seed, original order;
-      `profile_subset(split, seed=None)`: the subset sized by params.yaml `data: mnist:` for the active profile.
+API:  `load(split) -> Split(X uint8 (n, 28, 28), y int64 (n,))`, split "train" | "test";
+      `subset(split, n, seed) -> Split`: stratified, size n, fixed by seed, original order.
 
 `load` first brings DVC stage `data_mnist` up to date (`python -m impl.data.prepare_mnist`),
 which verifies the decompressed IDX bytes (sha256 below) and writes data/prepared/mnist.npz.
@@ -17,7 +16,6 @@ from impl import paths
 from impl.data import prepared, splits
 from impl.data.fetch import RemoteFile
 
-STAGE = "data_mnist"
 PREPARED = paths.PREPARED_DIR / "mnist.npz"
 SPLITS = ("train", "test")
 HOMEPAGE = "http://yann.lecun.com/exdb/mnist/"
@@ -47,23 +45,12 @@ def read_prepared(path=PREPARED) -> dict[str, np.ndarray]:
     return prepared.load(path, "MNIST")
 
 
-def load(split: str, claim=None) -> Split:
+def load(split: str) -> Split:
     """The full official `split`, from the DVC-prepared file (built on first use)."""
-    return Split(*prepared.load_split(STAGE, PREPARED, "MNIST", split, SPLITS, claim))
+    return Split(*prepared.load_split(PREPARED, "MNIST", split, SPLITS))
 
 
-def subset(split: str, n: int, seed: int, claim=None) -> Split:
+def subset(split: str, n: int, seed: int) -> Split:
     """A stratified subset of `n` images of `split` (class shares kept), fixed by `seed`."""
-    return splits.stratified_subset(load(split, claim), n, seed, claim)
+    return splits.stratified_subset(load(split), n, seed)
 
-
-def profile_subset(split: str, seed: int | None = None, claim=None) -> Split:
-    """`subset` sized by params.yaml `data: mnist: <split>_size` for the active profile
-    (quick: the catalog's `mnist5k`, 4,000 train / 1,000 test); seed defaults to `data: split_seed`."""
-    from impl.harness import params
-
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    knobs = params.knobs("data")
-    size = knobs["mnist"][f"{split}_size"]
-    return subset(split, size, knobs["split_seed"] if seed is None else seed, claim)

@@ -1,8 +1,8 @@
 """MovieLens 100k (GroupLens, 1998): 100,000 ratings 1..5 by 943 users of 1,682 movies.
 
-API:  `ratings(claim=None) -> Ratings(user, item, rating, timestamp)` int64 arrays in `u.data` order;
+API:  `ratings() -> Ratings(user, item, rating, timestamp)` int64 arrays in `u.data` order;
       `split(r, test_fraction, seed) -> RatingSplit(train, test, dropped)` row indices (fixed by seed);
-      `profile_split(claim=None)`: the split with params.yaml `data: movielens:` knobs.
+      `fixed_split()`: the split with the knobs in impl/data/params.yaml `movielens:`.
 
 Sources, in order: a download cache `data/raw/movielens/ml-100k.zip` or a mirror copy of it
 (the canonical GroupLens zip, checked against its published md5); else the copy of the same
@@ -21,8 +21,8 @@ import numpy as np
 from impl import paths
 from impl.checks import as_float, as_int
 from impl.data import fetch, packaged, prepared
+from impl.pipeline import provenance
 
-STAGE = "data_movielens"
 PREPARED = paths.PREPARED_DIR / "movielens.npz"
 HOMEPAGE = "https://grouplens.org/datasets/movielens/100k/"
 LICENCE = "GroupLens research licence: no redistribution, cite Harper & Konstan (2015); not mirrored"
@@ -107,10 +107,10 @@ def fetch_ratings() -> Ratings:
     return read_packaged(packaged_dir())
 
 
-def ratings(claim=None) -> Ratings:
-    from impl.harness import artifacts
+def ratings() -> Ratings:
+    from impl.pipeline import artifacts
 
-    arrays = prepared.load(artifacts.require(STAGE, str(PREPARED.relative_to(paths.ROOT)), claim), "MovieLens")
+    arrays = prepared.load(artifacts.require(paths.relative(PREPARED)), "MovieLens")
     return Ratings(*(arrays[name] for name in COLUMNS))
 
 
@@ -123,16 +123,16 @@ def split(r: Ratings, test_fraction: float, seed: int) -> RatingSplit:
     if not 0 < n_test < n:
         raise ValueError(f"test_fraction must leave both parts non-empty for {n} rows, got {test_fraction}")
     order = np.random.default_rng(seed).permutation(n)
+    provenance.record_seed(seed)
     train, held = np.sort(order[n_test:]), np.sort(order[:n_test])
     warm = np.isin(r.user[held], r.user[train]) & np.isin(r.item[held], r.item[train])
     return RatingSplit(train, held[warm], held[~warm])
 
 
-def profile_split(claim=None) -> tuple[Ratings, RatingSplit]:
-    from impl.harness import params
+def fixed_split() -> tuple[Ratings, RatingSplit]:
+    """The ratings and the project's fixed split (impl/data/params.yaml `movielens:`)."""
+    from impl.pipeline import params
 
-    knobs = params.knobs("data")
-    r = ratings(claim)
-    if claim is not None:
-        claim.use_seed(knobs["split_seed"])
-    return r, split(r, knobs["movielens"]["test_fraction"], knobs["split_seed"])
+    knobs = params.knobs("data", "movielens")
+    r = ratings()
+    return r, split(r, knobs["test_fraction"], knobs["split_seed"])

@@ -1,19 +1,24 @@
-"""DVC stage `data_gutenberg`: verified gutenberg.zip -> data/prepared/gutenberg.json (+ .sha256 sidecar)."""
+"""DVC stage `prepare_gutenberg`: verified gutenberg.zip -> data/prepared/gutenberg.json (+ .sha256 sidecar)."""
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
-from impl import paths
 from impl.data import gutenberg, prepared
 from impl.data.fetch import fetch_bytes
+from impl.pipeline.stages import stage_main
 
 
-def main() -> None:
+def run(knobs: dict, out_dir: Path) -> dict:
     corpus = gutenberg.unpack(fetch_bytes(gutenberg.REMOTE, progress=True))
-    digest = prepared.save_bytes(gutenberg.PREPARED, json.dumps(corpus, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    text = json.dumps(corpus, ensure_ascii=False, sort_keys=True)
+    digest = prepared.save_bytes(Path(out_dir) / gutenberg.PREPARED.name, text.encode("utf-8"))
     latin1 = [fileid for fileid, entry in corpus.items() if entry["encoding"] != "utf-8"]
-    print(f"{gutenberg.PREPARED.relative_to(paths.ROOT)}: {len(corpus)} texts, latin-1: {latin1}, sha256 {digest[:16]}...")
+    return {"texts": len(corpus), "latin1_files": latin1, "sha256": digest}
 
+
+main = stage_main(run, "data", None, out_dir=gutenberg.PREPARED.parent)
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

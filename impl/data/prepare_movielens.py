@@ -1,16 +1,23 @@
-"""DVC stage `data_movielens`: verified MovieLens-100k ratings -> data/prepared/movielens.npz (+ sidecar)."""
+"""DVC stage `prepare_movielens`: verified MovieLens-100k ratings -> data/prepared/movielens.npz (+ sidecar)."""
 from __future__ import annotations
 
-from impl import paths
+import sys
+from pathlib import Path
+
+import numpy as np
+
 from impl.data import movielens, prepared
+from impl.pipeline.stages import stage_main
 
 
-def main() -> None:
+def run(knobs: dict, out_dir: Path) -> dict:
     r = movielens.fetch_ratings()
-    digest = prepared.save(movielens.PREPARED, dict(zip(movielens.COLUMNS, r)))
-    print(f"{movielens.PREPARED.relative_to(paths.ROOT)}: {r.user.size} ratings, {len(set(r.user.tolist()))} users, "
-          f"{len(set(r.item.tolist()))} items, sha256 {digest[:16]}...")
+    digest = prepared.save(Path(out_dir) / movielens.PREPARED.name, dict(zip(movielens.COLUMNS, r)))
+    return {"ratings": int(r.user.size), "users": int(np.unique(r.user).size),
+            "items": int(np.unique(r.item).size), "sha256": digest}
 
+
+main = stage_main(run, "data", None, out_dir=movielens.PREPARED.parent)
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

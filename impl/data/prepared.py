@@ -73,16 +73,16 @@ def load(path: Path, what: str = "prepared data") -> dict[str, np.ndarray]:
         raise CorruptPreparedError(f"{what}: {path} verifies but cannot be read: {exc}") from exc
 
 
-def load_split(stage: str, path: Path, what: str, split: str, splits: tuple[str, ...], claim=None):
+def load_split(path: Path, what: str, split: str, splits: tuple[str, ...]):
     """(X, y) of `split` from a DVC stage's npz holding X_<split> and y_<split>.
 
-    The stage is brought up to date first (`impl.harness.artifacts.require`), so a fresh
-    clone builds it on first use, and the artifact's dvc.lock hash is recorded on `claim`.
+    The producing stage is brought up to date first (`impl.pipeline.artifacts.require`), so a
+    fresh clone builds it on first use, and the artifact's dvc.lock hash is recorded.
     """
     from impl import paths
-    from impl.harness import artifacts
+    from impl.pipeline import artifacts
 
     if split not in splits:
         raise ValueError(f"split must be one of {splits}, got {split!r}")
-    arrays = load(artifacts.require(stage, str(Path(path).relative_to(paths.ROOT)), claim), what)
+    arrays = load(artifacts.require(paths.relative(path)), what)
     return arrays[f"X_{split}"], arrays[f"y_{split}"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from impl.checks import as_int
+from impl.pipeline import provenance
 
 
 def _labels(y) -> np.ndarray:
@@ -35,6 +36,7 @@ def stratified_indices(y, n: int, seed: int) -> np.ndarray:
     y = _labels(y)
     seed = as_int(seed, "seed", minimum=0)
     rng = np.random.default_rng(seed)
+    provenance.record_seed(seed)
     chosen = []
     for label, k in stratified_counts(y, n).items():
         members = np.flatnonzero(y == label)
@@ -47,7 +49,7 @@ def stratified_disjoint(y, sizes: tuple[int, ...], seed: int) -> tuple[np.ndarra
     y = _labels(y)
     if not sizes or sum(as_int(s, "sizes", minimum=1) for s in sizes) > y.size:
         raise ValueError(f"sizes must be positive and sum to at most {y.size}, got {sizes}")
-    pool = stratified_indices(y, sum(sizes), seed)
+    pool = stratified_indices(y, sum(sizes), seed)  # records the seed
     rng = np.random.default_rng([as_int(seed, "seed", minimum=0), 1])
     parts, rest = [], pool
     for size in sizes[:-1]:
@@ -58,9 +60,7 @@ def stratified_disjoint(y, sizes: tuple[int, ...], seed: int) -> tuple[np.ndarra
     return tuple(parts)
 
 
-def stratified_subset(full, n: int, seed: int, claim=None):
+def stratified_subset(full, n: int, seed: int):
     """A stratified subset of `n` rows of an (X, y) NamedTuple, same type, fixed and recorded by `seed`."""
     index = stratified_indices(full.y, n, seed)
-    if claim is not None:
-        claim.use_seed(seed)
     return type(full)(full.X[index], full.y[index])

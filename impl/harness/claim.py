@@ -37,8 +37,8 @@ def plain(value: Any) -> Any:
 class Claim:
     """One claim under test.
 
-    - `claim.t["name"]` / `claim.threshold("name")`: a threshold from params.yaml
-      `claims: <id>:`; a missing one is an error naming the claim and the key.
+    - `claim.t["name"]` / `claim.threshold("name")`: a threshold from specs/<lesson>/claims.yaml
+      `<id>:`; a missing one is an error naming the claim and the key.
     - `claim.record(name=value, ...)`: what was measured (recorded even on a pass).
     - `claim.expect(name, observed, op, limit)`: record and assert one comparison;
       `limit` is a threshold name (preferred) or a number for exact identities.
@@ -52,23 +52,19 @@ class Claim:
         self.statement = statement
         self.profile = profile
         self._thresholds = dict(thresholds)
-        self.used_thresholds: dict[str, Any] = {}
         self.observed: dict[str, Any] = {}
         self._checks: dict[tuple, dict[str, Any]] = {}
         self.plots: list[dict[str, Any]] = []
         self.seeds: list[int] = []
-        self.artifacts: dict[str, str | None] = {}
 
     # -- thresholds -------------------------------------------------------------
     def threshold(self, name: str) -> Any:
         if name not in self._thresholds:
             raise KeyError(
-                f"claim {self.id} has no threshold {name!r} in params.yaml `claims: {self.id}:` "
+                f"claim {self.id} has no threshold {name!r} in specs/<lesson>/claims.yaml under `{self.id}:` "
                 f"(defined: {sorted(self._thresholds) or 'none'})"
             )
-        value = self._thresholds[name]
-        self.used_thresholds[name] = value
-        return value
+        return self._thresholds[name]
 
     @property
     def t(self) -> "_ThresholdView":
@@ -149,9 +145,6 @@ class Claim:
         if seed not in self.seeds:
             self.seeds.append(seed)
         return seed
-
-    def use_artifact(self, relpath: str, md5: str | None) -> None:
-        self.artifacts[relpath] = md5
 
 
 class _ThresholdView:

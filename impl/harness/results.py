@@ -1,4 +1,10 @@
-"""`reports/results.json`: one record per claim, merged across partial runs."""
+"""Verdict records on disk: `reports/results/<lesson>.json`, plus the append-only `reports/history.jsonl`.
+
+One file per lesson folder, so each lesson's DVC `verify` stage owns exactly its file. A run's
+records for a claim replace every earlier record of that claim (a plain run after a seed
+sweep leaves no stale per-seed verdicts behind); claims the run did not touch are kept, so a
+partial run (`-k`, `-m`) merges. The history file keeps every run's verdicts, for flips.
+"""
 from __future__ import annotations
 
 import json
@@ -9,14 +15,16 @@ from filelock import FileLock
 
 from impl import paths
 from impl.atomic import atomic_write_text
+from impl.harness.verdicts import VERDICTS
 
-SCHEMA = 1
-VERDICTS = ("holds", "refuted", "error", "not run", "known refuted")
+SCHEMA = 2
 
 
-def load(path: Path | None = None) -> dict[str, dict[str, Any]]:
-    """All records keyed by record key; empty when no run has written the file yet."""
-    path = Path(path or paths.RESULTS_FILE)
+def lesson_file(folder: str, results_dir: Path | None = None) -> Path:
+    return Path(results_dir or paths.RESULTS_DIR) / f"{folder}.json"
+
+
+def _read(path: Path) -> dict[str, dict[str, Any]]:
     if not path.is_file():
         return {}
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -25,26 +33,58 @@ def load(path: Path | None = None) -> dict[str, dict[str, Any]]:
     return data["claims"]
 
 
-def merge(
-    records: Iterable[dict[str, Any]], path: Path | None = None, root: Path | None = None
-) -> dict[str, dict[str, Any]]:
-    """Merge new records into the file (a partial run keeps the other claims).
+def load(results_dir: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Every record of every lesson, keyed by record key; empty when no run has written any."""
+    folder = Path(results_dir or paths.RESULTS_DIR)
+    records: dict[str, dict[str, Any]] = {}
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        records.update(_read(path))
+    return records
 
-    Records of specs whose file no longer exists are dropped, so a deleted claim
-    does not linger in the report.
+
+def merge(records: Iterable[dict[str, Any]], results_dir: Path | None = None,
+          root: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Merge a run's records into the lesson files; returns the merged records of the lessons touched.
+
+    Records of specs whose file no longer exists are dropped, so a deleted claim does not linger.
     """
-    path = Path(path or paths.RESULTS_FILE)
     root = Path(root or paths.ROOT)
-    with FileLock(str(path) + ".lock"):
-        claims = load(path)
-        for record in records:
-            if record["verdict"] not in VERDICTS:
-                raise ValueError(f"unknown verdict {record['verdict']!r} for {record['key']}")
-            claims[record["key"]] = record
-        claims = {
-            key: record for key, record in claims.items()
-            if (root / record["nodeid"].partition("::")[0]).is_file()
-        }
-        text = json.dumps({"schema": SCHEMA, "claims": dict(sorted(claims.items()))}, indent=1)
-        atomic_write_text(path, text + "\n")
-    return claims
+    by_lesson: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        if record["verdict"] not in VERDICTS:
+            raise ValueError(f"unknown verdict {record['verdict']!r} for {record['key']}")
+        by_lesson.setdefault(record["lesson_folder"], []).append(record)
+    merged: dict[str, dict[str, Any]] = {}
+    for folder, new in by_lesson.items():
+        path = lesson_file(folder, results_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(path) + ".lock"):
+            rerun = {record["id"] for record in new}
+            claims = {key: old for key, old in _read(path).items()
+                      if old["id"] not in rerun and (root / old["nodeid"].partition("::")[0]).is_file()}
+            claims.update({record["key"]: record for record in new})
+            text = json.dumps({"schema": SCHEMA, "claims": dict(sorted(claims.items()))}, indent=1)
+            atomic_write_text(path, text + "\n")
+        merged.update(claims)
+    return merged
+
+
+def history_line(record: dict[str, Any]) -> dict[str, Any]:
+    """The compact form of a record kept in the history: verdict, checked values, where and when."""
+    hw = record.get("hardware") or {}
+    return {
+        "key": record["key"], "id": record["id"], "verdict": record["verdict"],
+        "observed": {check["name"]: check["observed"] for check in record.get("checks", [])},
+        "commit": (record.get("git") or {}).get("commit"), "dirty": (record.get("git") or {}).get("dirty"),
+        "profile": record.get("profile"), "cpu_model": hw.get("cpu_model"), "cpu_flags": hw.get("cpu_flags"),
+        "gpus": hw.get("gpus"), "time": record.get("timestamp"),
+    }
+
+
+def append_history(records: Iterable[dict[str, Any]], path: Path | None = None) -> None:
+    """Append one line per record to the history file (never rewritten)."""
+    path = Path(path or paths.HISTORY_FILE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = "".join(json.dumps(history_line(record), sort_keys=True) + "\n" for record in records)
+    with FileLock(str(path) + ".lock"), path.open("a", encoding="utf-8") as fh:
+        fh.write(lines)

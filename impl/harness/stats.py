@@ -2,7 +2,8 @@
 
 A statistical claim's threshold is placed so that a *correct* implementation
 fails with probability at most `false_fail` (DESIGN: 1e-3). These helpers turn
-that target into numbers a spec can assert against.
+that target into numbers a spec can assert against. (Only what a spec uses lives
+here; add a helper together with its first spec.)
 """
 from __future__ import annotations
 
@@ -21,12 +22,6 @@ def _check_count(name: str, value: int) -> None:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
-def z_quantile(false_fail: float, two_sided: bool = True) -> float:
-    """Normal quantile z with P(|Z| > z) = false_fail (or P(Z > z) one-sided)."""
-    _check_probability("false_fail", false_fail)
-    return float(stats.norm.isf(false_fail / 2 if two_sided else false_fail))
-
-
 def binomial_acceptance(n: int, p: float, false_fail: float = 1e-3) -> tuple[int, int]:
     """Two-sided acceptance region [lo, hi] for a Binomial(n, p) count, exact.
 
@@ -43,31 +38,3 @@ def binomial_acceptance(n: int, p: float, false_fail: float = 1e-3) -> tuple[int
     while stats.binom.sf(hi, n, p) > tail:
         hi += 1
     return lo, hi
-
-
-def proportion_tolerance(n: int, p: float, false_fail: float = 1e-3) -> float:
-    """Half-width (normal approximation) for an observed proportion around p."""
-    _check_count("n", n)
-    _check_probability("p", p)
-    return z_quantile(false_fail) * math.sqrt(p * (1 - p) / n)
-
-
-def mean_tolerance(sd: float, n: int, false_fail: float = 1e-3) -> float:
-    """Half-width for a sample mean of n draws with standard deviation sd (t quantile)."""
-    _check_count("n", n)
-    if not (sd >= 0) or math.isinf(sd):
-        raise ValueError(f"sd must be finite and >= 0, got {sd!r}")
-    _check_probability("false_fail", false_fail)
-    df = max(n - 1, 1)
-    return float(stats.t.isf(false_fail / 2, df)) * sd / math.sqrt(n)
-
-
-def min_successes(n: int, p: float, false_fail: float = 1e-3) -> int:
-    """Largest k such that P(Binomial(n, p) < k) <= false_fail (one-sided lower bound)."""
-    _check_count("n", n)
-    _check_probability("p", p)
-    _check_probability("false_fail", false_fail)
-    k = int(stats.binom.ppf(false_fail, n, p))
-    while k > 0 and stats.binom.cdf(k - 1, n, p) > false_fail:
-        k -= 1
-    return k

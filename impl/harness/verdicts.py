@@ -1,18 +1,29 @@
 """Map pytest's outcome of a claim's phases to a verdict.
 
 holds         the spec passed
-refuted       an AssertionError: the claim is false as measured (message says by how much)
+refuted       an AssertionError, or pytest.raises seeing nothing raised: the claim is false as measured
 error         any other exception: the harness or the code is broken, never a refutation
 not run       skipped (no GPU, optional data absent, noisy host, ...)
 known refuted an `xfail(strict=True)` claim that failed its assertion, as expected
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 import pytest
 
+# The one definition of the verdict names, worst first: a claim with several records
+# (parameters, seeds) takes the worst of them, and tables list problems before successes.
+VERDICTS = ("error", "refuted", "known refuted", "not run", "holds")
+# How a verdict reads in a report: the two that need a person's attention shout.
+BADGES = {"error": "ERROR", "refuted": "REFUTED", "known refuted": "known refuted",
+          "not run": "not run", "holds": "holds"}
 MAX_MESSAGE = 1500
+
+
+def worst(verdicts: Iterable[str]) -> str:
+    """The worst of several verdicts (one refuted seed refutes the claim)."""
+    return min(verdicts, key=VERDICTS.index)
 
 
 def _message(excinfo: Any) -> str:
@@ -20,13 +31,19 @@ def _message(excinfo: Any) -> str:
     return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + " ..."
 
 
+def _refutes(exc: BaseException) -> bool:
+    """An AssertionError, or `pytest.fail` -- which `pytest.raises` calls when the code under
+    test failed to raise ("DID NOT RAISE"): the code did not do what the claim says, a refutation."""
+    return isinstance(exc, (AssertionError, pytest.fail.Exception))
+
+
 def _is_assertion(excinfo: Any) -> bool:
     if excinfo is None:
         return False
     value = excinfo.value
     if isinstance(value, BaseExceptionGroup):  # hypothesis may report several failures
-        return all(isinstance(exc, AssertionError) for exc in value.exceptions)
-    return isinstance(value, AssertionError)
+        return all(_refutes(exc) for exc in value.exceptions)
+    return _refutes(value)
 
 
 def _skip_reason(report: Any) -> str:

@@ -11,7 +11,7 @@ def test_class_balance(claim):
 
     Course: Lesson 4, Optuna for CNNs on CIFAR-10.
     """
-    train, test = cifar10.load("train", claim), cifar10.load("test", claim)
+    train, test = cifar10.load("train"), cifar10.load("test")
     claim.expect("train_shape", list(train.X.shape), "==", [50_000, 3, 32, 32])
     claim.expect("test_size", int(test.y.size), "==", 1_000)
     claim.expect("train_counts", np.bincount(train.y, minlength=10).tolist(), "==", claim.t["train_counts"])
@@ -27,7 +27,7 @@ def test_channel_stats(claim):
 
     Course: Lesson 4, Optuna for CNNs on CIFAR-10 (input normalisation).
     """
-    X = cifar10.load("train", claim).X
+    X = cifar10.load("train").X
     mean = [float(X[:, c].mean() / 255) for c in range(3)]
     std = [float(X[:, c].std(dtype=np.float64) / 255) for c in range(3)]
     claim.record(mean=mean, std=std)

@@ -15,7 +15,7 @@ def test_class_counts(claim):
     Course: Lesson 3, Adam on MNIST (the data every MNIST claim trains and tests on).
     """
     for split in mnist.SPLITS:
-        data = mnist.load(split, claim)
+        data = mnist.load(split)
         claim.expect(f"{split}_shape", list(data.X.shape), "==", [claim.t[f"{split}_size"], 28, 28])
         claim.expect(f"{split}_is_uint8", data.X.dtype == np.uint8 and data.y.dtype == np.int64, "==", True)
         claim.expect(f"{split}_counts", np.bincount(data.y, minlength=10).tolist(), "==", claim.t[f"{split}_counts"])
@@ -27,7 +27,7 @@ def test_first_labels(claim):
 
     Course: Lesson 3, Adam on MNIST.
     """
-    claim.expect("first_train_labels", mnist.load("train", claim).y[:5].tolist(), "==", claim.t["first_train_labels"])
+    claim.expect("first_train_labels", mnist.load("train").y[:5].tolist(), "==", claim.t["first_train_labels"])
 
 
 @pytest.mark.cpu
@@ -37,7 +37,7 @@ def test_pixel_stats(claim):
 
     Course: Lesson 3, Adam on MNIST (input normalisation).
     """
-    X = mnist.load("train", claim).X.astype(np.float64) / 255.0
+    X = mnist.load("train").X.astype(np.float64) / 255.0
     mean, std = float(X.mean()), float(X.std())
     claim.record(mean=mean, std=std)
     claim.expect("mean_abs_err", abs(mean - claim.t["mean"]), "<=", "rounding_tol")
@@ -52,7 +52,7 @@ def test_load_time(claim):
 
     Course: Lesson 3, Adam on MNIST (data loading must not dominate a quick run).
     """
-    path = mnist.load("test", claim) and mnist.PREPARED  # brings the DVC stage up to date first
+    path = mnist.load("test") and mnist.PREPARED  # brings the DVC stage up to date first
     mnist.read_prepared(path)  # warm-up: page cache, imports
     times = []
     for _ in range(claim.t["repeats"]):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from impl.harness import artifacts
+from impl.pipeline import artifacts
 from impl.l1_linalg import mf
 
 
@@ -14,7 +14,7 @@ def test_jax_gd_optimum(claim):
     The JAX fit is the DVC stage `l1_fit_mf`; the NumPy run is recomputed here.
     Course: Lesson 1, matrix factorization with JAX compared with NumPy.
     """
-    fit = np.load(artifacts.require("l1_fit_mf", "data/models/l1_mf.npz", claim))
+    fit = np.load(artifacts.require("data/models/l1_linalg/mf.npz"))
     A, W, H, losses, optimum = fit["A"], fit["W"], fit["H"], fit["losses"], float(fit["optimum"])
     ratio = mf.residual_norm(A, W, H) / optimum
     claim.record(steps=int(losses.size), optimum=optimum)

@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from impl.harness import artifacts
 from impl.l3_optim import adam, mlp, mnist_data
+from impl.pipeline import artifacts, params
 
 
 @pytest.mark.cpu
@@ -27,11 +27,6 @@ def test_reference(claim):
     claim.expect("moved_rel", float(np.abs(torch_path[-1] - w0).max() / scale), ">=", "min_moved_rel")
 
 
-def _curves(claim):
-    path = artifacts.require("l3_train_mnist", "data/models/l3_mnist_curves.json", claim)
-    return json.loads(path.read_text())
-
-
 @pytest.mark.cpu
 def test_mnist(claim):
     """The lesson's network, an MLP 784-128-10 with ReLU trained by Adam (lr 1e-3, batch 64, seed 0)
@@ -39,27 +34,29 @@ def test_mnist(claim):
     10 epochs on all 60,000 training images (full profile). The quick profile trains 5 epochs on a
     stratified 10,000-image subset and must reach >= 93% (measured 94.9%).
 
-    Trained by the DVC stage `l3_train_mnist`; the saved weights are re-evaluated here.
+    Trained by the DVC stage `train_mnist`; the saved weights are re-evaluated here.
     Course: Lesson 3, Adam optimizer on MNIST with PyTorch.
     """
     import torch
 
-    curves = _curves(claim)
-    weights = artifacts.require("l3_train_mnist", "data/models/l3_mnist_mlp.pt", claim)
-    model = mlp.make_mlp(0, curves["knobs"]["hidden"])
+    knobs = params.knobs("l3_optim", "mnist")
+    rows = json.loads(artifacts.require("data/models/l3_optim/mnist_curves.json").read_text())
+    weights = artifacts.require("data/models/l3_optim/mnist_mlp.pt")
+    model = mlp.make_mlp(knobs["seed"], knobs["hidden"])
     model.load_state_dict(torch.load(weights, weights_only=True))
     X_test, y_test = mnist_data.test_tensors()
     accuracy, test_loss = mlp.evaluate(model, X_test, y_test)
-    claim.record(train_size=curves["train_size"], test_size=curves["test_size"],
-                 num_epochs=len(curves["test_accuracy"]), curves_final_accuracy=curves["test_accuracy"][-1],
-                 test_loss=test_loss, train_seconds=sum(curves["epoch_seconds"]))
-    claim.expect("saved_vs_logged_accuracy_gap", abs(accuracy - curves["test_accuracy"][-1]), "<=", 1e-9)
-    epochs = list(range(1, len(curves["test_accuracy"]) + 1))
+    logged = [row["test_accuracy"] for row in rows]
+    claim.record(train_size=knobs["train_size"], test_size=len(y_test), num_epochs=len(rows),
+                 curves_final_accuracy=logged[-1], test_loss=test_loss)
+    claim.expect("saved_vs_logged_accuracy_gap", abs(accuracy - logged[-1]), "<=", 1e-9)
+    epochs = [row["epoch"] for row in rows]
     claim.plot("MLP 784-128-10 with Adam on MNIST: loss per epoch", epochs,
-               {"train loss (mean over the epoch)": curves["train_loss"], "test loss": curves["test_loss"]},
+               {"train loss (mean over the epoch)": [row["train_loss"] for row in rows],
+                "test loss": [row["test_loss"] for row in rows]},
                xlabel="epoch", ylabel="cross-entropy")
     claim.plot("MLP 784-128-10 with Adam on MNIST: test accuracy", epochs,
-               {"test accuracy (10k)": curves["test_accuracy"]}, xlabel="epoch", ylabel="accuracy",
+               {"test accuracy (10k)": logged}, xlabel="epoch", ylabel="accuracy",
                hline=claim.t["min_accuracy"])
     claim.expect("test_accuracy", accuracy, ">=", "min_accuracy")
 
@@ -71,10 +68,10 @@ def test_vs_sgd(claim):
     in at least 4 of 5 seeds, and its mean test accuracy is at least 2 points higher. Nothing is
     claimed against tuned SGD or SGD with momentum.
 
-    Trained by the DVC stage `l3_train_vs_sgd` (quick: 10k-image training subset; full: 60k).
+    Trained by the DVC stage `train_vs_sgd` (quick: 10k-image training subset; full: 60k).
     Course: Lesson 3, Adam and its advantages over traditional methods.
     """
-    path = artifacts.require("l3_train_vs_sgd", "data/models/l3_vs_sgd.json", claim)
+    path = artifacts.require("data/models/l3_optim/vs_sgd.json")
     runs = json.loads(path.read_text())["runs"]
     seeds = sorted(runs["adam"], key=int)
     for seed in seeds:

@@ -1,30 +1,83 @@
-"""dvc.yaml is keyed by the profile wherever a stage's knobs depend on it."""
-import yaml
+"""The DVC pipeline cannot go stale: every stage's deps cover what its code reads, lesson by lesson."""
+from pathlib import Path
+
+import pytest
 
 from impl import paths
-from impl.harness import params
+from impl.harness import ids, thresholds
+from impl.pipeline import closure, params, stages
+
+STAGES = stages.all_stages()
+LESSONS = sorted(p.name for p in paths.SPECS_DIR.iterdir() if (p / "__init__.py").is_file())
 
 
-def _lookup(data, dotted):
-    for part in dotted.split("."):
-        data = data[part]
-    return data
+def _section(data: dict, keys: tuple[str, ...]) -> dict:
+    return {key: data[key] for key in keys} if keys else data
 
 
-def test_profile_dependent_stages_list_the_profile_param():
-    stages = yaml.safe_load(paths.DVC_LOCK.with_name("dvc.yaml").read_text())["stages"]
-    data = params.load()
-    missing = []
-    for name, stage in stages.items():
-        keys = [key for key in stage.get("params", []) if isinstance(key, str)]
-        for key in keys:
-            value = _lookup(data, key)
-            if params.resolve_profile(value, "quick") != params.resolve_profile(value, "full") and "profile" not in keys:
-                missing.append(f"{name}: {key}")
-    assert not missing, f"stages whose knobs differ by profile must list `profile` in params: {missing}"
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.address)
+def test_stage_deps_cover_its_import_closure(stage):
+    assert stage.module, f"{stage.address}: a stage runs one `python -m impl....` entry point, not {stage.cmd!r}"
+    assert closure.uncovered(stage) == [], f"{stage.address}: add these to its deps (`python -m impl.pipeline.closure`)"
 
 
-def test_every_stage_runs_an_impl_entry_point():
-    stages = yaml.safe_load(paths.DVC_LOCK.with_name("dvc.yaml").read_text())["stages"]
-    for name, stage in stages.items():
-        assert stage["cmd"].startswith("python -m impl."), f"{name}: {stage['cmd']}"
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.address)
+def test_no_dep_is_a_folder_holding_a_dvc_file(stage):
+    # DVC rewrites dvc.lock beside each dvc.yaml after a run: a folder dep holding one would
+    # change on every run and make the stage rerun forever.
+    folders = [dep for dep in stage.deps if (paths.ROOT / dep).is_dir() and any((paths.ROOT / dep).rglob("dvc.yaml"))]
+    assert folders == []
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.address)
+def test_profile_dependent_knobs_list_the_profile(stage):
+    differs = []
+    for file, keys in stage.params.items():
+        if file == "params.yaml":
+            continue
+        data = _section(params.load_yaml(paths.ROOT / file), keys)
+        if params.resolve_profile(data, "quick") != params.resolve_profile(data, "full"):
+            differs.append(file)
+    if differs:
+        assert "profile" in stage.params.get("params.yaml", ()), f"{stage.address}: {differs} differ by profile"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_every_lesson_has_its_verify_stage(lesson):
+    verify = [s for s in STAGES if s.dvcfile == f"impl/{lesson}/dvc.yaml" and s.name == "verify"]
+    assert len(verify) == 1, f"impl/{lesson}/dvc.yaml needs a `verify` stage"
+    assert verify[0].outs == (f"reports/results/{lesson}.json",)
+    assert {"profile", "seed"} <= set(verify[0].params.get("params.yaml", ()))
+    report = next(s for s in STAGES if s.name == "report")
+    assert report.covers(verify[0].outs[0]), "report must depend on every lesson's results"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_every_threshold_belongs_to_a_spec(lesson):
+    """A threshold whose claim was renamed or deleted would linger unseen."""
+    claim_ids = {ids.claim_id(path.relative_to(paths.ROOT).as_posix(), name)
+                 for path in (paths.SPECS_DIR / lesson).glob("test_*.py")
+                 for name in _test_functions(path)}
+    orphans = set(thresholds.lesson_thresholds(lesson, paths.ROOT)) - claim_ids
+    assert orphans == set()
+
+
+def _test_functions(path: Path) -> list[str]:
+    import ast
+
+    return [node.name for node in ast.parse(path.read_text()).body
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
+
+
+def test_closure_follows_local_and_relative_imports(tmp_path):
+    (tmp_path / "impl" / "pkg").mkdir(parents=True)
+    (tmp_path / "impl" / "__init__.py").write_text("")
+    (tmp_path / "impl" / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "impl" / "pkg" / "a.py").write_text("def f():\n    from . import b\n    import numpy\n")
+    (tmp_path / "impl" / "pkg" / "b.py").write_text("from impl.pkg.c import g\n")
+    (tmp_path / "impl" / "pkg" / "c.py").write_text("x = knobs('pkg', 'section')\n")
+    (tmp_path / "impl" / "pkg" / "params.yaml").write_text("section: {}\n")
+    (tmp_path / "impl" / "pkg" / "unused.py").write_text("")
+    found = {p.relative_to(tmp_path).as_posix() for p in closure.closure([tmp_path / "impl/pkg/a.py"], tmp_path)}
+    assert found == {"impl/__init__.py", "impl/pkg/__init__.py", "impl/pkg/a.py", "impl/pkg/b.py",
+                     "impl/pkg/c.py", "impl/pkg/params.yaml"}

@@ -6,7 +6,7 @@ import textwrap
 import pytest
 
 from impl import paths
-from impl.harness import hardware
+from impl.pipeline import hardware
 
 GPU_VERDICT = "holds" if hardware.gpu_available() else "not run"
 
@@ -53,6 +53,13 @@ def test_timed(claim):
 def test_seeded(claim, seed):
     """A statistical claim."""
     claim.record(seed_seen=seed)
+    claim.expect("seed", seed, "<=", "max_seed")
+
+@pytest.mark.cpu
+def test_no_raise(claim):
+    """A claim that a bad input is refused, where the code accepts it."""
+    with pytest.raises(ValueError):
+        pass
 '''
 
 
@@ -60,36 +67,43 @@ def test_seeded(claim, seed):
 def project(pytester, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(paths.ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     pytester.makeconftest('pytest_plugins = ["impl.harness.plugin"]')
-    pytester.makefile(".yaml", params=textwrap.dedent("""
-        profile: quick
-        seed: 0
-        claims:
-          L9.demo.holds: {max_x: 2.0}
-          L9.demo.refuted: {max_x: 2.0}
-          L9.demo.known: {max_x: 2.0}
-          L9.demo.on_gpu: {max_x: 2.0}
-    """))
+    pytester.makefile(".yaml", params="profile: quick\nseed: 0\n")
     pytester.makeini("[pytest]\nxfail_strict = true\n")
     pytester.mkpydir("specs")
     pytester.mkpydir("specs/l9_demo")
     (pytester.path / "specs/l9_demo/test_demo.py").write_text(SPEC)
+    (pytester.path / "specs/l9_demo/claims.yaml").write_text(THRESHOLDS)
     return pytester
 
 
+THRESHOLDS = """
+L9.demo.holds: {max_x: 2.0}
+L9.demo.refuted: {max_x: 2.0}
+L9.demo.known: {max_x: 2.0}
+L9.demo.on_gpu: {max_x: 2.0}
+L9.demo.seeded: {max_seed: 1}
+"""
+
+
 def _records(pytester):
-    return json.loads((pytester.path / "reports/results.json").read_text())["claims"]
+    return json.loads((pytester.path / "reports/results/l9_demo.json").read_text())["claims"]
+
+
+def _history(pytester):
+    return [json.loads(line) for line in (pytester.path / "reports/history.jsonl").read_text().splitlines()]
 
 
 def test_verdicts_are_mapped_and_written(project):
     result = project.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3, failed=2, skipped=2, xfailed=1) if GPU_VERDICT == "not run" else None
+    result.assert_outcomes(passed=3, failed=3, skipped=2, xfailed=1) if GPU_VERDICT == "not run" else None
     records = _records(project)
     verdicts = {key: record["verdict"] for key, record in records.items()}
     assert verdicts == {
         "L9.demo.holds": "holds", "L9.demo.refuted": "refuted", "L9.demo.broken": "error",
         "L9.demo.skipped": "not run", "L9.demo.known": "known refuted", "L9.demo.on_gpu": GPU_VERDICT,
-        "L9.demo.seeded": "holds", "L9.demo.timed": "holds",
+        "L9.demo.seeded": "holds", "L9.demo.timed": "holds", "L9.demo.no_raise": "refuted",
     }
+    assert "DID NOT RAISE" in records["L9.demo.no_raise"]["message"]
     refuted = records["L9.demo.refuted"]
     assert "x = 3.0 is not <= max_x = 2.0" in refuted["message"]
     assert refuted["checks"][0]["ok"] is False and refuted["thresholds"] == {"max_x": 2.0}
@@ -102,7 +116,7 @@ def test_verdicts_are_mapped_and_written(project):
 def test_xdist_loses_and_duplicates_nothing(project):
     project.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
     records = _records(project)
-    assert len(records) == 8
+    assert len(records) == 9
     assert {r["xdist_worker"] for r in records.values()} <= {"gw0", "gw1"}
     assert records["L9.demo.timed"]["verdict"] == "not run" and "timed serially" in records["L9.demo.timed"]["message"]
 
@@ -122,6 +136,18 @@ def test_claim_seeds_reruns_over_seeds(project):
     records = _records(project)
     assert {k for k in records if k.startswith("L9.demo.seeded[")} == {f"L9.demo.seeded[{s}]" for s in range(3)}
     assert records["L9.demo.seeded[2]"]["observed"]["seed_seen"] == 2
+    assert records["L9.demo.seeded[2]"]["verdict"] == "refuted" and records["L9.demo.seeded[2]"]["seeds"] == [2]
+
+
+def test_a_fixed_claim_leaves_no_stale_verdict(project):
+    """A seed sweep with one seed refuted, then a plain run after the fix: only the new verdict remains."""
+    project.runpytest_subprocess("-p", "no:cacheprovider", "-k", "seeded", "--claim-seeds", "0-2")
+    assert _records(project)["L9.demo.seeded[2]"]["verdict"] == "refuted"
+    project.runpytest_subprocess("-p", "no:cacheprovider", "-k", "seeded")
+    seeded = {k: r["verdict"] for k, r in _records(project).items() if r["id"] == "L9.demo.seeded"}
+    assert seeded == {"L9.demo.seeded": "holds"}
+    flips = [line["verdict"] for line in _history(project) if line["id"] == "L9.demo.seeded"]
+    assert flips == ["holds", "holds", "refuted", "holds"]  # the history keeps every run
 
 
 def test_gpu_only_run_exits_zero_without_gpu(project):

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from impl.harness import bench, ids, params, stats
+from impl.harness import bench, ids, stats
 from impl.harness.claim import Claim, plain
+from impl.pipeline import params
 
 
 @pytest.mark.parametrize("relpath, function, expected", [
@@ -45,14 +46,13 @@ def test_binomial_acceptance_tails_are_within_budget():
         assert sps.binom.cdf(lo, n, p) > 5e-4 or lo == 0  # tight: one step in would exceed the budget
 
 
-def test_min_successes_and_tolerances():
-    k = stats.min_successes(10, 0.9, 1e-3)
-    assert sps.binom.cdf(k - 1, 10, 0.9) <= 1e-3 < sps.binom.cdf(k, 10, 0.9)
-    assert stats.mean_tolerance(1.0, 100, 1e-3) == pytest.approx(sps.t.isf(5e-4, 99) / 10)
+def test_binomial_acceptance_rejects_bad_arguments():
     with pytest.raises(ValueError, match="false_fail"):
-        stats.z_quantile(0.0)
+        stats.binomial_acceptance(10, 0.5, 0.0)
     with pytest.raises(ValueError, match="n must"):
-        stats.proportion_tolerance(0, 0.5)
+        stats.binomial_acceptance(0, 0.5)
+    with pytest.raises(ValueError, match="p must"):
+        stats.binomial_acceptance(10, float("nan"))
 
 
 def test_bench_ratio_sees_a_known_slowdown():
@@ -63,6 +63,46 @@ def test_bench_ratio_sees_a_known_slowdown():
     assert len(result.times_a) == len(result.times_b) == 5
     with pytest.raises(ValueError, match="repeats"):
         bench.compare(fast, slow, repeats=1)
+
+
+def _sleeper(log, name, seconds_per_unit, units):
+    """A stateful 'window' of `units` steps that logs its calls."""
+    def window():
+        log.append(name)
+        time.sleep(seconds_per_unit * units)
+    return window
+
+
+def test_bench_windows_see_a_known_slowdown_per_unit():
+    log = []
+    result = bench.compare_windows(_sleeper(log, "a", 0.001, 5), _sleeper(log, "b", 0.003, 5), units_per_call=5,
+                                   repeats=5, settle_s=0.0)
+    assert 2.0 < result.ratio < 4.5
+    assert 0.0009 < result.median_a < 0.002  # seconds per unit, not per call
+    assert result.units_per_call == 5 and result.summary()["units_per_call"] == 5
+    with pytest.raises(ValueError, match="units_per_call"):
+        bench.compare_windows(lambda: None, lambda: None, units_per_call=0)
+
+
+def test_bench_windows_are_interleaved_abba_after_the_warmup():
+    log = []
+    bench.compare_windows(_sleeper(log, "a", 0.0, 1), _sleeper(log, "b", 0.0, 1), units_per_call=1, repeats=4,
+                          warmup=1, settle_s=0.0, retry_if_noisy=False)
+    assert log == ["a", "b"] + ["a", "b", "b", "a"] * 2
+
+
+def test_bench_measures_once_more_when_noisy():
+    noisy_then_steady = iter([0.002, 0.006, 0.010, 0.014, 0.018] + [0.005] * 5)
+    result = bench.compare_windows(lambda: time.sleep(0.005), lambda: time.sleep(next(noisy_then_steady)),
+                                   units_per_call=1, repeats=5, settle_s=0.0)
+    assert result.attempts == 2 and not result.noisy and len(result.times_b) == 5
+
+    always_noisy = iter([0.002, 0.006, 0.010, 0.014, 0.018] * 2)
+    result = bench.compare_windows(lambda: time.sleep(0.005), lambda: time.sleep(next(always_noisy)),
+                                   units_per_call=1, repeats=5, settle_s=0.0)
+    assert result.attempts == 2 and result.noisy
+    with pytest.raises(pytest.xfail.Exception, match="noisy host"):
+        result.require_quiet()
 
 
 def test_robust_cv_ignores_one_outlier():

@@ -1,2 +1,3 @@
-"""Render reports/ from reports/results.json: a Markdown page per lesson, a self-contained
-index.html (plots embedded, no network requests) and the README's generated tables."""
+"""Render reports/ from the claim records: one report model (`model.build`), laid out as a
+Markdown page per lesson (reports/lessons/) and a self-contained index.html (plots embedded,
+no network requests), plus the README's generated tables."""

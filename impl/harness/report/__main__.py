@@ -1,4 +1,8 @@
-"""DVC stage `report`: `python -m impl.harness.report [--readme]`."""
+"""DVC stage `report`: `python -m impl.harness.report [--readme]`.
+
+Writes reports/index.html, reports/lessons/<lesson_folder>.md and reports/figures/*.png,
+all from one report model (records + reports/history.jsonl).
+"""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +15,8 @@ from impl.atomic import atomic_write_bytes, atomic_write_text
 from impl.harness import results
 from impl.harness.report import html, markdown, readme
 from impl.harness.report.figures import render_png
-from impl.harness.report.model import group
+from impl.harness.report.model import build, load_history
+
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,24 +25,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     records = results.load()
     if not records:
-        print(f"report: no results in {paths.RESULTS_FILE}; run `pytest` or `dvc repro verify` first",
-              file=sys.stderr)
+        print("report: no results yet; run `pytest` or `dvc repro verify` first", file=sys.stderr)
         return 1
-    lessons = group(records, paths.ROOT)
-    figures_dir = paths.REPORTS_DIR / "figures"
-    figures_dir.mkdir(parents=True, exist_ok=True)
-    for stale in figures_dir.glob("*.png"):
+    lessons = build(records, paths.ROOT, load_history(paths.HISTORY_FILE))
+    figures_dir, lessons_dir = paths.REPORTS_DIR / "figures", paths.REPORTS_DIR / "lessons"
+    for folder in (figures_dir, lessons_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    # Both folders hold generated files only: whatever this run does not rewrite is stale.
+    for stale in [*figures_dir.glob("*.png"), *lessons_dir.glob("*.md")]:
         stale.unlink()
-    jobs = [(claim, i, plot) for lesson in lessons for claim in lesson.claims
-            for i, plot in enumerate(claim.first["plots"])]
+    for lesson in lessons:  # lesson pages of the old layout (reports/<folder>.md)
+        (paths.REPORTS_DIR / f"{lesson.folder}.md").unlink(missing_ok=True)
+    jobs = [figure for lesson in lessons for claim in lesson.claims for figure in claim.figures]
     figures = {}
-    for claim, index, plot in tqdm(jobs, desc="figures", unit="plot", disable=not jobs):
-        figures[(claim.id, index)] = png = render_png(plot)
-        atomic_write_bytes(figures_dir / markdown.figure_name(claim.id, index, plot["title"]), png)
-    generated = {f"{lesson.folder}.md" for lesson in lessons}
+    for figure in tqdm(jobs, desc="figures", unit="plot", disable=not jobs):
+        figures[figure.file_name] = png = render_png(figure.spec)
+        atomic_write_bytes(figures_dir / figure.file_name, png)
     for lesson in lessons:
-        atomic_write_text(paths.REPORTS_DIR / f"{lesson.folder}.md", markdown.lesson_page(lesson))
-    extra = sorted(p.name for p in paths.REPORTS_DIR.glob("*.md") if p.name not in generated)
+        atomic_write_text(paths.REPORTS_DIR / lesson.page, markdown.lesson_page(lesson))
+    extra = sorted(p.name for p in paths.REPORTS_DIR.glob("*.md"))  # e.g. the dataset cards
     atomic_write_text(paths.REPORTS_DIR / "index.html", html.index_page(lessons, figures, extra))
     if args.readme:
         readme_file = paths.ROOT / "README.md"

@@ -1,54 +1,167 @@
-"""Group result records into lessons and claims, ready to render."""
+"""The report model: everything a page shows, per lesson and per claim, as display text.
+
+Records (from `impl.harness.results.load()`) and the verdict history are read here once;
+the Markdown and HTML renderers only lay this model out and escape it. Because every
+fact is computed here, a fact shown by one renderer is shown by the other.
+"""
 from __future__ import annotations
 
 import ast
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from impl.harness.results import VERDICTS
+from impl.harness.report.figures import slug
+from impl.harness.report.text import (
+    check_line, git_line, hardware_line, key_check, number, observation_table, scalar_observations,
+)
+from impl.harness.verdicts import BADGES, VERDICTS, worst
 
-VERDICT_ORDER = {verdict: i for i, verdict in enumerate(("error", "refuted", "known refuted", "not run", "holds"))}
-
-
-@dataclass
-class ClaimResult:
-    """One claim id and its records (several when parametrized or rerun over seeds)."""
-
-    id: str
-    records: list[dict[str, Any]]
-
-    @property
-    def first(self) -> dict[str, Any]:
-        return self.records[0]
-
-    @property
-    def verdict(self) -> str:
-        """The worst verdict over the claim's records (one refuted seed refutes the claim)."""
-        return min((r["verdict"] for r in self.records), key=VERDICT_ORDER.__getitem__)
-
-    @property
-    def statement(self) -> str:
-        return self.first["statement"]
-
-    @property
-    def pass_fraction(self) -> tuple[int, int]:
-        ran = [r for r in self.records if r["verdict"] in ("holds", "refuted", "error")]
-        return sum(r["verdict"] == "holds" for r in ran), len(ran)
+HISTORY_SHOWN = 10  # recent runs per claim: enough to see a flip, short enough for one line
+MESSAGE_SHOWN = 800
+RUN_MESSAGE_SHOWN = 200
+SUMMARY_MESSAGE_SHOWN = 120
+MD5_SHOWN = 10
 
 
-@dataclass
-class Lesson:
-    folder: str
-    code: str
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of reports/history.jsonl: a claim's (or one case's) verdict in one past run."""
+
+    verdict: str
+    commit: str = ""
+    profile: str = ""
+    hardware: str = ""  # only compared: a flip on other hardware need not be the code's doing
+
+
+@dataclass(frozen=True)
+class Run:
+    """One record of a multi-record claim (a parameter or a seed)."""
+
+    key: str
+    verdict: str
+    seeds: str
+    message: str
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    name: str
+    observed: str
+    threshold: str  # e.g. "<= 2 (max_x)"
+    ok: bool
+
+
+@dataclass(frozen=True)
+class Figure:
     title: str
-    claims: list[ClaimResult] = field(default_factory=list)
+    file_name: str  # under reports/figures/
+    spec: dict[str, Any]  # the declarative plot, rendered once by __main__
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: str
+    md5: str
+
+    @property
+    def md5_short(self) -> str:
+        return self.md5[:MD5_SHOWN]
+
+
+@dataclass
+class ClaimView:
+    id: str
+    verdict: str
+    statement: str
+    message: str  # the single record's message ("" for multi-record claims: see `runs`)
+    runs: list[Run]  # empty unless the claim has several records
+    held: int
+    ran: int
+    checks: list[CheckRow]
+    summary: str  # the tightest check (closest to its threshold), else the message
+    extras: list[tuple[str, str]]  # scalar observations not shown as checks
+    table_columns: list[str]  # nested observations, e.g. one benchmark summary per row
+    table_rows: list[tuple[str, list[str]]]
+    figures: list[Figure]
+    seeds: str
+    artifacts: list[Artifact]
+    nodeid: str
+    profile: str
+    duration: str
+    commit: str
+    timestamp: str
+    history: list[tuple[str, list[HistoryEntry]]] = field(default_factory=list)  # (record key, recent runs)
+
+    @property
+    def badge(self) -> str:
+        return BADGES[self.verdict]
+
+    @property
+    def history_line(self) -> str:
+        """The verdict flips of recent runs ('' when there were none); per case when there are several."""
+        flips = [(key, flip_line(entries)) for key, entries in self.history]
+        if len(flips) == 1:
+            return flips[0][1]
+        return "; ".join(f"{key}: {line}" for key, line in flips if line)
+
+
+@dataclass
+class LessonView:
+    folder: str
+    title: str
+    claims: list[ClaimView]
+    hardware: list[str]  # every distinct host its records ran on (partial runs may differ)
+    profiles: list[str]
+    versions: list[tuple[str, str]]  # package, version(s)
+
+    @property
+    def page(self) -> str:
+        """The lesson page's path relative to reports/."""
+        return f"lessons/{self.folder}.md"
 
     def counts(self) -> dict[str, int]:
         counts = {verdict: 0 for verdict in VERDICTS}
         for claim in self.claims:
             counts[claim.verdict] += 1
         return counts
+
+    @property
+    def counts_line(self) -> str:
+        return ", ".join(f"{n} {verdict}" for verdict, n in self.counts().items() if n)
+
+
+def flip_line(entries: list[HistoryEntry]) -> str:
+    """'holds ×2 -> refuted @ 1a2b3c4 -> holds @ 5d6e7f8' when the verdict changed across the
+    entries, else ''. Each flip names the commit it appeared at, and says when the profile or
+    hardware changed with it (then the flip need not be the code's doing)."""
+    steps: list[list[Any]] = []  # [verdict, runs, the entry where it began, the entry before]
+    previous = None
+    for entry in entries:
+        if steps and steps[-1][0] == entry.verdict:
+            steps[-1][1] += 1
+        else:
+            steps.append([entry.verdict, 1, entry, previous])
+        previous = entry
+    if len(steps) < 2:
+        return ""
+    parts = []
+    for verdict, runs, began, before in steps:
+        text = verdict + (f" ×{runs}" if runs > 1 else "")
+        if before is not None:
+            notes = [f"@ {began.commit[:7]}"] if began.commit else []
+            if began.profile != before.profile:
+                notes.append(f"profile {began.profile}")
+            if began.hardware != before.hardware:
+                notes.append("other hardware")
+            text += (" " + ", ".join(notes)) if notes else ""
+        parts.append(text)
+    return " -> ".join(parts)
+
+
+def figure_name(claim_id: str, index: int, title: str) -> str:
+    return f"{claim_id.replace('.', '_')}-{index}-{slug(title)}.png"
 
 
 def lesson_title(root: Path, folder: str) -> str:
@@ -61,20 +174,122 @@ def lesson_title(root: Path, folder: str) -> str:
     return folder
 
 
+def load_history(path: Path) -> dict[str, list[HistoryEntry]]:
+    """The last `HISTORY_SHOWN` verdicts per record key (the claim id for lines without a key),
+    oldest first; {} when there is no file. Observed values in the lines are not shown.
+
+    The file is append-only and written by concurrent runs, so a torn or foreign line is
+    skipped rather than failing the whole report.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    history: dict[str, list[HistoryEntry]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(row, dict) or row.get("verdict") not in VERDICTS or not isinstance(row.get("id"), str):
+            continue
+        # A line names the host either as one "hardware" value or as its cpu/gpu fields.
+        hardware = row.get("hardware", {name: row.get(name) for name in ("cpu_model", "cpu_flags", "gpus")})
+        history.setdefault(str(row.get("key") or row["id"]), []).append(HistoryEntry(
+            verdict=row["verdict"], commit=str(row.get("commit") or ""), profile=str(row.get("profile") or ""),
+            hardware=hardware if isinstance(hardware, str) else json.dumps(hardware, sort_keys=True)))
+    return {key: entries[-HISTORY_SHOWN:] for key, entries in history.items()}
+
+
+def _distinct(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _check_row(check: dict[str, Any]) -> CheckRow:
+    threshold = f"{check['op']} {number(check['limit'])}"
+    if check.get("limit_name"):
+        threshold += f" ({check['limit_name']})"
+    return CheckRow(str(check["name"]), number(check["observed"]), threshold, bool(check["ok"]))
+
+
+def _claim_history(records: list[dict[str, Any]],
+                   history: dict[str, list[HistoryEntry]]) -> list[tuple[str, list[HistoryEntry]]]:
+    cases = [(r["key"], history[r["key"]]) for r in records if r["key"] in history]
+    claim_id = records[0]["id"]
+    if not cases and claim_id in history:  # lines that name only the claim, not the case
+        cases = [(claim_id, history[claim_id])]
+    return cases
+
+
+def claim_view(claim_id: str, records: list[dict[str, Any]], history: dict[str, list[HistoryEntry]]) -> ClaimView:
+    """Everything shown for one claim; checks, observations and plots come from its first record."""
+    first = records[0]
+    multi = len(records) > 1
+    ran = [r for r in records if r["verdict"] in ("holds", "refuted", "error")]
+    shown_check = key_check(first["checks"])
+    seeds = [seed for record in records for seed in record["seeds"]]
+    artifacts = {path: str(md5) for record in records for path, md5 in record["artifacts"].items()}
+    columns, rows = observation_table(first)
+    return ClaimView(
+        id=claim_id,
+        verdict=worst(r["verdict"] for r in records),
+        statement=first["statement"],
+        message="" if multi else first["message"][:MESSAGE_SHOWN],
+        runs=[Run(r["key"], r["verdict"], number(r["seeds"]), r["message"][:RUN_MESSAGE_SHOWN])
+              for r in records] if multi else [],
+        held=sum(r["verdict"] == "holds" for r in ran),
+        ran=len(ran),
+        checks=[_check_row(check) for check in first["checks"]],
+        summary=check_line(shown_check) if shown_check else first["message"][:SUMMARY_MESSAGE_SHOWN],
+        extras=[(str(name), number(value)) for name, value in scalar_observations(first).items()],
+        table_columns=[str(c) for c in columns],
+        table_rows=[(str(name), values) for name, values in rows],
+        figures=[Figure(plot["title"], figure_name(claim_id, i, plot["title"]), plot)
+                 for i, plot in enumerate(first["plots"])],
+        seeds=number(_distinct(seeds)) if seeds else "none",
+        artifacts=[Artifact(path, md5) for path, md5 in artifacts.items()],
+        nodeid=first["nodeid"],
+        profile=", ".join(_distinct([r["profile"] for r in records])),
+        duration=f"{sum(r['duration_s'] for r in records):.2f} s",
+        commit=", ".join(_distinct([git_line(r) for r in records])),
+        timestamp=max(r["timestamp"] for r in records),
+        history=_claim_history(records, history),
+    )
+
+
+def _versions(records: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    seen: dict[str, list[str]] = {}
+    for record in records:
+        for name, version in (record.get("versions") or {}).items():
+            seen.setdefault(name, [])
+            if str(version) not in seen[name]:
+                seen[name].append(str(version))
+    return [(name, " / ".join(versions)) for name, versions in seen.items()]
+
+
 def _sort_key(folder: str) -> tuple[int, str]:
     if folder.startswith("l") and folder[1:].split("_")[0].isdigit():
         return int(folder[1:].split("_")[0]), folder
     return (0 if folder == "data" else 100), folder
 
 
-def group(records: dict[str, dict[str, Any]], root: Path) -> list[Lesson]:
-    lessons: dict[str, Lesson] = {}
+def build(records: dict[str, dict[str, Any]], root: Path,
+          history: dict[str, list[HistoryEntry]] | None = None) -> list[LessonView]:
+    """Lessons in course order, each with its claims (records grouped by claim id)."""
+    history = history or {}
+    by_lesson: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for key in sorted(records):
         record = records[key]
-        folder = record["lesson_folder"]
-        lesson = lessons.setdefault(folder, Lesson(folder, record["lesson"], lesson_title(root, folder)))
-        if lesson.claims and lesson.claims[-1].id == record["id"]:
-            lesson.claims[-1].records.append(record)
-        else:
-            lesson.claims.append(ClaimResult(record["id"], [record]))
-    return [lessons[folder] for folder in sorted(lessons, key=_sort_key)]
+        by_lesson.setdefault(record["lesson_folder"], {}).setdefault(record["id"], []).append(record)
+    lessons = []
+    for folder in sorted(by_lesson, key=_sort_key):
+        claims = by_lesson[folder]
+        all_records = [r for group in claims.values() for r in group]
+        lessons.append(LessonView(
+            folder=folder,
+            title=lesson_title(root, folder),
+            claims=[claim_view(claim_id, group, history) for claim_id, group in claims.items()],
+            hardware=_distinct([hardware_line(r) for r in all_records]),
+            profiles=_distinct([r["profile"] for r in all_records]),
+            versions=_versions(all_records),
+        ))
+    return lessons

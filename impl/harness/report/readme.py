@@ -11,17 +11,20 @@ from pathlib import Path
 import yaml
 
 from impl.harness.report.markdown import cell
-from impl.harness.report.model import Lesson, lesson_title
-from impl.harness.report.text import VERDICT_BADGE
+from impl.harness.report.model import LessonView, lesson_title
 
 
 def _stages_by_package(root: Path) -> dict[str, list[str]]:
-    dvc = yaml.safe_load((root / "dvc.yaml").read_text(encoding="utf-8")) or {}
+    """Stage names by the impl package their command runs, from dvc.yaml and each impl/<lesson>/dvc.yaml."""
     found: dict[str, list[str]] = {}
-    for name, stage in (dvc.get("stages") or {}).items():
-        match = re.search(r"-m impl\.([a-z0-9_]+)", str(stage.get("cmd", "")))
-        if match:
-            found.setdefault(match.group(1), []).append(name)
+    for dvc_file in [root / "dvc.yaml", *sorted((root / "impl").glob("*/dvc.yaml"))]:
+        if not dvc_file.is_file():
+            continue
+        dvc = yaml.safe_load(dvc_file.read_text(encoding="utf-8")) or {}
+        for name, stage in (dvc.get("stages") or {}).items():
+            match = re.search(r"-m impl\.([a-z0-9_]+)", str(stage.get("cmd", "")))
+            if match:
+                found.setdefault(match.group(1), []).append(name)
     return found
 
 
@@ -32,17 +35,17 @@ def lesson_map(root: Path) -> str:
         impl = f"`impl/{folder}/`" if (root / "impl" / folder).is_dir() else "—"
         stage_list = ", ".join(f"`{s}`" for s in stages.get(folder, [])) or "—"
         lines.append(f"| {cell(lesson_title(root, folder))} | `specs/{folder}/` | {impl} | {stage_list} | "
-                     f"`reports/{folder}.md` |")
+                     f"`reports/lessons/{folder}.md` |")
     return "\n".join(lines)
 
 
-def claims_table(lessons: list[Lesson]) -> str:
+def claims_table(lessons: list[LessonView]) -> str:
     lines = ["| claim | statement | verdict | spec |", "|---|---|---|---|"]
     for lesson in lessons:
         for claim in lesson.claims:
             sentence = " ".join(claim.statement.split("\n\n")[0].split())
-            lines.append(f"| {claim.id} | {cell(sentence)} | {VERDICT_BADGE[claim.verdict]} | "
-                         f"`{claim.first['nodeid'].split('[')[0]}` |")
+            lines.append(f"| {cell(claim.id)} | {cell(sentence)} | {claim.badge} | "
+                         f"`{claim.nodeid.split('[')[0]}` |")
     return "\n".join(lines)
 
 

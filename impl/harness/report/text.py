@@ -1,13 +1,8 @@
-"""Formatting shared by the Markdown and HTML renderers."""
+"""Plain-text formatting of record values, used by the report model (never by a renderer)."""
 from __future__ import annotations
 
 import math
 from typing import Any
-
-VERDICT_BADGE = {
-    "holds": "holds", "refuted": "REFUTED", "error": "ERROR",
-    "not run": "not run", "known refuted": "known refuted",
-}
 
 
 def number(value: Any) -> str:

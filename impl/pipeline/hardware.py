@@ -46,11 +46,6 @@ def thread_settings() -> dict:
     return threads
 
 
-def has_cpu_flag(*names: str) -> bool:
-    """True if /proc/cpuinfo lists any of the given flags."""
-    return any(name in cpu_info()["cpu_flags"] for name in names)
-
-
 @functools.lru_cache(maxsize=1)
 def gpus() -> list[str]:
     """Names of usable GPUs, found through torch and then jax (imported only here).

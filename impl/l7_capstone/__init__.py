@@ -1,0 +1,1 @@
+"""Lesson 7: Capstone (recommender and compression tracks; evaluation and deployment)."""

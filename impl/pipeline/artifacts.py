@@ -1,0 +1,91 @@
+"""Artifacts a spec or a loader needs, brought up to date through DVC and recorded with their hash.
+
+`pytest` alone on a fresh clone must work: `require(relpath)` finds the stage that declares
+`relpath` as an output and runs `dvc repro` on it once per process (serialised across xdist
+workers by a file lock). Inside `dvc repro` (a `verify` stage) DVC already built the upstream
+outputs and holds the repo lock, so there it only checks that the file exists.
+
+While the `dvc repro` subprocess works, this process only waits: numeric libraries' idle
+thread pools are told to park first (`quiet_threads`), so they do not spin beside the stage.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from filelock import FileLock
+
+from impl import paths
+from impl.pipeline import provenance, stages
+
+_UP_TO_DATE: set[str] = set()
+LOCK_RETRY_S = 600  # another DVC command (a user's `dvc repro`, another xdist worker's stage) may hold the repo lock
+
+
+class ArtifactError(RuntimeError):
+    """An artifact could not be produced; the message carries DVC's output."""
+
+
+def inside_dvc_stage() -> bool:
+    return bool(os.environ.get("DVC_STAGE"))
+
+
+def reproduce(address: str) -> None:
+    """`dvc repro <address>` (and its upstream stages), once per process."""
+    if address in _UP_TO_DATE or inside_dvc_stage():
+        return
+    (paths.ROOT / ".dvc" / "tmp").mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(paths.ROOT / ".dvc" / "tmp" / "claims-repro.lock"))
+    env = dict(os.environ, DVC_NO_ANALYTICS="1")
+    deadline = time.monotonic() + LOCK_RETRY_S
+    while True:
+        with lock, quiet_threads():
+            done = subprocess.run(
+                [sys.executable, "-m", "dvc", "repro", address],
+                cwd=paths.ROOT, capture_output=True, text=True, env=env,
+            )
+        busy = "unable to acquire lock" in (done.stdout + done.stderr).lower()
+        if done.returncode == 0 or not busy or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    if done.returncode != 0:
+        raise ArtifactError(
+            f"`dvc repro {address}` failed (exit {done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+        )
+    _UP_TO_DATE.add(address)
+
+
+def require(relpath: str) -> Path:
+    """Bring the stage producing `relpath` up to date, check the file exists, record its dvc.lock md5."""
+    stage = stages.producer(relpath)
+    reproduce(stage.address)
+    path = paths.ROOT / relpath
+    if not path.exists():
+        raise ArtifactError(f"stage {stage.address!r} did not produce {relpath} (looked at {path})")
+    provenance.record_artifact(relpath, provenance.dvc_lock_hashes().get(relpath))
+    return path
+
+
+class quiet_threads:
+    """Limit the BLAS/OpenMP pools this process already loaded to one thread while it only waits.
+
+    OpenBLAS and OpenMP workers busy-wait for a while after each call; a process that then
+    blocks on a subprocess would keep them spinning on the cores the subprocess needs.
+    """
+
+    def __enter__(self):
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
+            self._limits = None
+            return self
+        self._limits = threadpool_limits(limits=1)
+        return self
+
+    def __exit__(self, *exc):
+        if self._limits is not None:
+            self._limits.restore_original_limits()
+        return False

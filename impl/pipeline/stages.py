@@ -1,0 +1,140 @@
+"""Every DVC stage of the project, read from the dvc.yaml files, and the runner behind each stage.
+
+DVC joins the shared `dvc.yaml` and each lesson's `impl/<lesson>/dvc.yaml` into one graph.
+Lesson stages run from the project root (`wdir: ../..`), so every path in every dvc.yaml is
+relative to the root, and each stage runs one `python -m impl.<package>.<module>` entry point.
+
+A stage module is `run(knobs, out_dir) -> summary` plus `main = stage_main(run, lesson, section)`.
+`run` does the work and returns its headline figures; the runner writes them, with the wall
+time and the CPU kind, to `data/metrics/<lesson>/<module>.json` (a DVC metric, not cached), so
+the content outputs (models, arrays) hold no timings and reproduce bit for bit on one machine.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from impl import paths
+from impl.atomic import atomic_write_text
+
+_ENTRY = re.compile(r"^python -m (impl(?:\.[a-z0-9_]+)+)(?:\s|$)")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage; paths are relative to the project root."""
+
+    name: str
+    dvcfile: str        # "dvc.yaml" or "impl/<lesson>/dvc.yaml"
+    cmd: str
+    deps: tuple[str, ...]
+    outs: tuple[str, ...]   # outs, metrics and plots files
+    params: dict[str, tuple[str, ...]]  # params file -> keys (empty: the whole file)
+
+    @property
+    def address(self) -> str:
+        """How `dvc repro` names it from the root."""
+        return self.name if self.dvcfile == "dvc.yaml" else f"{self.dvcfile}:{self.name}"
+
+    @property
+    def module(self) -> str | None:
+        """The entry-point module of `python -m impl....`, or None for another command."""
+        match = _ENTRY.match(self.cmd)
+        return match.group(1) if match else None
+
+    def covers(self, relpath: str) -> bool:
+        """Is `relpath` (a file or folder) one of the deps or inside a folder dep?"""
+        return any(relpath == dep or relpath.startswith(dep.rstrip("/") + "/") for dep in self.deps)
+
+
+def dvc_files(root: Path | None = None) -> list[Path]:
+    """The shared dvc.yaml and every lesson's impl/<lesson>/dvc.yaml."""
+    root = Path(root or paths.ROOT)
+    return [path for path in [root / "dvc.yaml", *sorted((root / "impl").glob("*/dvc.yaml"))] if path.is_file()]
+
+
+def _names(entries: list[Any]) -> list[str]:
+    """Paths from a deps/outs/metrics/plots list whose items are strings or {path: options}."""
+    return [item if isinstance(item, str) else next(iter(item)) for item in entries or []]
+
+
+def _params(entries: list[Any]) -> dict[str, tuple[str, ...]]:
+    found: dict[str, tuple[str, ...]] = {}
+    for item in entries or []:
+        if isinstance(item, str):
+            found.setdefault("params.yaml", ())
+            found["params.yaml"] += (item,)
+        else:
+            for file, keys in item.items():
+                found[file] = tuple(keys or ())
+    return found
+
+
+def _rebase(path: str, base: Path, root: Path) -> str:
+    return (base / path).resolve().relative_to(root.resolve()).as_posix()
+
+
+def all_stages(root: Path | None = None) -> list[Stage]:
+    """Every stage of every dvc.yaml, paths made relative to the project root."""
+    root = Path(root or paths.ROOT)
+    stages = []
+    for dvcfile in dvc_files(root):
+        spec = yaml.safe_load(dvcfile.read_text(encoding="utf-8")) or {}
+        for name, stage in (spec.get("stages") or {}).items():
+            base = (dvcfile.parent / stage.get("wdir", ".")).resolve()
+            outs = _names(stage.get("outs")) + _names(stage.get("metrics")) + _names(stage.get("plots"))
+            params = {_rebase(file, base, root): keys for file, keys in _params(stage.get("params")).items()}
+            stages.append(Stage(
+                name=name, dvcfile=dvcfile.relative_to(root).as_posix(), cmd=str(stage.get("cmd", "")),
+                deps=tuple(_rebase(d, base, root) for d in _names(stage.get("deps"))),
+                outs=tuple(_rebase(o, base, root) for o in outs), params=params,
+            ))
+    return stages
+
+
+def producer(relpath: str, root: Path | None = None) -> Stage:
+    """The stage whose outputs include `relpath` (a root-relative path)."""
+    for stage in all_stages(root):
+        if relpath in stage.outs:
+            return stage
+    raise KeyError(f"no DVC stage declares {relpath!r} as an output (see dvc.yaml and impl/*/dvc.yaml)")
+
+
+# -- the stage runner ----------------------------------------------------------------
+def write_metrics(path: Path, summary: dict[str, Any], wall_seconds: float) -> dict[str, Any]:
+    """A stage's summary plus its wall time and the CPU kind that produced its outputs."""
+    from impl.pipeline import hardware, params
+
+    cpu = hardware.cpu_info()
+    record = {**summary, "wall_seconds": round(wall_seconds, 3), "profile": params.profile(),
+              "cpu_model": cpu["cpu_model"], "cpu_flags": " ".join(cpu["cpu_flags"])}
+    atomic_write_text(Path(path), json.dumps(record, indent=1, sort_keys=True) + "\n")
+    return record
+
+
+def stage_main(run: Callable[[dict[str, Any], Path], dict[str, Any]], lesson: str, section: str | None,
+               out_dir: Path | None = None) -> Callable[[], int]:
+    """The thin `main()` of a stage module: one section of the lesson's knobs (None: it has none),
+    outputs to the lesson's folder under data/models unless `out_dir` says otherwise."""
+    def main() -> int:
+        from impl.pipeline import params
+
+        module = run.__module__.rsplit(".", 1)[-1]
+        knobs = params.knobs(lesson, section) if section is not None else {}
+        target = Path(out_dir or paths.lesson_models(lesson))
+        target.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        summary = run(knobs, target)
+        record = write_metrics(paths.lesson_metrics(lesson) / f"{module}.json", summary, time.perf_counter() - start)
+        print(f"{lesson}.{module}: " + ", ".join(f"{k} {v}" for k, v in record.items() if not isinstance(v, (dict, list))),
+              file=sys.stderr)
+        return 0
+
+    return main
