@@ -3,6 +3,8 @@
 #   make test     verify every claim this machine can run (pytest)
 # Both create the virtual environment and install the pinned dependencies first.
 
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3.11
 VENV ?= .venv
 PYTEST_ARGS ?=
@@ -26,11 +28,15 @@ $(STAMP): requirements.lock requirements-nodeps.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+# Every run leaves its evidence: the full log and a JUnit XML under reports/logs/.
+LOGS := reports/logs
+RUN_PYTEST = mkdir -p $(LOGS) && $(PY) -m pytest --junitxml=$(LOGS)/junit.xml $(1) 2>&1 | tee $(LOGS)/pytest.log
+
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(call RUN_PYTEST,$(PYTEST_ARGS))
 
 test-gpu: $(STAMP)
-	$(PY) -m pytest -m gpu $(PYTEST_ARGS)
+	$(call RUN_PYTEST,-m gpu $(PYTEST_ARGS))
 
 report: $(STAMP)
 	$(PY) -m dvc repro

@@ -16,6 +16,8 @@ from impl.pipeline.stages import stage_main
 
 OUTPUT_NAME = "mf.npz"
 
+TINY_KNOBS = {"m": 20, "n": 10, "rank": 2, "num_steps": 50}  # seconds, for the tiny-knob stage test
+
 
 def run(knobs: dict, out_dir: Path) -> dict:
     rng = np.random.default_rng(knobs["seed"])

@@ -17,6 +17,8 @@ from impl.pipeline.stages import stage_main
 
 MODEL_NAME, CURVES_NAME = "mnist_mlp.pt", "mnist_curves.json"
 
+TINY_KNOBS = {"train_size": 200, "num_epochs": 1}  # seconds, for the tiny-knob stage test
+
 
 def run(knobs: dict, out_dir: Path) -> dict:
     import torch

@@ -19,6 +19,8 @@ from impl.pipeline.stages import stage_main
 OUTPUT_NAME = "vs_sgd.json"
 OPTIMIZERS = ("adam", "sgd")
 
+TINY_KNOBS = {"train_size": 200, "num_epochs": 1, "seeds": [0]}  # seconds, for the tiny-knob stage test
+
 
 def run(knobs: dict, out_dir: Path) -> dict:
     import torch

@@ -4,7 +4,9 @@ DVC joins the shared `dvc.yaml` and each lesson's `impl/<lesson>/dvc.yaml` into 
 Lesson stages run from the project root (`wdir: ../..`), so every path in every dvc.yaml is
 relative to the root, and each stage runs one `python -m impl.<package>.<module>` entry point.
 
-A stage module is `run(knobs, out_dir) -> summary` plus `main = stage_main(run, lesson, section)`.
+A stage module is `run(knobs, out_dir) -> summary` plus `main = stage_main(run, lesson, section)`,
+and `TINY_KNOBS`: overrides that make `run` finish in seconds, so a test runs every stage for
+real in a temp folder (as flax's examples test `train_and_evaluate` with one tiny epoch).
 `run` does the work and returns its headline figures; the runner writes them, with the wall
 time and the CPU kind, to `data/metrics/<lesson>/<module>.json` (a DVC metric, not cached), so
 the content outputs (models, arrays) hold no timings and reproduce bit for bit on one machine.
@@ -126,7 +128,8 @@ def stage_main(run: Callable[[dict[str, Any], Path], dict[str, Any]], lesson: st
     def main() -> int:
         from impl.pipeline import params
 
-        module = run.__module__.rsplit(".", 1)[-1]
+        spec = getattr(sys.modules[run.__module__], "__spec__", None)  # under `python -m`, __module__ is __main__
+        module = (spec.name if spec else run.__module__).rsplit(".", 1)[-1]
         knobs = params.knobs(lesson, section) if section is not None else {}
         target = Path(out_dir or paths.lesson_models(lesson))
         target.mkdir(parents=True, exist_ok=True)
@@ -137,4 +140,5 @@ def stage_main(run: Callable[[dict[str, Any], Path], dict[str, Any]], lesson: st
               file=sys.stderr)
         return 0
 
+    main.run, main.lesson, main.section, main.out_dir = run, lesson, section, out_dir  # for the tiny-knob test
     return main
