@@ -21,12 +21,19 @@ export CLAIMS_DATA_MIRROR ?=
 
 venv: $(STAMP)
 
+# Clones may share one venv (CI keys it by the lock hash): installs into it are serialised by a
+# lock file, and a venv counts as installed only once the stamp is written after a full install.
 $(STAMP): requirements.lock requirements-nodeps.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements.lock
-	$(PY) -m pip install --disable-pip-version-check -q --no-deps -r requirements-nodeps.txt
-	@rm -f $(VENV)/.installed-*
-	@touch $@
+	@mkdir -p "$(dir $(abspath $(VENV)))"
+	@exec 9>"$(abspath $(VENV)).install-lock"; flock 9; \
+	if [ ! -f "$(STAMP)" ]; then \
+	  set -e; \
+	  test -x $(PY) || $(PYTHON) -m venv $(VENV); \
+	  $(PY) -m pip install --disable-pip-version-check -q -r requirements.lock; \
+	  $(PY) -m pip install --disable-pip-version-check -q --no-deps -r requirements-nodeps.txt; \
+	  rm -f $(VENV)/.installed-*; \
+	  touch $(STAMP); \
+	fi
 
 # Every run leaves its evidence: the full log and a JUnit XML under reports/logs/.
 LOGS := reports/logs
