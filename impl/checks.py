@@ -11,6 +11,12 @@ from typing import Any
 
 import numpy as np
 
+# Upper bounds on counts. A count past them is a typo or an overflow, never a lesson's workload;
+# refusing it up front beats an allocation error, an hours-long loop or an abort inside XLA.
+MAX_STEPS = 10**7    # loop iterations (optimizer steps, epochs, scan length): the course's longest run is 20,000
+MAX_SAMPLES = 10**8  # values drawn or held at once (800 MB of float64): the course's largest is 10^6 people
+MAX_DIM = 10**5      # one side of a dense matrix or a layer's width (a 10^5-square float64 matrix is 80 GB)
+
 
 def as_float_array(
     value: Any, name: str, *, ndim: int | None = None, min_shape: tuple[int, ...] | None = None,
@@ -78,3 +84,109 @@ def as_float(
 def same_length(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
     if len(a) != len(b):
         raise ValueError(f"{name_a} and {name_b} must have the same length, got {len(a)} and {len(b)}")
+
+
+def as_bool(value: Any, name: str) -> bool:
+    """A bool (NumPy's too); 1, "yes" or None are refused rather than read as truthy."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return bool(value)
+
+
+def as_str(value: Any, name: str, *, choices: tuple[str, ...] | None = None) -> str:
+    """A non-empty str, one of `choices` when given."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{name} must not be empty")
+    if choices is not None and value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def as_bytes(value: Any, name: str, *, nonempty: bool = False) -> bytes:
+    """bytes (bytearray and memoryview are read as bytes); str is refused: it has no byte encoding."""
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise TypeError(f"{name} must be bytes, got {type(value).__name__}")
+    if nonempty and len(value) == 0:
+        raise ValueError(f"{name} must not be empty")
+    return value if isinstance(value, bytes) else bytes(value)
+
+
+def as_path(value: Any, name: str):
+    """A `pathlib.Path` from a non-empty str or an os.PathLike (an empty str would mean the CWD)."""
+    import os
+    from pathlib import Path
+
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (str or os.PathLike), got {type(value).__name__}")
+    if isinstance(value, str) and not value:
+        raise ValueError(f"{name} must not be empty")
+    return Path(value)
+
+
+def as_callable(value: Any, name: str):
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {type(value).__name__}")
+    return value
+
+
+def as_instance(value: Any, name: str, kind: type | tuple[type, ...]):
+    """`value` itself when it is an instance of `kind`."""
+    if not isinstance(value, kind):
+        expected = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise TypeError(f"{name} must be a {expected}, got {type(value).__name__}")
+    return value
+
+
+def as_rng(value: Any, name: str) -> np.random.Generator:
+    """A `numpy.random.Generator`: seeds are explicit, so an int or the legacy RandomState is refused."""
+    if not isinstance(value, np.random.Generator):
+        raise TypeError(f"{name} must be a numpy.random.Generator (np.random.default_rng(seed)), "
+                        f"got {type(value).__name__}")
+    return value
+
+
+def as_labels(value: Any, name: str, *, num_classes: int | None = None) -> np.ndarray:
+    """Non-empty 1-D integer class labels >= 0 (and < num_classes when given), returned unconverted."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be an array of integer labels, got {type(value).__name__}")
+    labels = np.asarray(value)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"{name} must hold integer labels, got dtype {labels.dtype}")
+    if labels.ndim != 1 or labels.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D label array, got shape {labels.shape}")
+    if labels.min() < 0 or (num_classes is not None and labels.max() >= num_classes):
+        bound = f"0..{num_classes - 1}" if num_classes is not None else ">= 0"
+        raise ValueError(f"{name} must hold labels {bound}, got {int(labels.min())}..{int(labels.max())}")
+    return labels
+
+
+def as_images(value: Any, name: str, *, shape: tuple[int, ...]) -> np.ndarray:
+    """A non-empty uint8 stack (n, *shape), returned unconverted."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be a uint8 image array, got {type(value).__name__}")
+    images = np.asarray(value)
+    if images.dtype != np.uint8:
+        raise TypeError(f"{name} must be uint8 images, got dtype {images.dtype}")
+    if images.shape[1:] != tuple(shape) or images.shape[0] == 0:
+        expected = ", ".join(map(str, shape))
+        raise ValueError(f"{name} must be non-empty images of shape (n, {expected}), got {images.shape}")
+    return images
+
+
+def as_tensor(value: Any, name: str, *, ndim: int, floating: bool, num_classes: int | None = None):
+    """A non-empty torch tensor of rank `ndim`: finite floats, or integer labels in 0..num_classes-1."""
+    import torch
+
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if floating != value.is_floating_point() or value.is_complex() or value.dtype == torch.bool:
+        raise TypeError(f"{name} must be a {'floating-point' if floating else 'integer'} tensor, got {value.dtype}")
+    if value.ndim != ndim or value.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty {ndim}-D tensor, got shape {tuple(value.shape)}")
+    if floating and not bool(torch.isfinite(value).all()):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if not floating and (bool((value < 0).any()) or (num_classes is not None and bool((value >= num_classes).any()))):
+        raise ValueError(f"{name} must hold labels in 0..{num_classes - 1 if num_classes else 'K-1'}")
+    return value

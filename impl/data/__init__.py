@@ -1,1 +1,2 @@
 """Dataset loaders: canonical sources, verified bytes, fixed seeded splits."""
+__all__ = []

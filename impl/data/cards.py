@@ -11,6 +11,8 @@ from impl.atomic import atomic_write_text
 from impl.data import cifar10, digits, gutenberg, mnist, movielens, prepared, series, toy
 from impl.pipeline.stages import stage_main
 
+__all__ = []  # a DVC stage entry point (run/main), not library API
+
 OUTPUT_NAME = "datasets.md"
 
 

@@ -15,8 +15,14 @@ from typing import NamedTuple
 import numpy as np
 
 from impl import paths
+from impl.checks import as_bytes, as_int, as_path, as_str
 from impl.data import prepared, splits
 from impl.data.fetch import RemoteFile
+
+__all__ = [
+    "PREPARED", "SPLITS", "CLASSES", "HOMEPAGE", "LICENCE", "ARCHIVE_URL", "RECORD_BYTES", "TEST_RECORDS", "SIZES",
+    "REMOTES", "FILES", "Split", "parse_records", "read_prepared", "load", "subset", "train_val",
+]
 
 PREPARED = paths.PREPARED_DIR / "cifar10.npz"
 SPLITS = ("train", "test")
@@ -26,6 +32,7 @@ LICENCE = "no licence stated by the authors; cite Krizhevsky (2009), Learning Mu
 ARCHIVE_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
 RECORD_BYTES = 1 + 3 * 32 * 32
 TEST_RECORDS = 1000
+SIZES = {"train": 50_000, "test": TEST_RECORDS}
 
 _SHA256 = {  # of the decompressed batch bytes (train: whole batches; test: its first 1,000 records)
     "data_batch_1.bin.gz": "cee916563c9f80d84e3cc88e17fdc0941787f1244f00a67874d45b261883ada5",
@@ -51,8 +58,10 @@ class Split(NamedTuple):
 
 def parse_records(content: bytes, what: str = "cifar10") -> Split:
     """Binary records (1 label byte + 3,072 pixel bytes each) -> Split."""
+    content, what = as_bytes(content, "content"), as_str(what, "what")
     if len(content) == 0 or len(content) % RECORD_BYTES:
-        raise ValueError(f"{what}: {len(content)} bytes is not a whole number of {RECORD_BYTES}-byte records")
+        raise ValueError(f"{what}: content of {len(content)} bytes is not a whole number of "
+                         f"{RECORD_BYTES}-byte records")
     records = np.frombuffer(content, dtype=np.uint8).reshape(-1, RECORD_BYTES)
     y = records[:, 0].astype(np.int64)
     if y.max() >= len(CLASSES):
@@ -62,7 +71,7 @@ def parse_records(content: bytes, what: str = "cifar10") -> Split:
 
 def read_prepared(path=PREPARED) -> dict[str, np.ndarray]:
     """The verified arrays of a prepared file (no DVC involved)."""
-    return prepared.load(path, "CIFAR-10")
+    return prepared.load(as_path(path, "path"), "CIFAR-10")
 
 
 def load(split: str) -> Split:
@@ -72,11 +81,16 @@ def load(split: str) -> Split:
 
 def subset(split: str, n: int, seed: int) -> Split:
     """A stratified subset of `n` images of `split` (class shares kept), fixed by `seed`."""
+    split = as_str(split, "split", choices=SPLITS)  # all checked before the data is loaded
+    n, seed = as_int(n, "n", minimum=1, maximum=SIZES[split]), as_int(seed, "seed", minimum=0)
     return splits.stratified_subset(load(split), n, seed)
 
 
 def train_val(n_train: int, n_val: int, seed: int) -> tuple[Split, Split]:
     """Disjoint, stratified train and validation sets drawn from the 50,000 training images."""
+    n_train = as_int(n_train, "n_train", minimum=1, maximum=SIZES["train"] - 1)  # checked before loading
+    n_val = as_int(n_val, "n_val", minimum=1, maximum=SIZES["train"] - n_train)
+    seed = as_int(seed, "seed", minimum=0)
     full = load("train")
     train_index, val_index = splits.stratified_disjoint(full.y, (n_train, n_val), seed)
     return Split(full.X[train_index], full.y[train_index]), Split(full.X[val_index], full.y[val_index])

@@ -11,6 +11,8 @@ import numpy as np
 
 from impl.data import packaged
 
+__all__ = ["DIABETES_URL", "SHA256", "DIABETES_FEATURES", "Regression", "load"]
+
 DIABETES_URL = "https://www4.stat.ncsu.edu/~boos/var.select/diabetes.html"
 SHA256 = {  # of the decompressed bytes
     "diabetes_data_raw.csv.gz": "86badf50b4f9436ddd1e497dc0ae1b93166f8120221ee7dca4634fe849f3be7c",

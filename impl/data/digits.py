@@ -12,6 +12,8 @@ import numpy as np
 
 from impl.data import packaged
 
+__all__ = ["CANONICAL_URL", "SHA256_DECOMPRESSED", "N_SAMPLES", "N_FEATURES", "Digits", "load"]
+
 CANONICAL_URL = "https://archive.ics.uci.edu/dataset/80/optical+recognition+of+handwritten+digits"
 SHA256_DECOMPRESSED = "6ebb3d2fee246a4e99363262ddf8a00a3c41bee6014c373ed9d9216ba7f651b8"
 N_SAMPLES, N_FEATURES = 1797, 64

@@ -27,6 +27,12 @@ from pathlib import Path
 from typing import Callable
 
 from impl import paths
+from impl.checks import as_bool, as_bytes, as_callable, as_instance, as_path, as_str
+
+__all__ = [
+    "DOWNLOAD_TIMEOUT_S", "ChecksumError", "DataUnavailableError", "RemoteFile", "sha256_hex", "content_of",
+    "raw_path", "mirror_path", "fetch_bytes", "download",
+]
 
 DOWNLOAD_TIMEOUT_S = 60
 _CHUNK = 1 << 20
@@ -65,7 +71,7 @@ class RemoteFile:
 
 
 def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return hashlib.sha256(as_bytes(data, "data")).hexdigest()
 
 
 def _unpack(remote: RemoteFile, stored: bytes, from_archive: bool) -> bytes:
@@ -83,8 +89,10 @@ def _unpack(remote: RemoteFile, stored: bytes, from_archive: bool) -> bytes:
 
 def content_of(remote: RemoteFile, stored: bytes, where: str, from_archive: bool = False) -> bytes:
     """The content bytes of `stored` (decompressed / extracted), checked against `remote.sha256`."""
+    as_instance(remote, "remote", RemoteFile)
     if not isinstance(stored, (bytes, bytearray)):
         raise TypeError(f"stored must be bytes, got {type(stored).__name__}")
+    where, from_archive = as_str(where, "where"), as_bool(from_archive, "from_archive")
     if from_archive and remote.archive_md5 and hashlib.md5(stored).hexdigest() != remote.archive_md5:
         raise ChecksumError(f"{remote.dataset}/{remote.download_name} at {where}: md5 "
                             f"{hashlib.md5(stored).hexdigest()} != published {remote.archive_md5}")
@@ -106,11 +114,14 @@ def content_of(remote: RemoteFile, stored: bytes, where: str, from_archive: bool
 
 
 def raw_path(remote: RemoteFile, raw_dir: Path | None = None) -> Path:
-    return Path(raw_dir or paths.RAW_DIR) / remote.dataset / remote.download_name
+    as_instance(remote, "remote", RemoteFile)
+    raw_dir = paths.RAW_DIR if raw_dir is None else as_path(raw_dir, "raw_dir")
+    return Path(raw_dir) / remote.dataset / remote.download_name
 
 
 def mirror_path(remote: RemoteFile, mirror: Path | None) -> Path | None:
-    return None if mirror is None else Path(mirror) / remote.dataset / remote.name
+    as_instance(remote, "remote", RemoteFile)
+    return None if mirror is None else as_path(mirror, "mirror") / remote.dataset / remote.name
 
 
 _DEFAULT = object()
@@ -125,9 +136,11 @@ def fetch_bytes(
     progress: bool = False,
 ) -> bytes:
     """Verified content bytes of `remote` (see the module docstring for where it looks)."""
-    if not isinstance(remote, RemoteFile):
-        raise TypeError(f"remote must be a RemoteFile, got {type(remote).__name__}")
+    as_instance(remote, "remote", RemoteFile)
     mirror = paths.data_mirror() if mirror is _DEFAULT else mirror
+    mirror = None if mirror is None else as_path(mirror, "mirror")
+    raw_dir = None if raw_dir is None else as_path(raw_dir, "raw_dir")
+    opener, progress = as_callable(opener, "opener"), as_bool(progress, "progress")
     cached = raw_path(remote, raw_dir)
     if cached.is_file():  # a corrupt earlier download is an error, never silently replaced
         return content_of(remote, cached.read_bytes(), str(cached), from_archive=True)
@@ -153,6 +166,9 @@ def fetch_bytes(
 def download(remote: RemoteFile, url: str, target: Path, *, opener: Callable = urllib.request.urlopen,
              progress: bool = False) -> bytes:
     """Stream `url` to a temp file beside `target`, verify its content, then rename it into place."""
+    as_instance(remote, "remote", RemoteFile)
+    url, target = as_str(url, "url"), as_path(target, "target")
+    opener, progress = as_callable(opener, "opener"), as_bool(progress, "progress")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     try:

@@ -16,8 +16,14 @@ import zipfile
 import io
 
 from impl import paths
+from impl.checks import as_bytes, as_str
 from impl.data import prepared
 from impl.data.fetch import RemoteFile
+
+__all__ = [
+    "PREPARED", "HOMEPAGE", "LICENCE", "REMOTE", "FILEIDS", "WORD_PUNCT", "tokenize", "decode", "unpack", "texts",
+    "encodings", "words",
+]
 
 PREPARED = paths.PREPARED_DIR / "gutenberg.json"
 HOMEPAGE = "https://www.nltk.org/nltk_data/"
@@ -26,6 +32,12 @@ REMOTE = RemoteFile(
     "nltk_data/corpora", "gutenberg.zip",
     ("https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/packages/corpora/gutenberg.zip",),
     "5c638910fa1ac7a0294623950c5e932b421f2057eeedfbb7e8a200e6c77f0168",  # the zip as published
+)
+FILEIDS = (  # the texts in NLTK's gutenberg.zip (unpack reads whatever the verified zip holds)
+    "austen-emma.txt", "austen-persuasion.txt", "austen-sense.txt", "bible-kjv.txt", "blake-poems.txt",
+    "carroll-alice.txt", "chesterton-ball.txt", "chesterton-brown.txt", "chesterton-thursday.txt",
+    "melville-moby_dick.txt", "milton-paradise.txt", "shakespeare-caesar.txt", "shakespeare-hamlet.txt",
+    "shakespeare-macbeth.txt", "whitman-leaves.txt",
 )
 WORD_PUNCT = re.compile(r"\w+|[^\w\s]+")  # nltk.tokenize.WordPunctTokenizer's pattern
 
@@ -38,6 +50,7 @@ def tokenize(text: str) -> list[str]:
 
 def decode(raw: bytes) -> tuple[str, str]:
     """(text with "\\n" line endings, encoding used): UTF-8 when valid, else Latin-1."""
+    raw = as_bytes(raw, "raw")
     try:
         text, encoding = raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -47,6 +60,9 @@ def decode(raw: bytes) -> tuple[str, str]:
 
 def unpack(zip_bytes: bytes) -> dict[str, dict]:
     """fileid -> {text, encoding, crlf, bytes} for every .txt in the zip."""
+    zip_bytes = as_bytes(zip_bytes, "zip_bytes", nonempty=True)
+    if not zipfile.is_zipfile(io.BytesIO(zip_bytes)):
+        raise ValueError("zip_bytes is not a zip archive")
     corpus = {}
     with zipfile.ZipFile(io.BytesIO(zip_bytes)) as archive:
         for name in sorted(archive.namelist()):
@@ -75,6 +91,7 @@ def encodings() -> dict[str, str]:
 
 
 def words(fileid: str) -> list[str]:
+    fileid = as_str(fileid, "fileid", choices=FILEIDS)  # checked before the corpus is loaded
     corpus = _corpus()
     if fileid not in corpus:
         raise ValueError(f"fileid must be one of {sorted(corpus)}, got {fileid!r}")

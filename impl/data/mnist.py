@@ -13,11 +13,18 @@ from typing import NamedTuple
 import numpy as np
 
 from impl import paths
+from impl.checks import as_int, as_path, as_str
 from impl.data import prepared, splits
 from impl.data.fetch import RemoteFile
 
+__all__ = [
+    "PREPARED", "SPLITS", "SIZES", "HOMEPAGE", "LICENCE", "REMOTES", "FILES", "Split", "read_prepared", "load",
+    "subset",
+]
+
 PREPARED = paths.PREPARED_DIR / "mnist.npz"
 SPLITS = ("train", "test")
+SIZES = {"train": 60_000, "test": 10_000}
 HOMEPAGE = "http://yann.lecun.com/exdb/mnist/"
 LICENCE = "CC BY-SA 3.0 (as stated by the dataset authors); Y. LeCun, C. Cortes, C. J. C. Burges"
 
@@ -42,7 +49,7 @@ class Split(NamedTuple):
 
 def read_prepared(path=PREPARED) -> dict[str, np.ndarray]:
     """The verified arrays of a prepared file (no DVC involved)."""
-    return prepared.load(path, "MNIST")
+    return prepared.load(as_path(path, "path"), "MNIST")
 
 
 def load(split: str) -> Split:
@@ -52,5 +59,7 @@ def load(split: str) -> Split:
 
 def subset(split: str, n: int, seed: int) -> Split:
     """A stratified subset of `n` images of `split` (class shares kept), fixed by `seed`."""
+    split = as_str(split, "split", choices=SPLITS)  # all checked before the data is loaded
+    n, seed = as_int(n, "n", minimum=1, maximum=SIZES[split]), as_int(seed, "seed", minimum=0)
     return splits.stratified_subset(load(split), n, seed)
 

@@ -19,9 +19,15 @@ from typing import NamedTuple
 import numpy as np
 
 from impl import paths
-from impl.checks import as_float, as_int
+from impl.checks import as_bytes, as_float, as_instance, as_int, as_path
 from impl.data import fetch, packaged, prepared
 from impl.pipeline import provenance
+
+__all__ = [
+    "PREPARED", "HOMEPAGE", "LICENCE", "REMOTE", "PACKAGED_SHA256", "COLUMNS", "Ratings", "RatingSplit",
+    "packaged_dir", "unavailable_reason", "parse_u_data", "read_packaged", "canonical_copy_at_hand",
+    "fetch_ratings", "ratings", "split", "fixed_split",
+]
 
 PREPARED = paths.PREPARED_DIR / "movielens.npz"
 HOMEPAGE = "https://grouplens.org/datasets/movielens/100k/"
@@ -68,16 +74,17 @@ def unavailable_reason() -> str | None:
 
 
 def parse_u_data(content: bytes) -> Ratings:
+    content = as_bytes(content, "content", nonempty=True)
     table = np.loadtxt(io.BytesIO(content), dtype=np.int64, delimiter="\t", ndmin=2)
     if table.shape[1] != 4:
-        raise ValueError(f"u.data: expected 4 tab-separated columns, got {table.shape[1]}")
+        raise ValueError(f"content (u.data) must have 4 tab-separated columns, got {table.shape[1]}")
     return Ratings(*(table[:, j].copy() for j in range(4)))
 
 
 def read_packaged(folder: Path) -> Ratings:
+    path = as_path(folder, "folder") / "MovieLens100k_data.parquet.brotli"
     import pandas as pd
 
-    path = Path(folder) / "MovieLens100k_data.parquet.brotli"
     data = path.read_bytes()
     digest = fetch.sha256_hex(data)
     if digest != PACKAGED_SHA256[path.name]:
@@ -116,6 +123,7 @@ def ratings() -> Ratings:
 
 def split(r: Ratings, test_fraction: float, seed: int) -> RatingSplit:
     """Shuffle rows with `seed`, hold out `test_fraction`, drop held-out rows of unseen users/items."""
+    as_instance(r, "r", Ratings)
     test_fraction = as_float(test_fraction, "test_fraction", low=0.0, high=1.0, low_open=True, high_open=True)
     seed = as_int(seed, "seed", minimum=0)
     n = r.user.size

@@ -9,11 +9,15 @@ import gzip
 import importlib.util
 from pathlib import Path
 
+from impl.checks import as_bool, as_str
 from impl.data.fetch import ChecksumError, sha256_hex
+
+__all__ = ["package_dir", "verified_bytes"]
 
 
 def package_dir(package: str) -> Path | None:
     """The installed folder of a top-level package, or None when it is not installed."""
+    package = as_str(package, "package")
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -26,6 +30,7 @@ def verified_bytes(package: str, relpath: str, sha256: str, *, gunzip: bool = Fa
     A missing package or file is a FileNotFoundError naming the path; a changed file is a
     ChecksumError -- never a silent substitute.
     """
+    relpath, sha256, gunzip = as_str(relpath, "relpath"), as_str(sha256, "sha256"), as_bool(gunzip, "gunzip")
     folder = package_dir(package)
     if folder is None:
         raise FileNotFoundError(f"{package}/{relpath}: the package {package!r} is not installed")

@@ -11,6 +11,8 @@ from impl.data import cifar10, prepared
 from impl.data.fetch import fetch_bytes
 from impl.pipeline.stages import stage_main
 
+__all__ = []  # a DVC stage entry point (run/main), not library API
+
 TINY_KNOBS: dict = {}  # no knobs: it always prepares the whole verified dataset (seconds)
 
 

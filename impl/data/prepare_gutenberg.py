@@ -9,6 +9,8 @@ from impl.data import gutenberg, prepared
 from impl.data.fetch import fetch_bytes
 from impl.pipeline.stages import stage_main
 
+__all__ = []  # a DVC stage entry point (run/main), not library API
+
 TINY_KNOBS: dict = {}  # no knobs: it always prepares the whole verified dataset (seconds)
 
 

@@ -9,6 +9,8 @@ import numpy as np
 from impl.data import movielens, prepared
 from impl.pipeline.stages import stage_main
 
+__all__ = []  # a DVC stage entry point (run/main), not library API
+
 TINY_KNOBS: dict = {}  # no knobs: it always prepares the whole verified dataset (seconds)
 
 

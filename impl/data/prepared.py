@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from impl.atomic import atomic_write_bytes, atomic_write_text
+from impl.checks import as_bytes, as_path, as_str
+
+__all__ = ["CorruptPreparedError", "sidecar", "save_bytes", "load_bytes", "save", "load", "load_split"]
 
 
 class CorruptPreparedError(ValueError):
@@ -21,12 +24,13 @@ class CorruptPreparedError(ValueError):
 
 
 def sidecar(path: Path) -> Path:
-    path = Path(path)
+    path = as_path(path, "path")
     return path.with_name(path.name + ".sha256")
 
 
 def save_bytes(path: Path, data: bytes) -> str:
     """Write `data` to `path` and its sha256 sidecar, both atomically; returns the sha256."""
+    path, data = as_path(path, "path"), as_bytes(data, "data")
     digest = hashlib.sha256(data).hexdigest()
     # The sidecar is removed first, so an interruption between the two writes leaves a
     # file without a matching sidecar, which `load_bytes` rejects, never a stale pair that verifies.
@@ -38,7 +42,7 @@ def save_bytes(path: Path, data: bytes) -> str:
 
 def load_bytes(path: Path, what: str = "prepared data") -> bytes:
     """The bytes of `path`, verified against its sidecar; missing or corrupt raises, naming the path."""
-    path = Path(path)
+    path, what = as_path(path, "path"), as_str(what, "what")
     if not path.is_file():
         raise FileNotFoundError(f"{what}: {path} not found (run `dvc repro` to build it)")
     if not sidecar(path).is_file():
@@ -56,8 +60,14 @@ def load_bytes(path: Path, what: str = "prepared data") -> bytes:
 
 def save(path: Path, arrays: dict[str, np.ndarray]) -> str:
     """Write `arrays` to `path` (npz, uncompressed) and its sha256 sidecar; returns the sha256."""
+    path = as_path(path, "path")
     if not isinstance(arrays, dict) or not arrays:
         raise ValueError("arrays must be a non-empty dict of name -> array")
+    for name, value in arrays.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"arrays must be keyed by non-empty str names, got {name!r}")
+        if np.asarray(value).dtype == object:  # would be pickled, and `load` never unpickles
+            raise TypeError(f"arrays[{name!r}] has dtype object; only plain arrays can be saved")
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)  # an exception here happens before anything touches `path`
     return save_bytes(path, buffer.getvalue())
@@ -65,6 +75,7 @@ def save(path: Path, arrays: dict[str, np.ndarray]) -> str:
 
 def load(path: Path, what: str = "prepared data") -> dict[str, np.ndarray]:
     """Read and verify an npz written by `save`."""
+    path, what = as_path(path, "path"), as_str(what, "what")
     data = load_bytes(path, what)
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
@@ -82,7 +93,9 @@ def load_split(path: Path, what: str, split: str, splits: tuple[str, ...]):
     from impl import paths
     from impl.pipeline import artifacts
 
-    if split not in splits:
-        raise ValueError(f"split must be one of {splits}, got {split!r}")
+    path, what = as_path(path, "path"), as_str(what, "what")
+    if not isinstance(splits, tuple) or not splits or not all(isinstance(s, str) and s for s in splits):
+        raise TypeError(f"splits must be a non-empty tuple of split names, got {splits!r}")
+    split = as_str(split, "split", choices=splits)
     arrays = load(artifacts.require(paths.relative(path)), what)
     return arrays[f"X_{split}"], arrays[f"y_{split}"]

@@ -13,6 +13,8 @@ import numpy as np
 
 from impl.data import packaged
 
+__all__ = ["LICENCE", "SHA256", "Series", "sunspots_yearly", "sunspots_monthly", "co2_weekly"]
+
 LICENCE = "statsmodels datasets: public-domain observations (SIDC sunspots, NOAA/Scripps Mauna Loa CO2)"
 SHA256 = {
     "sunspots/sunspots.csv": "f67889b1d9002cd5227f0e0ef54e35b419cdd85a31279adef6f73fb41e5c0a9b",

@@ -3,17 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from impl.checks import as_int
+from impl.checks import as_int, as_labels
 from impl.pipeline import provenance
+
+__all__ = ["stratified_counts", "stratified_indices", "stratified_disjoint", "stratified_subset"]
 
 
 def _labels(y) -> np.ndarray:
-    y = np.asarray(y)
-    if y.ndim != 1 or y.size == 0:
-        raise ValueError(f"y must be a non-empty 1-D label array, got shape {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise TypeError(f"y must hold integer labels, got dtype {y.dtype}")
-    return y
+    return as_labels(y, "y")
 
 
 def stratified_counts(y, n: int) -> dict[int, int]:
@@ -47,6 +44,8 @@ def stratified_indices(y, n: int, seed: int) -> np.ndarray:
 def stratified_disjoint(y, sizes: tuple[int, ...], seed: int) -> tuple[np.ndarray, ...]:
     """Disjoint stratified samples of the given sizes (e.g. train and val), fixed by `seed`."""
     y = _labels(y)
+    if not isinstance(sizes, (tuple, list)):
+        raise TypeError(f"sizes must be a tuple of sample sizes, got {type(sizes).__name__}")
     if not sizes or sum(as_int(s, "sizes", minimum=1) for s in sizes) > y.size:
         raise ValueError(f"sizes must be positive and sum to at most {y.size}, got {sizes}")
     pool = stratified_indices(y, sum(sizes), seed)  # records the seed
@@ -62,5 +61,7 @@ def stratified_disjoint(y, sizes: tuple[int, ...], seed: int) -> tuple[np.ndarra
 
 def stratified_subset(full, n: int, seed: int):
     """A stratified subset of `n` rows of an (X, y) NamedTuple, same type, fixed and recorded by `seed`."""
+    if not (isinstance(full, tuple) and hasattr(full, "X") and hasattr(full, "y")):
+        raise TypeError(f"full must be an (X, y) NamedTuple, got {type(full).__name__}")
     index = stratified_indices(full.y, n, seed)
     return type(full)(full.X[index], full.y[index])

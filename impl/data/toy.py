@@ -11,6 +11,8 @@ import numpy as np
 
 from impl.data import packaged
 
+__all__ = ["LICENCE", "SHA256", "Table", "iris", "wine"]
+
 LICENCE = "UCI Machine Learning Repository datasets (CC BY 4.0), as bundled by scikit-learn (BSD-3)"
 SHA256 = {
     "iris.csv": "f13ffa8fdd56fd8e6c8d16d4081a3fbd3114bcd0aae4256c43205169cd9d1449",

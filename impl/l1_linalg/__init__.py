@@ -1,1 +1,2 @@
 """Lesson 1: SVD, PCA, low-rank matrix factorization with JAX, JAX vs NumPy speed."""
+__all__ = []

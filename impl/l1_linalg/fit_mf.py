@@ -14,6 +14,8 @@ from impl.atomic import atomic_write_bytes
 from impl.l1_linalg import mf
 from impl.pipeline.stages import stage_main
 
+__all__ = []  # a DVC stage entry point (run/main), not library API
+
 OUTPUT_NAME = "mf.npz"
 
 TINY_KNOBS = {"m": 20, "n": 10, "rank": 2, "num_steps": 50}  # seconds, for the tiny-knob stage test

@@ -10,7 +10,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import as_float, as_int, as_matrix
+from impl.checks import MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_float, as_int, as_matrix, as_rng
+
+__all__ = ["Problem", "make_problem", "residual_norm", "fit_numpy", "fit_jax", "make_jitted_step"]
 
 
 class Problem(NamedTuple):
@@ -26,10 +28,13 @@ def make_problem(
     m: int, n: int, rank: int, noise: float, init_scale: float, rng: np.random.Generator
 ) -> Problem:
     """A rank-`rank` matrix plus Gaussian noise, a small random init, and lr = 1 / sigma_1^2."""
-    m, n = as_int(m, "m", minimum=1), as_int(n, "n", minimum=1)
+    m, n = as_int(m, "m", minimum=1, maximum=MAX_DIM), as_int(n, "n", minimum=1, maximum=MAX_DIM)
+    if m * n > MAX_SAMPLES:
+        raise ValueError(f"m * n must be <= {MAX_SAMPLES} (A is dense), got {m} * {n}")
     rank = as_int(rank, "rank", minimum=1, maximum=min(m, n))
     noise = as_float(noise, "noise", low=0.0)
     init_scale = as_float(init_scale, "init_scale", low=0.0, low_open=True)
+    rng = as_rng(rng, "rng")
     A = rng.standard_normal((m, rank)) @ rng.standard_normal((rank, n)) + noise * rng.standard_normal((m, n))
     s = np.linalg.svd(A, compute_uv=False)
     W0 = init_scale * rng.standard_normal((m, rank))
@@ -37,17 +42,24 @@ def make_problem(
     return Problem(A, W0, H0, rank, float(1.0 / s[0] ** 2), float(np.sqrt(np.sum(s[rank:] ** 2))))
 
 
-def _check(A: np.ndarray, W: np.ndarray, H: np.ndarray, lr: float, num_steps: int):
+def _check_factors(A, W, H) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     A = as_matrix(A, "A")
     W, H = as_matrix(W, "W"), as_matrix(H, "H")
     if W.shape[0] != A.shape[0] or H.shape[1] != A.shape[1] or W.shape[1] != H.shape[0]:
         raise ValueError(f"shapes do not chain: A {A.shape}, W {W.shape}, H {H.shape}")
+    return A, W, H
+
+
+def _check(A: np.ndarray, W: np.ndarray, H: np.ndarray, lr: float, num_steps: int):
+    A, W, H = _check_factors(A, W, H)
     lr = as_float(lr, "lr", low=0.0, low_open=True)
-    num_steps = as_int(num_steps, "num_steps", minimum=1)
+    num_steps = as_int(num_steps, "num_steps", minimum=1, maximum=MAX_STEPS)
     return A, W, H, lr, num_steps
 
 
 def residual_norm(A: np.ndarray, W: np.ndarray, H: np.ndarray) -> float:
+    """||A - W H||_F."""
+    A, W, H = _check_factors(A, W, H)
     return float(np.linalg.norm(A - W @ H))
 
 

@@ -9,7 +9,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import as_int, as_matrix, same_length
+from impl.checks import MAX_STEPS, as_instance, as_int, as_labels, as_matrix, same_length
+
+__all__ = [
+    "PCA", "pca_eigh", "pca_svd", "pca_jax", "scores", "reconstruct", "reconstruction_mse",
+    "feature_extraction_cv",
+]
 
 
 class PCA(NamedTuple):
@@ -67,6 +72,7 @@ def pca_jax(X: np.ndarray) -> PCA:
 def scores(X: np.ndarray, pca: PCA, k: int | None = None) -> np.ndarray:
     """Coordinates of X on the first k principal axes (all by default)."""
     X = as_matrix(X, "X")
+    pca = as_instance(pca, "pca", PCA)
     if X.shape[1] != pca.mean.shape[0]:
         raise ValueError(f"X has {X.shape[1]} columns, the PCA was fitted on {pca.mean.shape[0]}")
     k = pca.components.shape[0] if k is None else as_int(k, "k", minimum=1, maximum=pca.components.shape[0])
@@ -76,6 +82,7 @@ def scores(X: np.ndarray, pca: PCA, k: int | None = None) -> np.ndarray:
 def reconstruct(Z: np.ndarray, pca: PCA) -> np.ndarray:
     """Map scores on the first Z.shape[1] axes back to data space."""
     Z = as_matrix(Z, "Z")
+    pca = as_instance(pca, "pca", PCA)
     k = Z.shape[1]
     if k > pca.components.shape[0]:
         raise ValueError(f"Z has {k} score columns, the PCA has {pca.components.shape[0]} components")
@@ -84,6 +91,8 @@ def reconstruct(Z: np.ndarray, pca: PCA) -> np.ndarray:
 
 def reconstruction_mse(X: np.ndarray, pca: PCA, k: int) -> float:
     """Mean squared error of reconstructing X from its first k scores."""
+    pca = as_instance(pca, "pca", PCA)
+    k = as_int(k, "k", minimum=1, maximum=pca.components.shape[0])
     return float(np.mean((X - reconstruct(scores(X, pca, k), pca)) ** 2))
 
 
@@ -93,26 +102,32 @@ def feature_extraction_cv(
     """Stratified k-fold accuracy of logistic regression on PCA scores vs on all features.
 
     Scaler and PCA are fitted inside each training fold (a Pipeline), so no test
-    fold leaks into the features.
+    fold leaks into the features. Keys "pca" and "full" hold the fold accuracies;
+    "pca_classifier_features" and "full_classifier_features" hold, per fold, how many
+    features the fitted pipeline actually fed its classifier (its `n_features_in_`).
     """
     from sklearn.decomposition import PCA as SkPCA
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.model_selection import StratifiedKFold, cross_validate
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     X = as_matrix(X, "X")
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D, got shape {y.shape}")
+    y = as_labels(y, "y")
     same_length("X", X, "y", y)
     n_components = as_int(n_components, "n_components", minimum=1, maximum=X.shape[1])
-    n_folds = as_int(n_folds, "n_folds", minimum=2)
+    class_sizes = np.bincount(y)
+    # Stratified folds need every class in every fold.
+    n_folds = as_int(n_folds, "n_folds", minimum=2, maximum=int(class_sizes[class_sizes > 0].min()))
+    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)  # the range sklearn's random_state takes
+    max_iter = as_int(max_iter, "max_iter", minimum=1, maximum=MAX_STEPS)
     folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     classifier = lambda: LogisticRegression(max_iter=max_iter)  # noqa: E731 - fresh model per pipeline
     reduced = make_pipeline(StandardScaler(), SkPCA(n_components=n_components, random_state=seed), classifier())
     full = make_pipeline(StandardScaler(), classifier())
-    return {
-        "pca": cross_val_score(reduced, X, y, cv=folds).tolist(),
-        "full": cross_val_score(full, X, y, cv=folds).tolist(),
-    }
+    runs = {name: cross_validate(pipeline, X, y, cv=folds, return_estimator=True)
+            for name, pipeline in (("pca", reduced), ("full", full))}
+    result = {name: run["test_score"].tolist() for name, run in runs.items()}
+    for name, run in runs.items():
+        result[f"{name}_classifier_features"] = [int(model[-1].n_features_in_) for model in run["estimator"]]
+    return result

@@ -9,16 +9,18 @@ from typing import Any, Callable
 
 import numpy as np
 
-from impl.checks import as_int
+from impl.checks import MAX_SAMPLES, as_int, as_rng, as_str
+from impl.l1_linalg.mf import _check as _check_factorization
+
+__all__ = ["Pair", "MAX_MATMUL_SIZE", "matmul", "elementwise_chain", "transcendental_chain", "mf_steps"]
 
 Pair = tuple[Callable[[], Any], Callable[[], Any]]
+MAX_MATMUL_SIZE = 10**4  # two float32 operands of 400 MB each; the perf claims' largest is 4,096
 
 
 def _device(kind: str):
     import jax
 
-    if kind not in ("cpu", "gpu"):
-        raise ValueError(f"device must be 'cpu' or 'gpu', got {kind!r}")
     return jax.devices(kind)[0]
 
 
@@ -27,7 +29,9 @@ def matmul(size: int, rng: np.random.Generator, device: str = "cpu") -> Pair:
     import jax
     import jax.numpy as jnp
 
-    size = as_int(size, "size", minimum=1)
+    size = as_int(size, "size", minimum=1, maximum=MAX_MATMUL_SIZE)
+    rng = as_rng(rng, "rng")
+    device = as_str(device, "device", choices=("cpu", "gpu"))
     a = rng.standard_normal((size, size), dtype=np.float32)
     b = rng.standard_normal((size, size), dtype=np.float32)
     dev = _device(device)
@@ -65,7 +69,8 @@ def _chain_pair(chain, n: int, rng: np.random.Generator) -> Pair:
     import jax
     import jax.numpy as jnp
 
-    n = as_int(n, "n", minimum=1)
+    n = as_int(n, "n", minimum=1, maximum=MAX_SAMPLES)
+    rng = as_rng(rng, "rng")
     x = rng.standard_normal(n, dtype=np.float32)
     x_j = jax.device_put(x)
     jitted = jax.jit(lambda v: chain(jnp, v))
@@ -87,7 +92,7 @@ def mf_steps(A: np.ndarray, W: np.ndarray, H: np.ndarray, lr: float, num_steps: 
     import jax
     import jax.numpy as jnp
 
-    num_steps = as_int(num_steps, "num_steps", minimum=1)
+    A, W, H, lr, num_steps = _check_factorization(A, W, H, lr, num_steps)
     A, W, H = (np.asarray(v, dtype=np.float32) for v in (A, W, H))
     lr32 = np.float32(lr)
 

@@ -1,1 +1,2 @@
 """Lesson 2: probability, inference, Bayesian regression (PyMC), Gaussian mixtures (TFP)."""
+__all__ = []

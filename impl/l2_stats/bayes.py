@@ -9,7 +9,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from impl.checks import as_float, as_float_array, as_int, as_matrix, same_length
+from impl.checks import MAX_SAMPLES, as_float, as_float_array, as_int, as_matrix, as_rng, as_str, same_length
+
+__all__ = [
+    "linear_data", "standardize", "fit_pymc", "Summary", "summarize", "posterior_draws", "conjugate_posterior",
+    "MAX_DRAWS", "MAX_CHAINS",
+]
+
+MAX_DRAWS = 10**6  # NUTS draws (or tuning steps) per chain, all kept in memory; the lesson takes 1,000
+MAX_CHAINS = 64    # chains (and worker processes); the lesson runs 2
 
 
 def linear_data(
@@ -20,10 +28,11 @@ def linear_data(
     A fixed design makes the posterior SD a function of n alone, so the 1/sqrt(n)
     shrinkage is not blurred by the spread of randomly drawn x.
     """
-    n = as_int(n, "n", minimum=3)
+    n = as_int(n, "n", minimum=3, maximum=MAX_SAMPLES)
     intercept, slope = as_float(intercept, "intercept"), as_float(slope, "slope")
     noise_sd = as_float(noise_sd, "noise_sd", low=0.0, low_open=True)
     x_half_range = as_float(x_half_range, "x_half_range", low=0.0, low_open=True)
+    rng = as_rng(rng, "rng")
     x = np.linspace(-x_half_range, x_half_range, n)
     X = np.column_stack([np.ones(n), x])
     return X, intercept + slope * x + noise_sd * rng.standard_normal(n)
@@ -58,9 +67,11 @@ def fit_pymc(
     sigma_prior_sd = as_float(sigma_prior_sd, "sigma_prior_sd", low=0.0, low_open=True)
     if sigma is not None:
         sigma = as_float(sigma, "sigma", low=0.0, low_open=True)
-    draws, tune = as_int(draws, "draws", minimum=1), as_int(tune, "tune", minimum=0)
-    chains, cores = as_int(chains, "chains", minimum=1), as_int(cores, "cores", minimum=1)
-    seed = as_int(seed, "seed", minimum=0)
+    draws = as_int(draws, "draws", minimum=1, maximum=MAX_DRAWS)
+    tune = as_int(tune, "tune", minimum=0, maximum=MAX_DRAWS)
+    chains = as_int(chains, "chains", minimum=1, maximum=MAX_CHAINS)
+    cores = as_int(cores, "cores", minimum=1, maximum=MAX_CHAINS)
+    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)  # the range PyMC's random_seed takes
     import pymc as pm
 
     with pm.Model():
@@ -103,6 +114,9 @@ def posterior_draws(idata: Any, name: str) -> np.ndarray:
     """All draws of one variable, chains stacked: shape (chains * draws, ...)."""
     if not hasattr(idata, "posterior"):
         raise TypeError(f"idata must be ArviZ InferenceData with a posterior, got {type(idata).__name__}")
+    name = as_str(name, "name")
+    if name not in idata.posterior.data_vars:
+        raise ValueError(f"name must be a posterior variable, one of {sorted(idata.posterior.data_vars)}, got {name!r}")
     values = np.asarray(idata.posterior[name])
     return values.reshape(-1, *values.shape[2:])
 

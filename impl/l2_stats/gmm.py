@@ -10,9 +10,17 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import optimize, special, stats
 
-from impl.checks import as_float, as_float_array, as_int, as_matrix
+from impl.checks import MAX_SAMPLES, MAX_STEPS, as_float, as_float_array, as_instance, as_int, as_matrix, as_rng, as_str
+
+__all__ = [
+    "DTYPES", "Mixture", "check_mixture", "tfp_mixture", "tfp_log_prob_and_mean", "scipy_log_prob", "sample",
+    "fit", "mean_log_likelihood", "bic", "em_reference", "match_components", "responsibilities", "MAX_RESTARTS",
+    "MAX_SEED",
+]
 
 DTYPES = ("float32", "float64")
+MAX_RESTARTS = 1000  # EM restarts (n_init); sklearn's default is 1, the lesson uses 3
+MAX_SEED = 2**32 - 1  # the range sklearn's random_state takes
 
 
 def _tfp() -> Any:
@@ -42,11 +50,25 @@ def check_mixture(weights: Any, means: Any, scales: Any) -> Mixture:
     return Mixture(weights, means, scales)
 
 
+def _mixture(mixture: Any) -> Mixture:
+    as_instance(mixture, "mixture", Mixture)
+    return check_mixture(*mixture)
+
+
+def _points(x: Any, name: str, mixture: Mixture) -> np.ndarray:
+    """Points for `mixture`: a 1-D array for a 1-D mixture, an (n, d) matrix for a d-D one."""
+    if mixture.means.ndim == 1:
+        return as_float_array(x, name, ndim=1)
+    x = as_matrix(x, name)
+    if x.shape[1] != mixture.means.shape[1]:
+        raise ValueError(f"{name} has {x.shape[1]} columns, the mixture is {mixture.means.shape[1]}-D")
+    return x
+
+
 def tfp_mixture(mixture: Mixture, dtype: str = "float32") -> Any:
     """tfd.MixtureSameFamily(Categorical, Normal) in 1-D, or with Independent diagonal Normals in d-D."""
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
-    weights, means, scales = check_mixture(*mixture)
+    dtype = as_str(dtype, "dtype", choices=DTYPES)
+    weights, means, scales = _mixture(mixture)
     tfd = _tfp().distributions
     components = tfd.Normal(means.astype(dtype), scales.astype(dtype))
     if means.ndim == 2:
@@ -57,20 +79,23 @@ def tfp_mixture(mixture: Mixture, dtype: str = "float32") -> Any:
 def tfp_log_prob_and_mean(x: np.ndarray, mixture: Mixture, dtype: str = "float32") -> tuple[np.ndarray, float]:
     """TFP's log-density of a 1-D mixture at x (float64 out) and its mean."""
     x = as_float_array(x, "x", ndim=1)
-    dist = tfp_mixture(mixture, dtype)
-    if np.asarray(mixture.means).ndim != 1:
+    if _mixture(mixture).means.ndim != 1:
         raise ValueError("means must be 1-D for a 1-D mixture")
+    dist = tfp_mixture(mixture, dtype)
     return np.asarray(dist.log_prob(x.astype(dtype)), dtype=np.float64), float(dist.mean())
 
 
 def scipy_log_prob(x: np.ndarray, mixture: Mixture) -> np.ndarray:
     """Reference: logsumexp_k(log w_k + log N(x | mu_k, s_k^2)); d-D points use diagonal Normals."""
-    weights, means, scales = check_mixture(*mixture)
-    x = as_float_array(x, "x")
+    return _log_prob(x, "x", mixture)
+
+
+def _log_prob(x: Any, name: str, mixture: Mixture) -> np.ndarray:
+    weights, means, scales = mixture = _mixture(mixture)
+    x = _points(x, name, mixture)
     if means.ndim == 1:
         per_component = stats.norm.logpdf(x[:, None], means, scales)
     else:
-        x = as_matrix(x, "x")
         per_component = stats.norm.logpdf(x[:, None, :], means, scales).sum(axis=2)
     with np.errstate(divide="ignore"):
         return special.logsumexp(np.log(weights) + per_component, axis=1)
@@ -78,8 +103,9 @@ def scipy_log_prob(x: np.ndarray, mixture: Mixture) -> np.ndarray:
 
 def sample(n: int, mixture: Mixture, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """n points from a diagonal mixture and their component labels."""
-    n = as_int(n, "n", minimum=1)
-    weights, means, scales = check_mixture(*mixture)
+    n = as_int(n, "n", minimum=1, maximum=MAX_SAMPLES)
+    weights, means, scales = _mixture(mixture)
+    rng = as_rng(rng, "rng")
     labels = rng.choice(weights.size, size=n, p=weights)
     noise = rng.standard_normal((n, *means.shape[1:]))
     return means[labels] + scales[labels] * noise, labels
@@ -93,9 +119,9 @@ def fit(X: np.ndarray, n_components: int, *, steps: int = 1500, lr: float = 0.05
     """
     X = as_matrix(X, "X")
     k = as_int(n_components, "n_components", minimum=1, maximum=len(X))
-    steps = as_int(steps, "steps", minimum=1)
+    steps = as_int(steps, "steps", minimum=1, maximum=MAX_STEPS)
     lr = as_float(lr, "lr", low=0.0, low_open=True)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_int(seed, "seed", minimum=0, maximum=MAX_SEED)
     import tensorflow as tf
     from sklearn.cluster import KMeans
 
@@ -130,13 +156,13 @@ def fit(X: np.ndarray, n_components: int, *, steps: int = 1500, lr: float = 0.05
 
 def mean_log_likelihood(X: np.ndarray, mixture: Mixture) -> float:
     """Average log-density per point (nats), computed in float64 with SciPy."""
-    return float(np.mean(scipy_log_prob(as_matrix(X, "X"), mixture)))
+    return float(np.mean(_log_prob(as_matrix(X, "X"), "X", mixture)))
 
 
 def bic(X: np.ndarray, mixture: Mixture) -> float:
     """-2 log L + (free parameters) log n, for a diagonal GMM: K - 1 weights, K d means, K d scales."""
     X = as_matrix(X, "X")
-    k, d = len(mixture.weights), X.shape[1]
+    k, d = len(_mixture(mixture).weights), X.shape[1]
     return -2.0 * len(X) * mean_log_likelihood(X, mixture) + (k - 1 + 2 * k * d) * np.log(len(X))
 
 
@@ -146,8 +172,8 @@ def em_reference(X: np.ndarray, n_components: int, *, n_init: int = 3, seed: int
 
     X = as_matrix(X, "X")
     k = as_int(n_components, "n_components", minimum=1, maximum=len(X))
-    em = GaussianMixture(k, covariance_type="diag", n_init=as_int(n_init, "n_init", minimum=1),
-                         random_state=as_int(seed, "seed", minimum=0)).fit(X)
+    em = GaussianMixture(k, covariance_type="diag", n_init=as_int(n_init, "n_init", minimum=1, maximum=MAX_RESTARTS),
+                         random_state=as_int(seed, "seed", minimum=0, maximum=MAX_SEED)).fit(X)
     return Mixture(em.weights_, em.means_, np.sqrt(em.covariances_))
 
 
@@ -166,6 +192,8 @@ def match_components(estimated_means: np.ndarray, true_means: np.ndarray) -> np.
 def responsibilities(X: np.ndarray, mixture: Mixture) -> np.ndarray:
     """P(component k | x) for each point (n, K)."""
     X = as_matrix(X, "X")
-    weights, means, scales = check_mixture(*mixture)
+    weights, means, scales = _mixture(mixture)
+    if means.ndim == 2 and X.shape[1] != means.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} columns, the mixture is {means.shape[1]}-D")
     log_joint = np.log(weights) + stats.norm.logpdf(X[:, None, :], means, scales).sum(axis=2)
     return np.exp(log_joint - special.logsumexp(log_joint, axis=1, keepdims=True))

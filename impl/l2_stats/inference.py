@@ -7,7 +7,12 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
-from impl.checks import as_float, as_float_array, as_int, as_matrix, same_length
+from impl.checks import MAX_SAMPLES, as_float, as_float_array, as_instance, as_int, as_matrix, as_rng, same_length
+
+__all__ = [
+    "Intervals", "t_intervals", "plugin_z_intervals", "covers", "two_sample_t_pvalues", "chi_square_by_hand",
+    "normal_mle", "OLSFit", "ols_closed_form",
+]
 
 
 class Intervals(NamedTuple):
@@ -41,17 +46,23 @@ def plugin_z_intervals(samples: np.ndarray, level: float) -> Intervals:
 
 def covers(intervals: Intervals, value: float) -> np.ndarray:
     """Boolean per interval: does it contain `value`?"""
+    as_instance(intervals, "intervals", Intervals)
+    lo, hi = as_float_array(intervals.lo, "lo", ndim=1), as_float_array(intervals.hi, "hi", ndim=1)
+    same_length("lo", lo, "hi", hi)
     value = as_float(value, "value")
-    return (intervals.lo <= value) & (value <= intervals.hi)
+    return (lo <= value) & (value <= hi)
 
 
 def two_sample_t_pvalues(
     n_per_group: int, effect_size: float, simulations: int, rng: np.random.Generator,
 ) -> np.ndarray:
     """p-values of the pooled two-sample t-test on `simulations` draws of N(0,1) vs N(d,1) groups."""
-    n_per_group = as_int(n_per_group, "n_per_group", minimum=2)
+    n_per_group = as_int(n_per_group, "n_per_group", minimum=2, maximum=MAX_SAMPLES)
     effect_size = as_float(effect_size, "effect_size")
-    simulations = as_int(simulations, "simulations", minimum=1)
+    simulations = as_int(simulations, "simulations", minimum=1, maximum=MAX_SAMPLES)
+    if simulations * n_per_group > MAX_SAMPLES:  # both groups are drawn at once
+        raise ValueError(f"simulations * n_per_group must be <= {MAX_SAMPLES}, got {simulations} * {n_per_group}")
+    rng = as_rng(rng, "rng")
     a = rng.standard_normal((simulations, n_per_group))
     b = rng.standard_normal((simulations, n_per_group)) + effect_size
     return np.asarray(stats.ttest_ind(a, b, axis=1, equal_var=True).pvalue)

@@ -7,22 +7,30 @@ from typing import NamedTuple
 import numpy as np
 from scipy import integrate, stats
 
-from impl.checks import as_float, as_float_array, as_int
+from impl.checks import MAX_SAMPLES, as_float, as_float_array, as_instance, as_int, as_rng
+
+__all__ = [
+    "binomial_pmf_total", "poisson_pmf_total", "normal_pdf_integral", "moments", "sample_mean_z",
+    "exponential_means", "standardized_exponential_means", "ks_distance_to_normal", "Test",
+    "posterior_ill_given_positive", "simulate_ill_given_positive", "MAX_TOTAL_DRAWS", "MAX_LAM",
+]
 
 _MAX_CHUNK_ELEMENTS = 4_000_000  # draws held in memory at once (32 MB of float64)
+MAX_TOTAL_DRAWS = 10**10  # n * replicates: about two minutes of drawing; the CLT claim's largest is 1.6 * 10^8
+MAX_LAM = 1e6  # the Poisson pmf is summed over ~lam terms; the lesson's rates are <= 50
 
 
 # -- distribution identities ------------------------------------------------------
 def binomial_pmf_total(n: int, p: float) -> float:
     """Sum of the Binomial(n, p) pmf over its whole support 0..n (should be 1)."""
-    n = as_int(n, "n", minimum=1)
+    n = as_int(n, "n", minimum=1, maximum=MAX_SAMPLES)
     p = as_float(p, "p", low=0.0, high=1.0, low_open=True, high_open=True)
     return float(math.fsum(stats.binom.pmf(np.arange(n + 1), n, p)))
 
 
 def poisson_pmf_total(lam: float, tail: float = 1e-15) -> float:
     """Sum of the Poisson(lam) pmf from 0 up to its (1 - tail) quantile (should be 1 - O(tail))."""
-    lam = as_float(lam, "lam", low=0.0, low_open=True)
+    lam = as_float(lam, "lam", low=0.0, high=MAX_LAM, low_open=True)
     tail = as_float(tail, "tail", low=0.0, high=1.0, low_open=True, high_open=True)
     upper = int(stats.poisson.isf(tail, lam))
     return float(math.fsum(stats.poisson.pmf(np.arange(upper + 1), lam)))
@@ -48,7 +56,8 @@ def moments(family: str, **params: float) -> tuple[tuple[float, float], tuple[fl
     family: "binomial" (n, p), "poisson" (lam) or "normal" (mu, sigma).
     """
     if family == "binomial":
-        n, p = as_int(params.get("n"), "n", minimum=1), as_float(params.get("p"), "p", low=0.0, high=1.0)
+        n = as_int(params.get("n"), "n", minimum=1, maximum=MAX_SAMPLES)
+        p = as_float(params.get("p"), "p", low=0.0, high=1.0)
         scipy_mv, closed = stats.binom.stats(n, p, moments="mv"), (n * p, n * p * (1 - p))
     elif family == "poisson":
         lam = as_float(params.get("lam"), "lam", low=0.0, low_open=True)
@@ -73,8 +82,11 @@ def sample_mean_z(draws: np.ndarray, mean: float, variance: float) -> float:
 # -- the central limit theorem ----------------------------------------------------
 def exponential_means(n: int, replicates: int, rng: np.random.Generator) -> np.ndarray:
     """`replicates` sample means, each of n Exponential(1) draws (drawn in memory-bounded chunks)."""
-    n = as_int(n, "n", minimum=1)
-    replicates = as_int(replicates, "replicates", minimum=2)
+    n = as_int(n, "n", minimum=1, maximum=MAX_SAMPLES)
+    replicates = as_int(replicates, "replicates", minimum=2, maximum=MAX_SAMPLES)
+    if n * replicates > MAX_TOTAL_DRAWS:
+        raise ValueError(f"n * replicates must be <= {MAX_TOTAL_DRAWS} draws, got {n} * {replicates}")
+    rng = as_rng(rng, "rng")
     rows = max(1, _MAX_CHUNK_ELEMENTS // n)
     chunks = [rng.exponential(size=(min(rows, replicates - start), n)).mean(axis=1)
               for start in range(0, replicates, rows)]
@@ -83,6 +95,7 @@ def exponential_means(n: int, replicates: int, rng: np.random.Generator) -> np.n
 
 def standardized_exponential_means(n: int, replicates: int, rng: np.random.Generator) -> np.ndarray:
     """sqrt(n) (mean - 1): by the CLT close to N(0, 1) for large n (Exponential(1) has mean = SD = 1)."""
+    n = as_int(n, "n", minimum=1, maximum=MAX_SAMPLES)
     return math.sqrt(n) * (exponential_means(n, replicates, rng) - 1.0)
 
 
@@ -100,6 +113,7 @@ class Test(NamedTuple):
 
 
 def _check_test(test: Test) -> Test:
+    as_instance(test, "test", Test)
     return Test(*(as_float(getattr(test, name), name, low=0.0, high=1.0) for name in Test._fields))
 
 
@@ -116,7 +130,8 @@ def posterior_ill_given_positive(test: Test) -> float:
 def simulate_ill_given_positive(test: Test, people: int, rng: np.random.Generator) -> tuple[float, int]:
     """Simulate a population: (share of the positives who are ill, number of positives)."""
     prevalence, sensitivity, specificity = _check_test(test)
-    people = as_int(people, "people", minimum=1)
+    people = as_int(people, "people", minimum=1, maximum=MAX_SAMPLES)
+    rng = as_rng(rng, "rng")
     ill = rng.random(people) < prevalence
     positive = np.where(ill, rng.random(people) < sensitivity, rng.random(people) >= specificity)
     positives = int(positive.sum())

@@ -12,7 +12,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import as_float, as_float_array, as_int, as_matrix, same_length
+from impl.checks import (
+    MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_float, as_float_array, as_instance, as_int, as_matrix, as_rng, same_length,
+)
+
+__all__ = ["AdamConfig", "logistic_problem", "logistic_grad", "adam_numpy", "adam_jax", "adam_torch"]
 
 
 class AdamConfig(NamedTuple):
@@ -24,7 +28,10 @@ class AdamConfig(NamedTuple):
 
 def logistic_problem(n: int, d: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian features and labels drawn from a logistic model with a random true weight."""
-    n, d = as_int(n, "n", minimum=1), as_int(d, "d", minimum=1)
+    n, d = as_int(n, "n", minimum=1, maximum=MAX_SAMPLES), as_int(d, "d", minimum=1, maximum=MAX_DIM)
+    if n * d > MAX_SAMPLES:
+        raise ValueError(f"n * d must be <= {MAX_SAMPLES} (X is dense), got {n} * {d}")
+    rng = as_rng(rng, "rng")
     X = rng.standard_normal((n, d))
     w_true = rng.standard_normal(d)
     y = (rng.random(n) < 1.0 / (1.0 + np.exp(-X @ w_true))).astype(np.float64)
@@ -37,17 +44,27 @@ def _check(X, y, w0, config: AdamConfig, num_steps: int):
     w0 = as_float_array(w0, "w0", ndim=1)
     if w0.shape[0] != X.shape[1]:
         raise ValueError(f"w0 has {w0.shape[0]} entries, X has {X.shape[1]} columns")
+    as_instance(config, "config", AdamConfig)
     config = AdamConfig(
         as_float(config.lr, "lr", low=0.0, low_open=True),
         as_float(config.beta1, "beta1", low=0.0, high=1.0, high_open=True),
         as_float(config.beta2, "beta2", low=0.0, high=1.0, high_open=True),
         as_float(config.eps, "eps", low=0.0),
     )
-    return X, y, w0, config, as_int(num_steps, "num_steps", minimum=1)
+    return X, y, w0, config, as_int(num_steps, "num_steps", minimum=1, maximum=MAX_STEPS)
 
 
 def logistic_grad(w: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Gradient of the mean binary cross-entropy with logits X w."""
+    w = as_float_array(w, "w", ndim=1)
+    X, y = as_matrix(X, "X"), as_float_array(y, "y", ndim=1)
+    same_length("X", X, "y", y)
+    if w.shape[0] != X.shape[1]:
+        raise ValueError(f"w has {w.shape[0]} entries, X has {X.shape[1]} columns")
+    return _logistic_grad(w, X, y)
+
+
+def _logistic_grad(w: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return X.T @ (1.0 / (1.0 + np.exp(-X @ w)) - y) / X.shape[0]
 
 
@@ -57,7 +74,7 @@ def adam_numpy(X, y, w0, config: AdamConfig = AdamConfig(), num_steps: int = 100
     m, v = np.zeros_like(w), np.zeros_like(w)
     trajectory = [w.copy()]
     for t in range(1, num_steps + 1):
-        g = logistic_grad(w, X, y)
+        g = _logistic_grad(w, X, y)
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
         w = w - lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)

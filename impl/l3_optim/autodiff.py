@@ -10,7 +10,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import as_float, as_float_array, as_int, as_matrix, same_length
+from impl.checks import MAX_DIM, as_float, as_float_array, as_instance, as_int, as_matrix, same_length
+
+__all__ = ["MAX_DEPTH", "Net", "make_net", "grad_jax", "grad_torch", "grad_central_difference", "torch_gradcheck"]
+
+MAX_DEPTH = 1000  # tanh layers; the lesson's net has 3 (a Python loop per layer, and gradients vanish long before)
 
 
 class Net(NamedTuple):
@@ -22,8 +26,9 @@ class Net(NamedTuple):
 
 
 def make_net(num_inputs: int, depth: int, width: int) -> Net:
-    num_inputs = as_int(num_inputs, "num_inputs", minimum=1)
-    depth, width = as_int(depth, "depth", minimum=1), as_int(width, "width", minimum=1)
+    num_inputs = as_int(num_inputs, "num_inputs", minimum=1, maximum=MAX_DIM)
+    depth = as_int(depth, "depth", minimum=1, maximum=MAX_DEPTH)
+    width = as_int(width, "width", minimum=1, maximum=MAX_DIM)
     return Net((num_inputs,) + (width,) * depth + (1,))
 
 
@@ -38,7 +43,7 @@ def _layers(net: Net, theta, xp):
     return layers
 
 
-def loss(net: Net, theta, X, t, xp=np):
+def _loss(net: Net, theta, X, t, xp=np):
     """f(theta); `xp` is numpy, jax.numpy or torch (all spell tanh/mean/reshape the same)."""
     h = X
     layers = _layers(net, theta, xp)
@@ -49,6 +54,7 @@ def loss(net: Net, theta, X, t, xp=np):
 
 
 def _check(net: Net, theta, X, t):
+    as_instance(net, "net", Net)
     theta = as_float_array(theta, "theta", ndim=1)
     if theta.size != net.num_params:
         raise ValueError(f"theta has {theta.size} entries, the net needs {net.num_params}")
@@ -65,16 +71,16 @@ def grad_jax(net: Net, theta, X, t) -> np.ndarray:
 
     theta, X, t = _check(net, theta, X, t)
     with jax.enable_x64(True):
-        g = jax.jit(jax.grad(lambda th: loss(net, th, jnp.asarray(X), jnp.asarray(t), jnp)))(jnp.asarray(theta))
+        g = jax.jit(jax.grad(lambda th: _loss(net, th, jnp.asarray(X), jnp.asarray(t), jnp)))(jnp.asarray(theta))
         return np.asarray(g)
 
 
-def torch_loss_fn(net: Net, X, t):
+def _torch_loss_fn(net: Net, X, t):
     """theta -> f(theta) as a torch function of one float64 tensor (what `gradcheck` needs)."""
     import torch
 
     X_t, t_t = torch.from_numpy(np.ascontiguousarray(X)), torch.from_numpy(np.ascontiguousarray(t))
-    return lambda theta: loss(net, theta, X_t, t_t, torch)
+    return lambda theta: _loss(net, theta, X_t, t_t, torch)
 
 
 def grad_torch(net: Net, theta, X, t) -> np.ndarray:
@@ -82,7 +88,7 @@ def grad_torch(net: Net, theta, X, t) -> np.ndarray:
 
     theta, X, t = _check(net, theta, X, t)
     theta_t = torch.tensor(theta, requires_grad=True)
-    torch_loss_fn(net, X, t)(theta_t).backward()
+    _torch_loss_fn(net, X, t)(theta_t).backward()
     return theta_t.grad.numpy()
 
 
@@ -94,7 +100,7 @@ def grad_central_difference(net: Net, theta, X, t, h: float = 1e-6) -> np.ndarra
     for i in range(theta.size):
         step = np.zeros_like(theta)
         step[i] = h
-        g[i] = (loss(net, theta + step, X, t) - loss(net, theta - step, X, t)) / (2 * h)
+        g[i] = (_loss(net, theta + step, X, t) - _loss(net, theta - step, X, t)) / (2 * h)
     return g
 
 
@@ -103,4 +109,4 @@ def torch_gradcheck(net: Net, theta, X, t) -> bool:
     import torch
 
     theta, X, t = _check(net, theta, X, t)
-    return bool(torch.autograd.gradcheck(torch_loss_fn(net, X, t), (torch.tensor(theta, requires_grad=True),)))
+    return bool(torch.autograd.gradcheck(_torch_loss_fn(net, X, t), (torch.tensor(theta, requires_grad=True),)))

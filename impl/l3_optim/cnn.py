@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from impl.checks import as_int
 
+__all__ = ["make_cnn"]
+
 
 def make_cnn(seed: int):
     import torch

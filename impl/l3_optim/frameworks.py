@@ -9,7 +9,12 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from impl.checks import as_float, as_int, as_matrix, same_length
+from impl.checks import (
+    MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_bool, as_callable, as_float, as_instance, as_int, as_labels, as_matrix,
+    as_rng, same_length,
+)
+
+__all__ = ["Workload", "make_workload", "jax_trainer", "torch_trainer", "losses"]
 
 
 class Workload(NamedTuple):
@@ -24,10 +29,15 @@ def make_workload(X, y, *, hidden: int, batch_size: int, num_steps: int, lr: flo
                   rng: np.random.Generator) -> Workload:
     """He-style init for d-hidden-10 and a shuffled batch schedule, all from `rng`."""
     X = as_matrix(X, "X").astype(np.float32)
-    y = np.asarray(y).astype(np.int64)
+    y = as_labels(y, "y", num_classes=10).astype(np.int64)  # the net has 10 outputs
     same_length("X", X, "y", y)
-    hidden, batch_size = as_int(hidden, "hidden", minimum=1), as_int(batch_size, "batch_size", minimum=1, maximum=len(X))
-    num_steps, lr = as_int(num_steps, "num_steps", minimum=1), as_float(lr, "lr", low=0.0, low_open=True)
+    hidden = as_int(hidden, "hidden", minimum=1, maximum=MAX_DIM)
+    batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=len(X))
+    num_steps = as_int(num_steps, "num_steps", minimum=1, maximum=MAX_STEPS)
+    lr = as_float(lr, "lr", low=0.0, low_open=True)
+    if num_steps * batch_size > MAX_SAMPLES:  # the batch schedule is drawn up front
+        raise ValueError(f"num_steps * batch_size must be <= {MAX_SAMPLES}, got {num_steps} * {batch_size}")
+    rng = as_rng(rng, "rng")
     d = X.shape[1]
     params = [
         (rng.standard_normal((d, hidden)) * np.sqrt(2.0 / d)).astype(np.float32), np.zeros(hidden, np.float32),
@@ -39,6 +49,7 @@ def make_workload(X, y, *, hidden: int, batch_size: int, num_steps: int, lr: flo
 
 def jax_trainer(work: Workload) -> tuple[Callable[[int], float], Callable[[], None]]:
     """(step(k) -> loss before the step on batch k, reset()) with a jitted value_and_grad + update."""
+    as_instance(work, "work", Workload)
     import jax
     import jax.numpy as jnp
 
@@ -69,6 +80,8 @@ def jax_trainer(work: Workload) -> tuple[Callable[[int], float], Callable[[], No
 
 def torch_trainer(work: Workload, compiled: bool = False) -> tuple[Callable[[int], object], Callable[[], None]]:
     """The same step in PyTorch eager mode (or through `torch.compile` of the loss function)."""
+    as_instance(work, "work", Workload)
+    compiled = as_bool(compiled, "compiled")
     import torch
 
     X_batches = torch.from_numpy(work.X[work.batches])
@@ -99,5 +112,7 @@ def torch_trainer(work: Workload, compiled: bool = False) -> tuple[Callable[[int
 
 def losses(step: Callable[[int], object], reset: Callable[[], None], num_steps: int) -> np.ndarray:
     """Reset to the initial weights and return the loss before each of `num_steps` steps."""
+    step, reset = as_callable(step, "step"), as_callable(reset, "reset")
+    num_steps = as_int(num_steps, "num_steps", minimum=1, maximum=MAX_STEPS)
     reset()
-    return np.array([float(step(k)) for k in range(as_int(num_steps, "num_steps", minimum=1))])
+    return np.array([float(step(k)) for k in range(num_steps)])

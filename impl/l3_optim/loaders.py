@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from impl.checks import as_int, same_length
+from impl.checks import MAX_SAMPLES, MAX_STEPS, as_images, as_instance, as_int, as_labels, as_tensor, same_length
 from impl.l3_optim.mlp import PIXEL_MEAN, PIXEL_STD
+
+__all__ = ["course_dataset", "course_loader", "fast_batches", "course_batches", "train_steps"]
 
 
 def course_dataset(X, y):
     """A torch Dataset doing the torchvision MNIST + ToTensor + Normalize work per sample."""
+    X, y = as_images(X, "X", shape=(28, 28)), as_labels(y, "y", num_classes=10)
+    same_length("X", X, "y", y)
     import torch
     from PIL import Image
 
-    X, y = np.asarray(X), np.asarray(y)
-    if X.dtype != np.uint8 or X.ndim != 3 or X.shape[1:] != (28, 28) or X.shape[0] == 0:
-        raise ValueError(f"X must be non-empty uint8 images of shape (n, 28, 28), got {X.dtype} {X.shape}")
-    same_length("X", X, "y", y)
     images, labels = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
     mean, std = torch.as_tensor([PIXEL_MEAN]), torch.as_tensor([PIXEL_STD])
 
@@ -41,11 +41,11 @@ def course_dataset(X, y):
 
 def course_loader(X, y, *, batch_size: int, seed: int):
     """DataLoader over `course_dataset`; its shuffle draws the same permutation as `mlp.train` with `seed`."""
-    import torch
-
-    batch_size = as_int(batch_size, "batch_size", minimum=1)
+    batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
     seed = as_int(seed, "seed", minimum=0)
     dataset = course_dataset(X, y)
+    import torch
+
     # The sampler gets its own generator: the DataLoader draws a worker base seed from the
     # generator it is given, which would shift the permutations (the script's shuffle=True).
     sampler = torch.utils.data.RandomSampler(dataset, generator=torch.Generator().manual_seed(seed))
@@ -54,10 +54,21 @@ def course_loader(X, y, *, batch_size: int, seed: int):
 
 
 def fast_batches(X, y, *, batch_size: int, seed: int):
-    """Endless (images, labels) batches from pre-converted tensors, in `mlp.train`'s order."""
+    """Endless (images, labels) batches from pre-converted tensors, in `mlp.train`'s order.
+
+    Arguments are checked on the call, not on the first `next()`.
+    """
+    X = as_tensor(X, "X", ndim=2, floating=True)
+    y = as_tensor(y, "y", ndim=1, floating=False, num_classes=10)
+    same_length("X", X, "y", y)
+    batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
+    return _fast_batches(X, y, batch_size, as_int(seed, "seed", minimum=0))
+
+
+def _fast_batches(X, y, batch_size: int, seed: int):
     import torch
 
-    generator = torch.Generator().manual_seed(as_int(seed, "seed", minimum=0))
+    generator = torch.Generator().manual_seed(seed)
     while True:
         for index in torch.randperm(len(X), generator=generator).split(batch_size):
             yield X[index], y[index]
@@ -65,6 +76,12 @@ def fast_batches(X, y, *, batch_size: int, seed: int):
 
 def course_batches(loader):
     """Endless flattened batches from a course-style loader (the script's `x.view(-1, 784)`)."""
+    import torch
+
+    return _course_batches(as_instance(loader, "loader", torch.utils.data.DataLoader))
+
+
+def _course_batches(loader):
     while True:
         for images, labels in loader:
             yield images.view(-1, 784), labels
@@ -74,9 +91,14 @@ def train_steps(model, optimizer, batches, num_steps: int) -> list[float]:
     """`num_steps` minibatch steps drawn from the iterator `batches`; returns the losses."""
     import torch
 
+    as_instance(model, "model", torch.nn.Module)
+    as_instance(optimizer, "optimizer", torch.optim.Optimizer)
+    if not hasattr(batches, "__next__"):
+        raise TypeError(f"batches must be an iterator of (images, labels), got {type(batches).__name__}")
+    num_steps = as_int(num_steps, "num_steps", minimum=1, maximum=MAX_STEPS)
     loss_fn = torch.nn.CrossEntropyLoss()
     losses = []
-    for _ in range(as_int(num_steps, "num_steps", minimum=1)):
+    for _ in range(num_steps):
         images, labels = next(batches)
         loss = loss_fn(model(images), labels)
         optimizer.zero_grad(set_to_none=True)

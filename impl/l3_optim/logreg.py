@@ -10,7 +10,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import as_float, as_int, as_matrix, same_length
+from impl.checks import MAX_STEPS, as_float, as_int, as_matrix, same_length
+
+__all__ = ["Trajectory", "standardize", "smoothness_lr", "gd_jax", "gd_torch"]
 
 
 class Trajectory(NamedTuple):
@@ -41,7 +43,8 @@ def _check(X, y, lr, num_steps, every):
         raise ValueError(f"y must be a 1-D array of class indices >= 0, got {y.dtype} shape {y.shape}")
     same_length("X", X, "y", y)
     return (X, y.astype(np.int64), as_float(lr, "lr", low=0.0, low_open=True),
-            as_int(num_steps, "num_steps", minimum=1), as_int(every, "every", minimum=1))
+            as_int(num_steps, "num_steps", minimum=1, maximum=MAX_STEPS),
+            as_int(every, "every", minimum=1, maximum=MAX_STEPS))
 
 
 def gd_jax(X, y, lr: float, num_steps: int, every: int = 50) -> Trajectory:

@@ -10,7 +10,12 @@ import math
 
 import numpy as np
 
-from impl.checks import as_float, as_int, as_matrix, same_length
+from impl.checks import (
+    MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_float, as_float_array, as_int, as_labels, as_matrix, as_rng, as_str,
+    same_length,
+)
+
+__all__ = ["SCHEDULES", "range_test", "schedule", "streaming_least_squares"]
 
 SCHEDULES = ("constant", "inverse_time", "cosine")
 
@@ -18,14 +23,16 @@ SCHEDULES = ("constant", "inverse_time", "cosine")
 def range_test(X, y, lr: float, *, num_steps: int = 100, batch_size: int = 64, hidden: int = 64,
                seed: int = 0) -> tuple[float, float]:
     """(initial, final) full-data cross-entropy of an MLP d-hidden-10 after `num_steps` SGD steps."""
-    import torch
-
     X = as_matrix(X, "X")
-    y = np.asarray(y)
+    y = as_labels(y, "y", num_classes=10)  # the MLP has 10 outputs
     same_length("X", X, "y", y)
     lr = as_float(lr, "lr", low=0.0, low_open=True)
-    num_steps, batch_size = as_int(num_steps, "num_steps", minimum=1), as_int(batch_size, "batch_size", minimum=1)
+    num_steps = as_int(num_steps, "num_steps", minimum=1, maximum=MAX_STEPS)
+    batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
+    hidden = as_int(hidden, "hidden", minimum=1, maximum=MAX_DIM)
     seed = as_int(seed, "seed", minimum=0)
+    import torch
+
     X_t, y_t = torch.from_numpy(X).float(), torch.from_numpy(y.astype(np.int64))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -52,12 +59,11 @@ def range_test(X, y, lr: float, *, num_steps: int = 100, batch_size: int = 64, h
 
 def schedule(name: str, lr: float, num_steps: int) -> np.ndarray:
     """Per-step learning rates from torch: constant, LambdaLR 1/(1 + lr t), CosineAnnealingLR to 0."""
+    name = as_str(name, "name", choices=SCHEDULES)
+    lr = as_float(lr, "lr", low=0.0, low_open=True)
+    num_steps = as_int(num_steps, "num_steps", minimum=1, maximum=MAX_STEPS)
     import torch
 
-    if name not in SCHEDULES:
-        raise ValueError(f"schedule must be one of {SCHEDULES}, got {name!r}")
-    lr = as_float(lr, "lr", low=0.0, low_open=True)
-    num_steps = as_int(num_steps, "num_steps", minimum=1)
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
     if name == "constant":
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: 1.0)
@@ -75,11 +81,14 @@ def schedule(name: str, lr: float, num_steps: int) -> np.ndarray:
 
 def streaming_least_squares(rates, *, dim: int, noise: float, rng: np.random.Generator) -> np.ndarray:
     """Excess risk ||w_t - w*||^2 after each batch-1 SGD step (x ~ N(0, I), so it is E[loss] - sigma^2)."""
-    rates = np.asarray(rates, dtype=np.float64)
-    if rates.ndim != 1 or rates.size == 0 or not np.all(np.isfinite(rates)) or np.any(rates < 0):
-        raise ValueError("rates must be a non-empty 1-D array of finite learning rates >= 0")
-    dim = as_int(dim, "dim", minimum=1)
+    rates = as_float_array(rates, "rates", ndim=1)
+    if np.any(rates < 0):
+        raise ValueError("rates must be learning rates >= 0")
+    dim = as_int(dim, "dim", minimum=1, maximum=MAX_DIM)
+    if rates.size * dim > MAX_SAMPLES:  # one fresh x per step, drawn up front
+        raise ValueError(f"rates.size * dim must be <= {MAX_SAMPLES}, got {rates.size} * {dim}")
     noise = as_float(noise, "noise", low=0.0)
+    rng = as_rng(rng, "rng")
     w_star = rng.standard_normal(dim) / math.sqrt(dim)
     xs = rng.standard_normal((rates.size, dim))
     ys = xs @ w_star + noise * rng.standard_normal(rates.size)

@@ -11,7 +11,15 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from impl.checks import as_float, as_int, same_length
+from impl.checks import (
+    MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_bool, as_callable, as_float, as_images, as_instance, as_int, as_labels,
+    as_str, as_tensor, same_length,
+)
+
+__all__ = [
+    "PIXEL_MEAN", "PIXEL_STD", "OPTIMIZERS", "Curves", "make_mlp", "to_tensors", "make_optimizer", "evaluate",
+    "train",
+]
 
 PIXEL_MEAN, PIXEL_STD = 0.1307, 0.3081  # MNIST train pixel mean / SD on the [0, 1] scale
 OPTIMIZERS = ("adam", "sgd")
@@ -27,9 +35,9 @@ class Curves(NamedTuple):
 
 def make_mlp(seed: int, hidden: int = 128):
     """Linear(784, hidden) -> ReLU -> Linear(hidden, 10), initialised from `seed` (global RNG untouched)."""
+    seed, hidden = as_int(seed, "seed", minimum=0), as_int(hidden, "hidden", minimum=1, maximum=MAX_DIM)
     import torch
 
-    seed, hidden = as_int(seed, "seed", minimum=0), as_int(hidden, "hidden", minimum=1)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return torch.nn.Sequential(torch.nn.Linear(784, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 10))
@@ -37,33 +45,47 @@ def make_mlp(seed: int, hidden: int = 128):
 
 def to_tensors(X, y):
     """uint8 images (n, 28, 28) and labels -> normalised float32 (n, 784) and int64 (n,) tensors."""
+    X, y = as_images(X, "X", shape=(28, 28)), as_labels(y, "y", num_classes=10)
+    same_length("X", X, "y", y)
     import torch
 
-    X, y = np.asarray(X), np.asarray(y)
-    if X.dtype != np.uint8 or X.ndim != 3 or X.shape[1:] != (28, 28) or X.shape[0] == 0:
-        raise ValueError(f"X must be non-empty uint8 images of shape (n, 28, 28), got {X.dtype} {X.shape}")
-    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer) or (y.size and (y.min() < 0 or y.max() > 9)):
-        raise ValueError(f"y must be 1-D integer labels in 0..9, got {y.dtype} shape {y.shape}")
-    same_length("X", X, "y", y)
     images = torch.from_numpy(X.reshape(len(X), 784)).float().div_(255.0).sub_(PIXEL_MEAN).div_(PIXEL_STD)
     return images, torch.from_numpy(y.astype(np.int64))
 
 
 def make_optimizer(name: str, parameters, lr: float):
+    """torch.optim.Adam or plain SGD over `parameters` (an iterable of tensors, e.g. `model.parameters()`)."""
     import torch
 
+    name = as_str(name, "name", choices=OPTIMIZERS)
+    if isinstance(parameters, (str, bytes, torch.Tensor)) or not hasattr(parameters, "__iter__"):
+        raise TypeError(f"parameters must be an iterable of tensors, got {type(parameters).__name__}")
+    parameters = list(parameters)
+    if not parameters or not all(isinstance(p, torch.Tensor) for p in parameters):
+        raise TypeError("parameters must be a non-empty iterable of tensors")
     lr = as_float(lr, "lr", low=0.0, low_open=True)
     if name == "adam":
         return torch.optim.Adam(parameters, lr=lr)
-    if name == "sgd":
-        return torch.optim.SGD(parameters, lr=lr)
-    raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}")
+    return torch.optim.SGD(parameters, lr=lr)
+
+
+def _check_data(model, X, y, X_name: str = "X", y_name: str = "y"):
+    """A torch module and its data: finite float (n, d) inputs and labels 0..9 of the same length."""
+    import torch
+
+    as_instance(model, "model", torch.nn.Module)
+    X = as_tensor(X, X_name, ndim=2, floating=True)
+    y = as_tensor(y, y_name, ndim=1, floating=False, num_classes=10)
+    same_length(X_name, X, y_name, y)
+    return model, X, y
 
 
 def evaluate(model, X, y, batch_size: int = 2000) -> tuple[float, float]:
     """(accuracy, mean cross-entropy) of `model` on pre-converted tensors."""
     import torch
 
+    model, X, y = _check_data(model, X, y)
+    batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
     correct, total_loss = 0, 0.0
     model.eval()
     with torch.no_grad():
@@ -86,8 +108,17 @@ def train(model, optimizer, X, y, *, batch_size: int, num_epochs: int, seed: int
     """
     import torch
 
-    batch_size = as_int(batch_size, "batch_size", minimum=1)
-    num_epochs = as_int(num_epochs, "num_epochs", minimum=1)
+    model, X, y = _check_data(model, X, y)
+    as_instance(optimizer, "optimizer", torch.optim.Optimizer)
+    batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
+    num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=MAX_STEPS)
+    if (X_eval is None) != (y_eval is None):
+        raise ValueError("X_eval and y_eval must be given together")
+    if X_eval is not None:
+        _check_data(model, X_eval, y_eval, "X_eval", "y_eval")
+    if on_epoch is not None:
+        as_callable(on_epoch, "on_epoch")
+    progress = as_bool(progress, "progress")
     generator = torch.Generator().manual_seed(as_int(seed, "seed", minimum=0))
     curves = Curves([], [], [], [])
     loss_fn = torch.nn.CrossEntropyLoss()

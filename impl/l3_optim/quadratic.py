@@ -11,7 +11,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import as_float, as_float_array, as_int, as_matrix
+from impl.checks import MAX_STEPS, as_float, as_float_array, as_int, as_matrix, as_rng
+
+__all__ = [
+    "METHODS", "Quadratic", "from_spectrum", "gd_error_norms_jax", "iterations_numpy", "iterations_torch",
+]
 
 METHODS = ("gd", "heavy_ball", "nesterov")
 
@@ -29,6 +33,7 @@ def from_spectrum(eigenvalues, rng: np.random.Generator) -> Quadratic:
     eigenvalues = as_float_array(eigenvalues, "eigenvalues", ndim=1)
     if np.any(eigenvalues <= 0):
         raise ValueError(f"eigenvalues must be > 0 (A positive definite), min is {eigenvalues.min()}")
+    rng = as_rng(rng, "rng")
     d = eigenvalues.size
     Q, R = np.linalg.qr(rng.standard_normal((d, d)))
     Q = Q * np.sign(np.diag(R))  # Haar-distributed rotation
@@ -36,6 +41,14 @@ def from_spectrum(eigenvalues, rng: np.random.Generator) -> Quadratic:
     A = (A + A.T) / 2
     b = rng.standard_normal(d)
     return Quadratic(A, b, np.linalg.solve(A, b), Q, eigenvalues)
+
+
+def _check_problem(A, b, x0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    A, b, x0 = as_matrix(A, "A"), as_float_array(b, "b", ndim=1), as_float_array(x0, "x0", ndim=1)
+    if A.shape != (x0.size, x0.size) or b.size != x0.size:
+        raise ValueError(f"A must be {x0.size}x{x0.size} and b length {x0.size} (x0 has {x0.size}), "
+                         f"got A {A.shape}, b {b.shape}")
+    return A, b, x0
 
 
 @functools.lru_cache(maxsize=8)
@@ -60,12 +73,9 @@ def gd_error_norms_jax(A, b, x0, lr: float, num_steps: int) -> np.ndarray:
     """||x_k - x*|| for k = 0..num_steps of GD driven by `jax.grad` of f, jitted, float64."""
     import jax
 
-    A, x0 = as_matrix(A, "A"), as_float_array(x0, "x0", ndim=1)
-    b = as_float_array(b, "b", ndim=1)
-    if A.shape != (x0.size, x0.size) or b.size != x0.size:
-        raise ValueError(f"A must be {x0.size}x{x0.size} and b length {x0.size}, got A {A.shape}, b {b.shape}")
+    A, b, x0 = _check_problem(A, b, x0)
     lr = as_float(lr, "lr", low=0.0, low_open=True)
-    num_steps = as_int(num_steps, "num_steps", minimum=1)
+    num_steps = as_int(num_steps, "num_steps", minimum=1, maximum=MAX_STEPS)  # XLA aborts the process on a huge scan
     x_star = np.linalg.solve(A, b)
     with jax.enable_x64(True):
         norms = _gd_scan(num_steps)(A, b, x_star, x0, np.float64(lr))
@@ -73,12 +83,10 @@ def gd_error_norms_jax(A, b, x0, lr: float, num_steps: int) -> np.ndarray:
 
 
 def _check_run(A, b, x0, lr, beta, tol, max_iter):
-    A, b, x0 = as_matrix(A, "A"), as_float_array(b, "b", ndim=1), as_float_array(x0, "x0", ndim=1)
-    if A.shape != (x0.size, x0.size) or b.size != x0.size:
-        raise ValueError(f"A must be {x0.size}x{x0.size} and b length {x0.size}, got A {A.shape}, b {b.shape}")
+    A, b, x0 = _check_problem(A, b, x0)
     return (A, b, x0, as_float(lr, "lr", low=0.0, low_open=True),
             as_float(beta, "beta", low=0.0, high=1.0, high_open=True),
-            as_float(tol, "tol", low=0.0, low_open=True), as_int(max_iter, "max_iter", minimum=1))
+            as_float(tol, "tol", low=0.0, low_open=True), as_int(max_iter, "max_iter", minimum=1, maximum=MAX_STEPS))
 
 
 def iterations_numpy(A, b, x0, lr: float, method: str, beta: float = 0.9, tol: float = 1e-6,

@@ -15,6 +15,8 @@ from impl.atomic import atomic_write_bytes, atomic_write_text
 from impl.l3_optim import mlp, mnist_data
 from impl.pipeline.stages import stage_main
 
+__all__ = []  # a DVC stage entry point (run/main), not library API
+
 MODEL_NAME, CURVES_NAME = "mnist_mlp.pt", "mnist_curves.json"
 
 TINY_KNOBS = {"train_size": 200, "num_epochs": 1}  # seconds, for the tiny-knob stage test

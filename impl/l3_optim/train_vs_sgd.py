@@ -16,6 +16,8 @@ from impl.atomic import atomic_write_text
 from impl.l3_optim import mlp, mnist_data
 from impl.pipeline.stages import stage_main
 
+__all__ = []  # a DVC stage entry point (run/main), not library API
+
 OUTPUT_NAME = "vs_sgd.json"
 OPTIMIZERS = ("adam", "sgd")
 

@@ -1,0 +1,359 @@
+"""Argument kinds for the bad-input sweep (`impl.harness.sweep`): a valid value and the bad values it implies.
+
+`Matrix(good)` knows NaN, inf, empty, one rank less and more, text, complex, object and None;
+`Count(good, minimum, maximum)` knows minimum - 1, maximum + 1, 2**62, 1.5, "3", None and True;
+and so on. A spec names each argument's kind once; it never lists bad values itself.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+HUGE = 2**62  # a count no lesson needs: must be refused up front, not looped over or allocated
+
+
+class Lazy:
+    """A good value built on first use (e.g. an object whose library is slow to import)."""
+
+    def __init__(self, factory: Callable[[], Any]):
+        self.factory = factory
+
+    def __repr__(self) -> str:
+        return f"Lazy({getattr(self.factory, '__name__', self.factory)!r})"
+
+
+class Kind:
+    """An argument's valid value (`good`, possibly `Lazy`) and the invalid values it knows for itself."""
+
+    def __init__(self, good: Any):
+        self._good = good
+
+    @property
+    def good(self) -> Any:
+        if isinstance(self._good, Lazy):
+            self._good = self._good.factory()
+        return self._good
+
+    def bad(self) -> list[tuple[str, Any]]:
+        """(label, value) pairs, each of which the function must refuse."""
+        raise NotImplementedError
+
+    def probes(self, name: str) -> list[tuple[str, Any, str]]:
+        """(label, bad value, name the error message must carry)."""
+        return [(label, value, name) for label, value in self.bad()]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.good!r})"
+
+
+class Fixed(Kind):
+    """Passed as given and never swept (e.g. an object another case already sweeps)."""
+
+    def bad(self):
+        return []
+
+
+class Optional(Kind):
+    """Another kind for which None is a valid value (an omitted optional argument)."""
+
+    def __init__(self, kind: Kind):
+        super().__init__(kind.good)
+        self.kind = kind
+
+    def bad(self):
+        return [(label, value) for label, value in self.kind.bad() if value is not None]
+
+
+def _wrong_ranks(good: np.ndarray) -> list[tuple[str, Any]]:
+    """One rank less (the first row, or the first entry of a vector) and one more (a trailing axis)."""
+    return [(f"{good.ndim - 1}-D", good[0]), (f"{good.ndim + 1}-D", good[..., None])]
+
+
+class Array(Kind):
+    """A finite real array of the good value's rank.
+
+    Bad: a NaN and an infinite entry, empty (no rows), one rank less and more, text, complex and
+    object dtypes, None; with `linked=True` (its length must match another argument) one row short.
+    """
+
+    def __init__(self, good: Any, *, linked: bool = False):
+        super().__init__(np.asarray(good))
+        if self.good.ndim == 0 or self.good.size == 0:
+            raise ValueError(f"good must be a non-empty array, got shape {self.good.shape}")
+        self.linked = linked
+
+    def bad(self):
+        good = self.good
+        nan, inf = good.astype(np.float64), good.astype(np.float64)
+        nan.flat[0], inf.flat[-1] = np.nan, np.inf
+        out = [("nan", nan), ("inf", inf), ("empty", good[:0])] + _wrong_ranks(good)
+        out += [("text", np.full(good.shape, "a")), ("complex", good + 1j),
+                ("object", good.astype(object)), ("None", None)]
+        if self.linked:
+            out.append(("one-row-short", good[:-1]))
+        return out
+
+
+def Matrix(good: Any, *, linked: bool = False) -> Array:
+    """A finite 2-D real array (see `Array`)."""
+    kind = Array(good, linked=linked)
+    if kind.good.ndim != 2:
+        raise ValueError(f"Matrix needs a 2-D good value, got shape {kind.good.shape}")
+    return kind
+
+
+def Vector(good: Any, *, linked: bool = False) -> Array:
+    """A finite 1-D real array (see `Array`)."""
+    kind = Array(good, linked=linked)
+    if kind.good.ndim != 1:
+        raise ValueError(f"Vector needs a 1-D good value, got shape {kind.good.shape}")
+    return kind
+
+
+class Labels(Kind):
+    """1-D integer class labels (in 0..num_classes-1 when given).
+
+    Bad: non-integer floats, a negative label, a label >= num_classes, empty, 2-D, text, None;
+    with `linked=True` one label short.
+    """
+
+    def __init__(self, good: Any, num_classes: int | None = None, *, linked: bool = False):
+        super().__init__(np.asarray(good))
+        if self.good.ndim != 1 or self.good.size == 0 or not np.issubdtype(self.good.dtype, np.integer):
+            raise ValueError("good must be non-empty 1-D integer labels")
+        self.num_classes, self.linked = num_classes, linked
+
+    def bad(self):
+        good = self.good
+        negative, above = good.copy(), good.copy()
+        negative[0] = -1
+        out = [("fractional", good + 0.5), ("negative", negative), ("empty", good[:0]),
+               ("2-D", good[:, None]), ("text", np.full(good.shape, "a")), ("None", None)]
+        if self.num_classes is not None:
+            above[-1] = self.num_classes
+            out.append((f"label-{self.num_classes}", above))
+        if self.linked:
+            out.append(("one-short", good[:-1]))
+        return out
+
+
+class Images(Kind):
+    """A non-empty uint8 image stack (n, h, w[, c]).
+
+    Bad: float dtype, one pixel row short per image, flattened images, empty, text, None;
+    with `linked=True` one image short.
+    """
+
+    def __init__(self, good: Any, *, linked: bool = False):
+        super().__init__(np.asarray(good))
+        if self.good.dtype != np.uint8 or self.good.ndim < 3 or self.good.shape[0] == 0:
+            raise ValueError("good must be a non-empty uint8 image stack (n, h, w[, c])")
+        self.linked = linked
+
+    def bad(self):
+        good = self.good
+        out = [("float", good.astype(np.float64)), ("wrong-size", good[:, :-1]),
+               ("flattened", good.reshape(len(good), -1)), ("empty", good[:0]),
+               ("text", np.full(good.shape, "a")), ("None", None)]
+        if self.linked:
+            out.append(("one-short", good[:-1]))
+        return out
+
+
+class Tensor(Kind):
+    """A torch tensor like `good`: finite floats, or integer labels in 0..num_classes-1.
+
+    Bad: NaN and inf (float), a negative and a too-large label (integer), empty, one rank less and
+    more, the other dtype, a NumPy array instead of a tensor, text, None; `linked`: one row short.
+    """
+
+    def __init__(self, good: Any, num_classes: int | None = None, *, linked: bool = False):
+        super().__init__(good)
+        self.num_classes, self.linked = num_classes, linked
+
+    def bad(self):
+        good = self.good
+        out: list[tuple[str, Any]] = []
+        if good.is_floating_point():
+            nan, inf = good.clone(), good.clone()
+            nan.view(-1)[0], inf.view(-1)[-1] = float("nan"), float("inf")
+            out += [("nan", nan), ("inf", inf), ("integer-dtype", good.long())]
+        else:
+            negative = good.clone()
+            negative.view(-1)[0] = -1
+            out += [("negative", negative), ("float-dtype", good.double())]
+            if self.num_classes is not None:
+                above = good.clone()
+                above.view(-1)[-1] = self.num_classes
+                out.append((f"label-{self.num_classes}", above))
+        lower = good.reshape(-1) if good.ndim > 1 else good[0]
+        out += [("empty", good[:0]), (f"{good.ndim - 1}-D", lower), (f"{good.ndim + 1}-D", good.unsqueeze(-1)),
+                ("numpy", good.numpy()), ("text", "tensor"), ("None", None)]
+        if self.linked:
+            out.append(("one-row-short", good[:-1]))
+        return out
+
+    def __repr__(self) -> str:
+        return f"Tensor(shape={tuple(self.good.shape)})"
+
+
+class Count(Kind):
+    """An integer in [minimum, maximum]. Bad: minimum - 1, maximum + 1, 2**62 (always: every count
+    needs an upper bound), 1.5, "3", None, True."""
+
+    def __init__(self, good: int, minimum: int = 1, maximum: int | None = None):
+        super().__init__(good)
+        self.minimum, self.maximum = minimum, maximum
+
+    def bad(self):
+        out = [(f"below-{self.minimum}", self.minimum - 1)]
+        if self.maximum is not None and self.maximum + 1 < HUGE:
+            out.append((f"above-{self.maximum}", self.maximum + 1))
+        return out + [("2**62", HUGE), ("1.5", 1.5), ("'3'", "3"), ("None", None), ("True", True)]
+
+
+class Seed(Kind):
+    """A seed: an integer >= 0. Bad: -1, 1.5, "0", None, True."""
+
+    def __init__(self, good: int = 0):
+        super().__init__(good)
+
+    def bad(self):
+        return [("-1", -1), ("1.5", 1.5), ("'0'", "0"), ("None", None), ("True", True)]
+
+
+class Real(Kind):
+    """A finite real number within [low, high] (open ends with `low_open` / `high_open`).
+
+    Bad: NaN, +-inf, just outside each given bound, None, "x", True."""
+
+    def __init__(self, good: float, low: float | None = None, high: float | None = None, *,
+                 low_open: bool = False, high_open: bool = False):
+        super().__init__(good)
+        self.low, self.high, self.low_open, self.high_open = low, high, low_open, high_open
+
+    def bad(self):
+        out = [("nan", math.nan), ("inf", math.inf), ("-inf", -math.inf)]
+        if self.low is not None:
+            out.append((f"below-{self.low}", self.low if self.low_open else self.low - 1.0))
+        if self.high is not None:
+            out.append((f"above-{self.high}", self.high if self.high_open else self.high + 1.0))
+        return out + [("None", None), ("'x'", "x"), ("True", True)]
+
+
+class Flag(Kind):
+    """A bool. Bad: None, "yes", 2."""
+
+    def bad(self):
+        return [("None", None), ("'yes'", "yes"), ("2", 2)]
+
+
+class Choice(Kind):
+    """One of a fixed set of names. Bad: an unknown name, None, 3."""
+
+    def __init__(self, good: Any, choices: Sequence[Any]):
+        super().__init__(good)
+        self.choices = tuple(choices)
+
+    def bad(self):
+        return [("unknown", "no-such-choice"), ("None", None), ("3", 3)]
+
+
+class Text(Kind):
+    """A str. Bad: bytes, 3, None, and "" when `nonempty`."""
+
+    def __init__(self, good: str, *, nonempty: bool = True):
+        super().__init__(good)
+        self.nonempty = nonempty
+
+    def bad(self):
+        out = [("bytes", b"text"), ("3", 3), ("None", None)]
+        return out + [("empty", "")] if self.nonempty else out
+
+
+class Bytes(Kind):
+    """bytes. Bad: str, 3, None, and b"" when `nonempty`."""
+
+    def __init__(self, good: bytes, *, nonempty: bool = True):
+        super().__init__(good)
+        self.nonempty = nonempty
+
+    def bad(self):
+        out = [("str", "text"), ("3", 3), ("None", None)]
+        return out + [("empty", b"")] if self.nonempty else out
+
+
+class PathArg(Kind):
+    """A filesystem path (str or os.PathLike). Bad: "", 3, None."""
+
+    def bad(self):
+        return [("empty", ""), ("3", 3), ("None", None)]
+
+
+class Instance(Kind):
+    """An object of a given kind (a model, a fitted result, a callable, an iterator, ...).
+    Bad: None, 3, "x"."""
+
+    def bad(self):
+        return [("None", None), ("3", 3), ("'x'", "x")]
+
+
+class Rng(Kind):
+    """A `numpy.random.Generator`. Bad: None, an int seed, a legacy RandomState, "rng"."""
+
+    def __init__(self, good: np.random.Generator | None = None):
+        super().__init__(np.random.default_rng(0) if good is None else good)
+
+    def bad(self):
+        return [("None", None), ("int", 0), ("RandomState", np.random.RandomState(0)), ("'rng'", "rng")]
+
+
+class Counts(Kind):
+    """A non-empty tuple of counts, each in [minimum, maximum].
+    Bad: (), a count below minimum, (2**62,), a fractional count, a bare int, None."""
+
+    def __init__(self, good: tuple[int, ...], minimum: int = 1):
+        super().__init__(tuple(good))
+        self.minimum = minimum
+
+    def bad(self):
+        return [("empty", ()), (f"below-{self.minimum}", (self.minimum - 1,) + self.good[1:]),
+                ("2**62", (HUGE,) + self.good[1:]), ("1.5", (1.5,) + self.good[1:]),
+                ("bare-int", self.good[0]), ("None", None)]
+
+
+class ArrayDict(Kind):
+    """A non-empty dict of name -> numeric array. Bad: {}, a non-str key, an object array, a list, None."""
+
+    def bad(self):
+        name = next(iter(self.good))
+        return [("empty", {}), ("int-key", {3: self.good[name]}),
+                ("object-array", {name: np.array([object()], dtype=object)}),
+                ("list", list(self.good.values())), ("None", None)]
+
+
+class Fields(Kind):
+    """A NamedTuple whose listed fields are swept by their own kinds (the message must name the
+    field); the whole argument is also replaced by None, 3 and "x" (the message names the argument)."""
+
+    def __init__(self, good: Any, **fields: Kind):
+        super().__init__(good)
+        unknown = set(fields) - set(good._fields)
+        if unknown:
+            raise ValueError(f"{type(good).__name__} has no fields {sorted(unknown)}")
+        self.fields = fields
+
+    def bad(self):
+        return Instance(self.good).bad()
+
+    def probes(self, name):
+        out = super().probes(name)
+        for field_name, kind in self.fields.items():
+            out += [(f"{field_name}={label}", self.good._replace(**{field_name: value}), field_name)
+                    for label, value in kind.bad()]
+        return out
+
+    def __repr__(self) -> str:
+        return f"Fields({type(self.good).__name__})"

@@ -1,0 +1,310 @@
+"""The bad-input sweep: every exported function of a package, every argument, every bad value.
+
+Like scikit-learn's `test_common.py`, the targets are discovered, not listed: `discover` imports
+every module of a package and takes the functions named in its `__all__`. A lesson's spec holds
+only data, one valid call template per function (`Case`), whose arguments are *kinds* that know
+their own bad values (`impl.harness.kinds`: `Matrix(good)` knows NaN, inf, empty, wrong rank, text,
+complex, None; `Count(good, minimum, maximum)` knows 0, 2**62, 1.5, "3", None, True; ...).
+
+The sweep replaces one argument at a time by each of its bad values. The call must raise
+ValueError or TypeError whose message names that argument (the exact parameter name, or the
+field name for a swept NamedTuple field). Anything else is a failure: accepting the value,
+another exception type, a message that does not name the argument, or still running after the
+time limit (an unbounded count). Each call runs under a SIGALRM deadline, so a count that would
+loop for hours is reported, not waited for; work stuck inside native code is only interrupted
+when it returns to Python.
+
+Structural failures too: a module without `__all__` ("declare the public API"), an exported
+function without a case, a case for a function that is not exported, a parameter without a kind,
+and a valid template that raises (for cases not marked heavy, the good call is made once).
+
+A `HeavyCase` (sampling, training, loading artifacts) is never called with good values; its bad
+calls must be refused before any work: one that opens a data file, starts a process or changes the
+filesystem first (seen through Python's audit hooks) is a failure too.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import inspect
+import os
+import pkgutil
+import re
+import signal
+import sys
+import threading
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Callable, Iterable, Iterator
+
+from impl.harness.kinds import Kind
+
+# A call still running after this long accepted an unbounded count. Generous, because a good
+# call may import a framework first (TensorFlow: 6-9 s quiet, several times that beside a CPU hog).
+TIME_LIMIT_S = 60.0
+_EXPECTED = (ValueError, TypeError)
+
+
+# -- call templates ---------------------------------------------------------------
+class Case:
+    """A valid call of `function`, every argument given as a kind: `Case(svd.truncate, Matrix(A), Count(1, 0, 3))`.
+
+    Every parameter must be given (Fixed opts one out of the sweep); the good call is made once.
+    """
+
+    heavy = False
+
+    def __init__(self, function: Callable, /, *args: Any, **kwargs: Any):
+        self.function = function
+        self.signature = inspect.signature(function)
+        self.bound = self.signature.bind_partial(*args, **kwargs)  # unknown names raise here; missing ones: problems()
+
+    @property
+    def name(self) -> str:
+        return f"{self.function.__module__}.{self.function.__qualname__}"
+
+    def problems(self) -> list[str]:
+        """What is wrong with the template itself: missing parameters, values that are not kinds."""
+        found = []
+        for pname, parameter in self.signature.parameters.items():
+            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                continue
+            if pname not in self.bound.arguments:
+                found.append(f"{self.name}: parameter {pname!r} has no kind in its case")
+        for pname, value in self._arguments():
+            if not isinstance(value, Kind):
+                found.append(f"{self.name}: argument {pname!r} is {value!r}, not a kind (use Fixed to opt out)")
+        return found
+
+    def _arguments(self) -> Iterator[tuple[str, Any]]:
+        for pname, value in self.bound.arguments.items():
+            kind = self.signature.parameters[pname].kind
+            if kind is inspect.Parameter.VAR_KEYWORD:
+                yield from value.items()
+            elif kind is inspect.Parameter.VAR_POSITIONAL:
+                yield from ((f"{pname}[{i}]", item) for i, item in enumerate(value))
+            else:
+                yield pname, value
+
+    def _call(self, replace: tuple[str, Any] | None = None) -> Callable[[], Any]:
+        """A thunk calling the function with good values, except `replace = (name, bad value)`."""
+        args, kwargs = [], {}
+        for pname, value in self.bound.arguments.items():
+            kind = self.signature.parameters[pname].kind
+            if kind is inspect.Parameter.VAR_KEYWORD:
+                kwargs.update({key: _good(key, item, replace) for key, item in value.items()})
+            elif kind is inspect.Parameter.VAR_POSITIONAL:
+                args.extend(_good(f"{pname}[{i}]", item, replace) for i, item in enumerate(value))
+            elif kind is inspect.Parameter.KEYWORD_ONLY:
+                kwargs[pname] = _good(pname, value, replace)
+            else:
+                args.append(_good(pname, value, replace))
+        return lambda: self.function(*args, **kwargs)
+
+    def probes(self) -> Iterator[tuple[str, Callable[[], Any], str]]:
+        """(label, thunk, name the message must carry) for every bad value of every argument."""
+        for pname, kind in self._arguments():
+            if isinstance(kind, Kind):
+                for label, bad, expected in kind.probes(pname):
+                    yield f"{pname}={label}", self._call((pname, bad)), expected
+
+    def good_call(self) -> Callable[[], Any]:
+        return self._call()
+
+
+class HeavyCase(Case):
+    """A case whose good call is expensive (sampling, training, loading artifacts): only its bad
+    calls are made, and they must be refused before any heavy work starts."""
+
+    heavy = True
+
+
+def _good(pname: str, value: Any, replace: tuple[str, Any] | None) -> Any:
+    if replace is not None and replace[0] == pname:
+        return replace[1]
+    return value.good if isinstance(value, Kind) else value
+
+
+# -- discovery --------------------------------------------------------------------
+def _modules(package: ModuleType | str) -> list[ModuleType]:
+    package = importlib.import_module(package) if isinstance(package, str) else package
+    found = [package]
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        found.append(importlib.import_module(info.name))
+    return found
+
+
+def discover(package: ModuleType | str) -> tuple[dict[Callable, str], list[str]]:
+    """(exported function -> 'module.name', problems) over every module of `package`.
+
+    Exported = named in the module's `__all__` and a plain function (classes and constants
+    are API too, but not swept). A module without `__all__` and a name in `__all__` that the
+    module lacks are problems.
+    """
+    exported: dict[Callable, str] = {}
+    problems = []
+    for module in _modules(package):
+        names = getattr(module, "__all__", None)
+        if names is None:
+            problems.append(f"{module.__name__}: no __all__ (declare the public API; [] for stage modules)")
+            continue
+        for name in names:
+            if not hasattr(module, name):
+                problems.append(f"{module.__name__}: __all__ names {name!r}, which the module lacks")
+                continue
+            value = getattr(module, name)
+            if inspect.isfunction(value):
+                exported.setdefault(value, f"{value.__module__}.{value.__qualname__}")
+    return exported, problems
+
+
+# -- running ----------------------------------------------------------------------
+_CODE_SUFFIXES = (".py", ".pyc", ".so", ".pyd")
+_SYSTEM_PREFIXES = ("/proc/", "/sys/", "/dev/")
+_FS_EVENTS = ("os.mkdir", "os.remove", "os.rename", "os.rmdir", "shutil.rmtree")  # not listdir: imports list folders
+_PROCESS_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.fork")
+_touched: list[str] | None = None  # what a watched call did to the outside world; None: not watching
+_hook_installed = False
+
+
+def _audit(event: str, args: tuple) -> None:
+    if _touched is None:
+        return
+    if event == "open" and isinstance(args[0], (str, os.PathLike)):
+        path = os.fspath(args[0])
+        if not path.endswith(_CODE_SUFFIXES) and not path.startswith(_SYSTEM_PREFIXES):
+            _touched.append(f"opened {path}")
+    elif event in _FS_EVENTS or event in _PROCESS_EVENTS:
+        _touched.append(f"{event} {args[0] if args else ''}".strip())
+
+
+class _watch:
+    """Record file opens, filesystem changes and process starts inside the block (audit hooks)."""
+
+    def __enter__(self):
+        global _touched, _hook_installed
+        if not _hook_installed:  # an audit hook cannot be removed: install one, switch it by `_touched`
+            sys.addaudithook(_audit)
+            _hook_installed = True
+        _touched = []
+        return self
+
+    def __exit__(self, *exc):
+        global _touched
+        self.touched, _touched = _touched, None
+        return False
+
+
+class _Timeout(BaseException):
+    """Raised by the alarm; a BaseException so `except Exception` in the code under test cannot swallow it."""
+
+
+class _deadline:
+    """Interrupt the block after `seconds` (SIGALRM; a no-op off the main thread or without SIGALRM)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.armed = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+    def __enter__(self):
+        if self.armed:
+            self.previous = signal.signal(signal.SIGALRM, self._fire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def _fire(self, signum, frame):
+        raise _Timeout
+
+    def __exit__(self, *exc):
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
+
+
+def names_argument(message: str, name: str) -> bool:
+    """Does `message` name `name` as a word (so 'n' is not found inside 'an')?"""
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", message) is not None
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:160]}{'...' if len(text) > 160 else ''}"
+
+
+def check_rejected(call: Callable[[], Any], name: str, time_limit: float = TIME_LIMIT_S,
+                   untouched: bool = False) -> str | None:
+    """None if `call` raises ValueError/TypeError naming `name` within `time_limit` (and, when
+    `untouched`, without opening a data file, changing the filesystem or starting a process first);
+    otherwise what went wrong."""
+    watch = _watch()
+    try:
+        with _deadline(time_limit), watch if untouched else contextlib.nullcontext():
+            call()
+    except _Timeout:
+        return f"still running after {time_limit:g} s (unbounded?)"
+    except _EXPECTED as exc:
+        if not names_argument(str(exc), name):
+            return f"message does not name {name!r}: {_short(exc)}"
+        if untouched and watch.touched:
+            return f"refused only after heavy work ({watch.touched[0]}; validate first)"
+        return None
+    except Exception as exc:  # noqa: BLE001 - any other type is itself the finding
+        return f"raised {_short(exc)}"
+    return "accepted"
+
+
+@dataclass
+class Report:
+    functions: int = 0
+    calls: int = 0
+    good_calls: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def failing_functions(self) -> list[str]:
+        return sorted({line.split("(", 1)[0].split(":", 1)[0] for line in self.failures})
+
+
+def sweep(package: ModuleType | str, cases: Iterable[Case], time_limit: float = TIME_LIMIT_S) -> Report:
+    """Discover `package`'s exported functions and run every case's bad calls (and cheap good calls)."""
+    exported, problems = discover(package)
+    cases = list(cases)
+    report = Report(functions=len(exported), failures=list(problems))
+    covered = {case.function for case in cases}
+    report.failures += [f"{name}: exported function without a case"
+                        for fn, name in exported.items() if fn not in covered]
+    for case in cases:
+        if case.function not in exported:
+            report.failures.append(f"{case.name}: case for a function that is not exported "
+                                   "(add it to __all__ or drop the case)")
+            continue
+        template = case.problems()
+        report.failures += template
+        if template:
+            continue
+        if not case.heavy:
+            report.good_calls += 1
+            try:
+                with _deadline(time_limit):
+                    case.good_call()()
+            except _Timeout:
+                report.failures.append(f"{case.name}: valid call template still running after {time_limit:g} s "
+                                       "(mark it HeavyCase)")
+            except Exception as exc:  # noqa: BLE001 - a template that fails proves nothing about bad input
+                report.failures.append(f"{case.name}: valid call template raised {_short(exc)}")
+        for label, call, expected in case.probes():
+            report.calls += 1
+            problem = check_rejected(call, expected, time_limit, untouched=case.heavy)
+            if problem is not None:
+                report.failures.append(f"{case.name}({label}): {problem}")
+    return report
+
+
+def run_sweep(claim, package: ModuleType | str, cases: Iterable[Case], time_limit: float = TIME_LIMIT_S) -> Report:
+    """Sweep `package`, record functions, calls and failures on the claim, and expect no failure."""
+    report = sweep(package, cases, time_limit)
+    claim.record(functions=report.functions, calls=report.calls, good_calls=report.good_calls,
+                 failing_functions=report.failing_functions, failures=report.failures)
+    claim.expect("cases_failing", len(report.failures), "==", 0)
+    return report

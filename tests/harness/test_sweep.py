@@ -1,0 +1,282 @@
+"""The bad-input sweep engine (impl.harness.sweep) and the validators it relies on (impl.checks)."""
+import importlib
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from impl import checks
+from impl.harness import sweep
+from impl.harness.claim import Claim
+from impl.harness.kinds import Count, Instance, PathArg, Real, Rng, Vector
+from impl.harness.sweep import Case, HeavyCase
+
+TOY = {
+    "__init__.py": "__all__ = []\n",
+    "api.py": '''
+        import time
+
+        import numpy as np
+
+        from impl.checks import as_float_array, as_int, as_path
+
+        __all__ = ["CONSTANT", "clean", "accepts_nan", "index_error", "vague", "uncovered", "slow_count", "reads_first"]
+        CONSTANT = 3  # exported, not a function: not swept
+
+
+        def clean(x, n):
+            x, n = as_float_array(x, "x", ndim=1), as_int(n, "n", minimum=1, maximum=3)
+            return x[:n]
+
+
+        def accepts_nan(x):
+            values = np.asarray(x)
+            return float(np.sum(values.real if values.dtype.kind == "c" else values.astype(float)))
+
+
+        def index_error(k):
+            k = as_int(k, "k", minimum=0)
+            return [10, 20, 30][k]
+
+
+        def vague(x):
+            if not isinstance(x, np.ndarray) or x.dtype != float or x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)):
+                raise ValueError("bad input")
+            return x
+
+
+        def uncovered(x):
+            return x
+
+
+        def slow_count(n):
+            for _ in range(as_int(n, "n", minimum=1)):
+                time.sleep(0.01)
+
+
+        def reads_first(path, n):
+            with open(as_path(path, "path"), "rb") as handle:
+                handle.read()
+            return as_int(n, "n", minimum=1, maximum=3)
+
+
+        def not_exported(x):
+            return x
+    ''',
+    "undeclared.py": "def helper(x):\n    return x\n",
+}
+CLEAN = {
+    "__init__.py": "__all__ = []\n",
+    "api.py": '''
+        from impl.checks import as_float_array, as_int
+
+        __all__ = ["clean"]
+
+
+        def clean(x, n):
+            x, n = as_float_array(x, "x", ndim=1), as_int(n, "n", minimum=1, maximum=3)
+            return x[:n]
+    ''',
+}
+
+
+def _package(root, name, files):
+    folder = root / name
+    folder.mkdir()
+    for filename, text in files.items():
+        (folder / filename).write_text(textwrap.dedent(text))
+    return name
+
+
+@pytest.fixture(scope="module")
+def packages(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sweep_packages")
+    names = _package(root, "toy_sweep_dirty", TOY), _package(root, "toy_sweep_clean", CLEAN)
+    sys.path.insert(0, str(root))
+    importlib.invalidate_caches()
+    yield {name: importlib.import_module(f"{name}.api") for name in names}
+    sys.path.remove(str(root))
+    for module in [m for m in sys.modules if m.startswith(names)]:
+        del sys.modules[module]
+
+
+@pytest.fixture
+def dirty_report(packages, tmp_path):
+    api = packages["toy_sweep_dirty"]
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"x")
+    cases = [
+        Case(api.clean, Vector([1.0, 2.0, 3.0]), Count(2, 1, 3)),
+        Case(api.accepts_nan, Vector([1.0, 2.0])),
+        Case(api.index_error, Count(1, 0, 2)),
+        Case(api.vague, Vector([1.0, 2.0])),
+        Case(api.slow_count, Count(1)),
+        HeavyCase(api.reads_first, PathArg(data), Count(1, 1, 3)),
+        Case(api.not_exported, Vector([1.0])),
+    ]
+    return sweep.sweep("toy_sweep_dirty", cases, time_limit=0.5)
+
+
+def _lines(report, prefix):
+    return [line for line in report.failures if line.startswith(prefix)]
+
+
+def test_discover_reads_all_and_flags_modules_without_it(packages):
+    exported, problems = sweep.discover("toy_sweep_dirty")
+    assert sorted(exported.values()) == sorted(f"toy_sweep_dirty.api.{name}" for name in (
+        "clean", "accepts_nan", "index_error", "vague", "uncovered", "slow_count", "reads_first"))
+    assert problems == ["toy_sweep_dirty.undeclared: no __all__ (declare the public API; [] for stage modules)"]
+
+
+def test_a_clean_function_passes(dirty_report):
+    assert _lines(dirty_report, "toy_sweep_dirty.api.clean") == []
+    assert dirty_report.functions == 7
+
+
+def test_accepting_nan_is_flagged(dirty_report):
+    assert "toy_sweep_dirty.api.accepts_nan(x=nan): accepted" in dirty_report.failures
+    assert "toy_sweep_dirty.api.accepts_nan(x=inf): accepted" in dirty_report.failures
+
+
+def test_another_exception_type_is_flagged(dirty_report):
+    lines = _lines(dirty_report, "toy_sweep_dirty.api.index_error(k=")
+    assert {line.split(":")[0] for line in lines} == {
+        "toy_sweep_dirty.api.index_error(k=above-2)", "toy_sweep_dirty.api.index_error(k=2**62)"}
+    assert all("raised IndexError" in line for line in lines)
+
+
+def test_a_message_that_does_not_name_the_argument_is_flagged(dirty_report):
+    lines = _lines(dirty_report, "toy_sweep_dirty.api.vague(")
+    assert lines and all("message does not name 'x'" in line for line in lines)
+
+
+def test_an_exported_function_without_a_case_is_flagged(dirty_report):
+    assert "toy_sweep_dirty.api.uncovered: exported function without a case" in dirty_report.failures
+
+
+def test_a_case_for_a_function_that_is_not_exported_is_flagged(dirty_report):
+    assert any(line.startswith("toy_sweep_dirty.api.not_exported: case for a function that is not exported")
+               for line in dirty_report.failures)
+
+
+def test_an_unbounded_count_is_reported_not_waited_for(dirty_report):
+    assert "toy_sweep_dirty.api.slow_count(n=2**62): still running after 0.5 s (unbounded?)" in dirty_report.failures
+
+
+def test_a_heavy_case_that_reads_before_refusing_is_flagged(dirty_report):
+    lines = _lines(dirty_report, "toy_sweep_dirty.api.reads_first(n=")
+    assert lines and all("refused only after heavy work (opened" in line for line in lines)
+    assert _lines(dirty_report, "toy_sweep_dirty.api.reads_first(path=") == []  # refused before open()
+
+
+def test_a_module_without_all_is_flagged(dirty_report):
+    assert any("undeclared: no __all__" in line for line in dirty_report.failures)
+
+
+def test_template_problems_are_flagged(packages):
+    api = packages["toy_sweep_clean"]
+    missing = sweep.sweep("toy_sweep_clean", [Case(api.clean, Vector([1.0, 2.0]))])
+    assert missing.failures == ["toy_sweep_clean.api.clean: parameter 'n' has no kind in its case"]
+    raw = sweep.sweep("toy_sweep_clean", [Case(api.clean, [1.0, 2.0], Count(1, 1, 3))])
+    assert raw.failures == ["toy_sweep_clean.api.clean: argument 'x' is [1.0, 2.0], not a kind (use Fixed to opt out)"]
+    failing = sweep.sweep("toy_sweep_clean", [Case(api.clean, Vector([1.0, 2.0]), Count(9, 1, 3))])
+    assert any("valid call template raised ValueError" in line for line in failing.failures)
+
+
+def test_run_sweep_records_on_the_claim_and_expects_no_failure(packages):
+    api = packages["toy_sweep_clean"]
+    claim = Claim("T.sweep.clean", "statement", {}, "quick")
+    report = sweep.run_sweep(claim, "toy_sweep_clean", [Case(api.clean, Vector([1.0, 2.0, 3.0]), Count(2, 1, 3))])
+    assert report.failures == [] and claim.observed["functions"] == 1 and claim.observed["good_calls"] == 1
+    assert claim.observed["calls"] == report.calls == len(Vector([1.0]).bad()) + len(Count(2, 1, 3).bad())
+    assert claim.observed["cases_failing"] == 0
+    dirty = Claim("T.sweep.dirty", "statement", {}, "quick")
+    with pytest.raises(AssertionError, match="cases_failing"):
+        sweep.run_sweep(dirty, "toy_sweep_clean", [Case(api.clean, Vector([1.0, 2.0, 3.0]), Count(5, 1, 9))])
+    assert dirty.observed["failing_functions"] == ["toy_sweep_clean.api.clean"]
+
+
+# -- kinds ------------------------------------------------------------------------
+def test_kinds_know_their_bad_values():
+    labels = dict(Count(2, 1, 5).bad())
+    assert labels["below-1"] == 0 and labels["above-5"] == 6 and labels["2**62"] == 2**62 and labels["True"] is True
+    vector = dict(Vector([1.0, 2.0], linked=True).bad())
+    assert np.isnan(vector["nan"][0]) and np.isinf(vector["inf"][-1]) and vector["empty"].shape == (0,)
+    assert vector["0-D"].ndim == 0 and vector["2-D"].shape == (2, 1) and vector["one-row-short"].shape == (1,)
+    assert vector["text"].dtype.kind == "U" and vector["complex"].dtype.kind == "c" and vector["None"] is None
+    real = dict(Real(0.5, 0.0, 1.0, low_open=True).bad())
+    assert real["below-0.0"] == 0.0 and real["above-1.0"] == 2.0 and np.isnan(real["nan"])
+    assert Instance(object()).bad() == [("None", None), ("3", 3), ("'x'", "x")]
+    assert all(not isinstance(value, np.random.Generator) for _, value in Rng().bad())
+
+
+def test_names_argument_matches_whole_words():
+    assert sweep.names_argument("n must be >= 1", "n")
+    assert not sweep.names_argument("an integer is required", "n")
+    assert not sweep.names_argument("n_per_group must be >= 2", "n")
+    assert sweep.names_argument("X and y must have the same length", "y")
+
+
+# -- the validators ---------------------------------------------------------------
+def test_as_rng():
+    rng = np.random.default_rng(0)
+    assert checks.as_rng(rng, "rng") is rng
+    for bad in (None, 0, np.random.RandomState(0)):
+        with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+            checks.as_rng(bad, "rng")
+
+
+def test_as_labels():
+    y = np.array([0, 2, 1])
+    assert checks.as_labels(y, "y", num_classes=3) is not None
+    assert checks.as_labels(y, "y").dtype == y.dtype
+    for bad, error in (([0.5, 1.0], TypeError), ([[0, 1]], ValueError), ([], TypeError), ([0, -1], ValueError),
+                       ([0, 3], ValueError), (None, TypeError), ("01", TypeError), ([True, False], TypeError)):
+        with pytest.raises(error, match="y "):
+            checks.as_labels(bad, "y", num_classes=3)
+
+
+def test_as_images():
+    images = np.zeros((2, 28, 28), np.uint8)
+    assert checks.as_images(images, "X", shape=(28, 28)) is images
+    for bad, error in ((images.astype(float), TypeError), (images[:, :27], ValueError), (images[:0], ValueError),
+                       (images.reshape(2, -1), ValueError), (None, TypeError)):
+        with pytest.raises(error, match="X "):
+            checks.as_images(bad, "X", shape=(28, 28))
+
+
+def test_scalar_and_object_validators(tmp_path):
+    assert checks.as_bool(np.bool_(True), "flag") is True
+    assert checks.as_str("a", "name", choices=("a", "b")) == "a"
+    assert checks.as_bytes(bytearray(b"ab"), "data") == b"ab"
+    assert checks.as_path(str(tmp_path), "path") == tmp_path
+    assert checks.as_callable(len, "f") is len
+    assert checks.as_instance(3, "k", int) == 3
+    for call, error in (
+        (lambda: checks.as_bool(1, "flag"), TypeError), (lambda: checks.as_str("", "name"), ValueError),
+        (lambda: checks.as_str("c", "name", choices=("a", "b")), ValueError),
+        (lambda: checks.as_str(b"a", "name"), TypeError), (lambda: checks.as_bytes("text", "data"), TypeError),
+        (lambda: checks.as_bytes(b"", "data", nonempty=True), ValueError),
+        (lambda: checks.as_path("", "path"), ValueError), (lambda: checks.as_path(3, "path"), TypeError),
+        (lambda: checks.as_callable("f", "f"), TypeError), (lambda: checks.as_instance("3", "k", int), TypeError),
+    ):
+        with pytest.raises(error) as caught:
+            call()
+        assert sweep.names_argument(str(caught.value), str(caught.value).split()[0])
+
+
+def test_as_tensor():
+    torch = pytest.importorskip("torch")
+    X, y = torch.zeros((3, 2)), torch.tensor([0, 1, 2])
+    assert checks.as_tensor(X, "X", ndim=2, floating=True) is X
+    assert checks.as_tensor(y, "y", ndim=1, floating=False, num_classes=3) is y
+    for bad, kwargs, error in (
+        (X.numpy(), {}, TypeError), (X.long(), {}, TypeError), (X[0], {}, ValueError), (X[:0], {}, ValueError),
+        (torch.full((3, 2), float("nan")), {}, ValueError),
+    ):
+        with pytest.raises(error, match="X "):
+            checks.as_tensor(bad, "X", ndim=2, floating=True, **kwargs)
+    for bad in (torch.tensor([0, 3, 1]), torch.tensor([-1, 0, 1])):
+        with pytest.raises(ValueError, match="y must hold labels"):
+            checks.as_tensor(bad, "y", ndim=1, floating=False, num_classes=3)
