@@ -16,8 +16,15 @@ def test_jax_gd_optimum(claim):
     """
     fit = np.load(artifacts.require("data/models/l1_linalg/mf.npz"))
     A, W, H, losses, optimum = fit["A"], fit["W"], fit["H"], fit["losses"], float(fit["optimum"])
+    # The course's definitions, recomputed from A: lr = 1/sigma_1^2 and the Eckart-Young optimum
+    # sqrt(sum_{i > rank} sigma_i^2), so a shared mistake in the stage cannot move the yardstick.
+    sigma = np.linalg.svd(A, compute_uv=False)
+    claim.expect("lr_times_sigma1_sq_minus_1", abs(float(fit["lr"]) * sigma[0] ** 2 - 1), "<=", "definition_rel_tol")
+    optimum_by_definition = float(np.sqrt(np.sum(sigma[int(fit["rank"]):] ** 2)))
+    claim.expect("optimum_rel_err", abs(optimum - optimum_by_definition) / optimum_by_definition,
+                 "<=", "definition_rel_tol")
     ratio = mf.residual_norm(A, W, H) / optimum
-    claim.record(steps=int(losses.size), optimum=optimum)
+    claim.record(steps=int(losses.size), optimum=optimum, rank=int(fit["rank"]))
     claim.expect("error_over_optimum", ratio, "<=", "max_ratio")
 
     checkpoints = (10, 100, 1000)

@@ -52,18 +52,47 @@ def test_pymc_recovery(claim, seed):
     _posterior_plot(claim, "PyMC posterior vs the true coefficients (n = 200)", summary, {"truth": truth})
 
 
+def _grid_posterior(X: np.ndarray, y: np.ndarray, sigma: float, prior_sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance of a 2-coefficient posterior by brute force, independent of any formula.
+
+    The unnormalised density exp(-||y - X b||^2 / (2 sigma^2) - ||b||^2 / (2 prior_sd^2)) is evaluated
+    on a 201 x 201 grid spanning +-10 least-squares standard errors around the least-squares fit and
+    its moments are summed (a Gaussian on a grid of step 0.1 SD: the sum is exact to rounding).
+    """
+    beta_ls = np.linalg.lstsq(X, y, rcond=None)[0]
+    se = sigma * np.sqrt(np.diag(np.linalg.inv(X.T @ X)))
+    axes = [b + np.linspace(-10.0, 10.0, 201) * s for b, s in zip(beta_ls, se)]
+    grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 2)
+    residuals = y[None, :] - grid @ X.T
+    log_density = -0.5 * np.sum(residuals**2, axis=1) / sigma**2 - 0.5 * np.sum(grid**2, axis=1) / prior_sd**2
+    weights = np.exp(log_density - log_density.max())
+    weights /= weights.sum()
+    mean = weights @ grid
+    centred = grid - mean
+    return mean, (centred * weights[:, None]).T @ centred
+
+
 @pytest.mark.cpu
 def test_conjugate_match(claim, seed):
-    """With the noise SD known (0.5) and N(0, 1) priors, PyMC's NUTS posterior on the same data
-    matches the closed-form Gaussian posterior (means within 0.1 posterior SD, SDs within 10%),
-    and the exact posterior SD shrinks 4-fold (within 10%) when n grows from 50 to 800.
+    """With the noise SD known (0.5) and N(0, 0.5^2) priors, the closed-form Gaussian posterior equals
+    a brute-force grid posterior, PyMC's NUTS posterior on the same data matches it (means within
+    0.1 posterior SD, SDs within 10%), and the exact posterior SD shrinks 4-fold (within 10%) when n
+    grows from 50 to 800.
 
+    The prior SD is not 1, where a formula that forgets to square it (or to divide by it at all)
+    would give the right answer.
     Course: Lesson 2, Bayesian regression models (conjugate posterior vs sampling).
     """
-    sigma, prior_sd = TRUTH["sigma"], 1.0
+    sigma, prior_sd = TRUTH["sigma"], claim.t["prior_sd"]
     X, y = bayes.linear_data(200, TRUTH["beta[0]"], TRUTH["beta[1]"], sigma, claim.rng(seed))
     exact_mean, exact_cov = bayes.conjugate_posterior(X, y, sigma, prior_sd)
     exact_sd = np.sqrt(np.diag(exact_cov))
+    grid_mean, grid_cov = _grid_posterior(X, y, sigma, prior_sd)
+    claim.record(grid_mean=grid_mean, grid_sd=np.sqrt(np.diag(grid_cov)))
+    claim.expect("grid_max_mean_gap_in_sd", float(np.max(np.abs(grid_mean - exact_mean) / exact_sd)), "<=", "grid_tol")
+    cov_gap = float(np.max(np.abs(grid_cov - exact_cov) / np.outer(exact_sd, exact_sd)))
+    claim.expect("grid_max_cov_gap_in_sd_units", cov_gap, "<=", "grid_tol")
+
     idata = bayes.fit_pymc(X, y, coef_prior_sd=prior_sd, sigma=sigma, seed=seed, **_sampler(claim))
     summary = bayes.summarize(idata)
     _expect_converged(claim, summary)
@@ -80,7 +109,7 @@ def test_conjugate_match(claim, seed):
     claim.record(shrink_50_to_800=shrink)
     claim.expect("max_shrink_rel_err_vs_4", float(np.max(np.abs(shrink / 4 - 1))), "<=", "shrink_rel_tol")
     claim.plot(
-        "Closed-form posterior SD vs n (sigma = 0.5 known, N(0, 1) priors)", sizes,
+        f"Closed-form posterior SD vs n (sigma = 0.5 known, N(0, {prior_sd:g}^2) priors)", sizes,
         {"intercept SD": [sds[n][0] for n in sizes], "slope SD": [sds[n][1] for n in sizes],
          "sigma / sqrt(n)": [sigma / np.sqrt(n) for n in sizes]},
         xlabel="n", ylabel="posterior SD", logx=True, logy=True,

@@ -47,15 +47,21 @@ def test_tfp_logprob(claim, mixture, x):
 def test_tfp_fit(claim, seed):
     """Maximizing a TFP diagonal-mixture likelihood with Adam (lr 0.05, 1,500 steps, k-means start)
     on 1,500 points from three unit-SD Gaussians at (0,0), (4,0), (0,4) with weights 0.5/0.3/0.2
-    recovers the means within 0.2 and the weights within 0.05, reaches sklearn EM's mean
-    log-likelihood within 0.01 nats per point, and BIC over K = 1..6 is lowest at K = 3.
+    recovers the means within 0.2 and the weights within 0.05, its weights are the maximum-likelihood
+    weights (each equals its component's mean responsibility, within 0.005), it reaches sklearn EM's
+    mean log-likelihood within 0.01 nats per point, and BIC over K = 1..6 is lowest at K = 3.
 
     Sampling error of the smallest cluster's mean (300 points) is 0.058 per coordinate, so 0.2
-    is 3.5 SE: over the six coordinates a correct fit misses with probability ~1e-3.
+    is 3.5 SE: over the six coordinates a correct fit misses with probability ~1e-3. The clusters
+    overlap (the share of points with no responsibility above 0.99 under the true mixture is
+    recorded), so the likelihood's weights differ from the hard k-means shares the fit starts from:
+    weights that were never learned fail the mean-responsibility check.
     Course: Lesson 2, Gaussian mixture models (TFP), model selection.
     """
     steps, lr = claim.t["steps"], claim.t["lr"]
     X, _ = gmm.sample(claim.t["n"], TRUE_MIXTURE, claim.rng(seed))
+    true_resp = gmm.responsibilities(X, TRUE_MIXTURE)
+    claim.record(share_of_points_without_responsibility_above_0_99=float(np.mean(true_resp.max(axis=1) < 0.99)))
     fits = {k: gmm.fit(X, k, steps=steps, lr=lr, seed=seed) for k in range(1, claim.t["max_k"] + 1)}
     fitted = fits[3]
     order = gmm.match_components(fitted.means, TRUE_MIXTURE.means)
@@ -64,6 +70,10 @@ def test_tfp_fit(claim, seed):
     claim.record(fitted_means=fitted.means[order], fitted_weights=fitted.weights[order], fitted_scales=fitted.scales[order])
     claim.expect("max_mean_err", mean_err, "<=", "mean_tol")
     claim.expect("max_weight_err", weight_err, "<=", "weight_tol")
+    # The likelihood's stationarity condition for the weights (EM's M-step): w_k = mean_i P(k | x_i).
+    mean_resp = gmm.responsibilities(X, fitted).mean(axis=0)
+    claim.expect("max_weight_minus_mean_responsibility", float(np.max(np.abs(fitted.weights - mean_resp))),
+                 "<=", "weight_stationarity_tol")
 
     em = gmm.em_reference(X, 3, n_init=3, seed=seed)
     ll_tfp, ll_em = gmm.mean_log_likelihood(X, fitted), gmm.mean_log_likelihood(X, em)

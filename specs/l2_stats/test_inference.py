@@ -8,16 +8,27 @@ from impl.l2_stats import inference
 
 @pytest.mark.cpu
 def test_ci_coverage(claim, seed):
-    """Over 4,000 samples of 20 draws from N(3, 2^2), the 95% Student-t interval covers the mean
-    95% of the time (within the binomial band 0.935..0.965), while the normal interval with the
-    sample SD plugged in covers measurably less (at least 0.005 less; theory 0.935).
+    """Over 4,000 samples of 20 draws from N(3, 2^2), the 95% Student-t interval (mean +-
+    t_{0.975, 19} s / sqrt(20), s with the n - 1 denominator, endpoints equal to SciPy's
+    `t.interval`) covers the mean 95% of the time (within the binomial band 0.935..0.965), while the
+    normal interval with the sample SD plugged in (SciPy's `norm.interval`) covers measurably less
+    (at least 0.005 less; theory 0.935).
 
+    The endpoint identities matter: coverage alone cannot tell s with 1/n (coverage 0.9445 in
+    theory) from s with 1/(n - 1) at 4,000 samples.
     Course: Lesson 2, statistical inference (confidence intervals).
     """
     mu, sd = 3.0, 2.0
     samples = claim.rng(seed).normal(mu, sd, size=(claim.t["samples"], claim.t["n"]))
-    t_cover = float(inference.covers(inference.t_intervals(samples, 0.95), mu).mean())
-    z_cover = float(inference.covers(inference.plugin_z_intervals(samples, 0.95), mu).mean())
+    t_int, z_int = inference.t_intervals(samples, 0.95), inference.plugin_z_intervals(samples, 0.95)
+    centre, sem = samples.mean(axis=1), stats.sem(samples, axis=1)  # sem: s / sqrt(n), s with ddof 1
+    for name, ours, reference in (("t", t_int, stats.t.interval(0.95, claim.t["n"] - 1, loc=centre, scale=sem)),
+                                  ("z", z_int, stats.norm.interval(0.95, loc=centre, scale=sem))):
+        half = (reference[1] - reference[0]) / 2
+        gap = np.maximum(np.abs(ours.lo - reference[0]), np.abs(ours.hi - reference[1])) / half
+        claim.expect(f"{name}_endpoints_rel_err_vs_scipy", float(gap.max()), "<=", "endpoint_rel_tol")
+    t_cover = float(inference.covers(t_int, mu).mean())
+    z_cover = float(inference.covers(z_int, mu).mean())
     z_theory = float(2 * stats.t.cdf(stats.norm.ppf(0.975), claim.t["n"] - 1) - 1)
     lo, hi = harness_stats.binomial_acceptance(claim.t["samples"], 0.95, 1e-3)
     claim.record(z_coverage_theory=z_theory, binomial_band_1e3=[lo / claim.t["samples"], hi / claim.t["samples"]])

@@ -41,13 +41,25 @@ def test_jax_vs_torch(claim):
     """Full-batch gradient descent on multinomial logistic regression for the standardized digits
     (constant pixels dropped, zero start, float64, lr = 1/L with L = lambda_max(X^T X / n) / 2)
     follows the same parameters in JAX (`jit(grad)`) and PyTorch (autograd) to 1e-9 relative at
-    every 50th of 200 steps, and the loss never increases in either.
+    every 50th of 200 steps, both start at the loss log 10 and take the course's first step
+    -lr X^T (1/10 - Y) / n (Y one-hot) to 1e-9 relative, and the loss never increases in either.
 
+    The first step and lr are recomputed here from their definitions, so a mistake both frameworks
+    share (a summed loss, a wrong curvature bound) cannot pass.
     Course: Lesson 3, gradient descent in JAX vs PyTorch; comparison of the frameworks.
     """
     data = digits.load()
     X = logreg.standardize(data.X)
     lr = logreg.smoothness_lr(X)
+    n, K = X.shape[0], int(data.y.max()) + 1
+    lr_by_definition = 1.0 / (0.5 * np.linalg.norm(X, 2) ** 2 / n)  # L = lambda_max(X^T X / n) / 2 via the SVD
+    claim.expect("lr_rel_err_vs_definition", abs(lr - lr_by_definition) / lr_by_definition, "<=", "rel_tol")
+    first_step = -lr * X.T @ (1.0 / K - np.eye(K)[data.y]) / n
+    for name, gd in (("jax", logreg.gd_jax), ("torch", logreg.gd_torch)):
+        run = gd(X, data.y, lr, 1, every=1)
+        claim.expect(f"{name}_initial_loss_minus_log_k", abs(run.losses[0] - np.log(K)), "<=", "rel_tol")
+        step_gap = float(np.abs(run.params[1] - first_step).max() / np.abs(first_step).max())
+        claim.expect(f"{name}_first_step_rel_err", step_gap, "<=", "rel_tol")
     jax_run = logreg.gd_jax(X, data.y, lr, 200, every=50)
     torch_run = logreg.gd_torch(X, data.y, lr, 200, every=50)
     gaps = [float(np.abs(a - b).max() / max(np.abs(a).max(), 1e-300))

@@ -37,16 +37,27 @@ def test_decay(claim, seed):
     noise SD 1, batch 1, 20,000 steps, 5 seeds), a 1/t schedule and a cosine-to-zero schedule
     from lr 0.01 (torch schedulers) each end with at most 0.5x the excess risk of constant lr 0.01,
     averaged over seeds; and the constant-lr plateau scales with lr: doubling lr to 0.02 raises
-    the plateau by a factor in [1.6, 3.2] (theory lr*d/(2 - lr*(d + 2)): 2.28).
+    the plateau by a factor in [1.6, 3.2] (theory lr*d/(2 - lr*(d + 2)): 2.28). The schedulers'
+    rates equal the closed forms at every step t = 0, 1, ...: lr, lr / (1 + lr t) and
+    lr (1 + cos(pi t / T)) / 2.
 
     Course: Lesson 3, real-world application of optimization (learning-rate schedules).
     """
     num_steps, seeds = claim.t["num_steps"], [seed + k for k in range(5)]
     for s in seeds:
         claim.use_seed(s)
+    t = np.arange(num_steps)
+    closed_form = {
+        "constant": lambda rate: np.full(num_steps, rate),
+        "inverse_time": lambda rate: rate / (1 + rate * t),
+        "cosine": lambda rate: rate * (1 + np.cos(np.pi * t / num_steps)) / 2,
+    }
     final, plateau, curves = {}, {}, {}
     for name, rate in [("constant", 0.01), ("inverse_time", 0.01), ("cosine", 0.01), ("constant_0.02", 0.02)]:
-        rates = lr.schedule(name.split("_0")[0], rate, num_steps)
+        kind = name.split("_0")[0]
+        rates = lr.schedule(kind, rate, num_steps)
+        claim.expect(f"{name}_rates_vs_closed_form", float(np.max(np.abs(rates - closed_form[kind](rate))) / rate),
+                     "<=", "schedule_rel_tol")
         runs = np.stack([lr.streaming_least_squares(rates, dim=20, noise=1.0, rng=np.random.default_rng(s)) for s in seeds])
         final[name] = float(runs[:, -1].mean())
         plateau[name] = float(runs[:, -num_steps // 4:].mean())
