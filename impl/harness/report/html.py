@@ -78,6 +78,8 @@ def lesson_section(lesson: LessonView, figures: dict[str, bytes]) -> str:
              f'<a href="{escape(lesson.page)}">{escape(lesson.page)}</a></p>',
              _table(["claim", "verdict", "tightest check (closest to its threshold)"],
                     [[claim.id, claim.badge, claim.summary] for claim in lesson.claims])]
+    if lesson.stages:
+        parts += ["<h4>Stages</h4>", _table(["stage", "headline figures (data/metrics)", "wall s", "CPU that built its outputs"], lesson.stages)]
     parts += [claim_section(claim, figures) for claim in lesson.claims]
     provenance = [f"Hardware: {line}" for line in lesson.hardware]
     provenance += [f"Profile: {', '.join(lesson.profiles)}", f"Versions: {versions}"]

@@ -61,6 +61,8 @@ def lesson_page(lesson: LessonView) -> str:
     lines = [f"# {block(lesson.title)}", "", f"Verdicts: {lesson.counts_line}.", ""]
     lines += _table(["claim", "verdict", "tightest check (closest to its threshold)"],
                     [[claim.id, claim.badge, claim.summary] for claim in lesson.claims])
+    if lesson.stages:
+        lines += ["## Stages", ""] + _table(["stage", "headline figures (data/metrics)", "wall s", "CPU that built its outputs"], lesson.stages)
     for claim in lesson.claims:
         lines += claim_section(claim)
     versions = ", ".join(f"{name} {version}" for name, version in lesson.versions)

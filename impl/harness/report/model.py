@@ -115,6 +115,7 @@ class LessonView:
     hardware: list[str]  # every distinct host its records ran on (partial runs may differ)
     profiles: list[str]
     versions: list[tuple[str, str]]  # package, version(s)
+    stages: list[list[str]] = field(default_factory=list)  # [stage, headline figures, wall s, CPU] from data/metrics
 
     @property
     def page(self) -> str:
@@ -272,10 +273,28 @@ def _sort_key(folder: str) -> tuple[int, str]:
     return (0 if folder == "data" else 100), folder
 
 
+STAGE_FACTS = ("wall_seconds", "profile", "cpu_model", "cpu_flags")  # shown in their own columns, not as headlines
+
+
+def stage_rows(metrics_dir: Path, folder: str) -> list[list[str]]:
+    """One row per stage summary in data/metrics/<lesson>/: headline figures, wall time, CPU kind."""
+    rows = []
+    for path in sorted((Path(metrics_dir) / folder).glob("*.json")):
+        try:
+            summary = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        headline = "; ".join(f"{k} = {number(v)}" for k, v in summary.items() if k not in STAGE_FACTS)
+        cpu = f"{summary.get('cpu_model', '?')} ({summary.get('cpu_flags', '')})"
+        rows.append([path.stem, headline, number(summary.get("wall_seconds")), cpu])
+    return rows
+
+
 def build(records: dict[str, dict[str, Any]], root: Path,
-          history: dict[str, list[HistoryEntry]] | None = None) -> list[LessonView]:
-    """Lessons in course order, each with its claims (records grouped by claim id)."""
+          history: dict[str, list[HistoryEntry]] | None = None, metrics_dir: Path | None = None) -> list[LessonView]:
+    """Lessons in course order, each with its claims (records grouped by claim id) and stage summaries."""
     history = history or {}
+    metrics_dir = Path(metrics_dir or root / "data" / "metrics")
     by_lesson: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for key in sorted(records):
         record = records[key]
@@ -291,5 +310,6 @@ def build(records: dict[str, dict[str, Any]], root: Path,
             hardware=_distinct([hardware_line(r) for r in all_records]),
             profiles=_distinct([r["profile"] for r in all_records]),
             versions=_versions(all_records),
+            stages=stage_rows(metrics_dir, folder),
         ))
     return lessons
