@@ -1,0 +1,97 @@
+"""Run one Optuna study per (sampler, seed) on a benchmark and return what it sampled and found.
+
+Every study is seeded through its sampler only (no global RNG), runs with n_jobs=1 in memory, and
+names its parameters x0, x1, ... so traces of different samplers line up. Samplers:
+- "random": `RandomSampler(seed)`;
+- "tpe": `TPESampler(seed, multivariate=True)` (Optuna 5 already defaults to multivariate for one
+  objective; it is passed explicitly so the study does not depend on that default);
+- "tpe_independent": `TPESampler(seed, multivariate=False)`, one Parzen estimator per parameter;
+- "gp": `GPSampler(seed)`, Gaussian-process Bayesian optimisation (needs torch and scipy).
+TPE draws its first 10 trials from its own `RandomSampler(seed)`, so TPE and random with one seed
+share those trials: a comparison over seeds is paired.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+
+from impl.checks import as_float_array, as_instance, as_int, as_str
+from impl.l4_tuning.benchmarks import Benchmark
+
+__all__ = ["SAMPLERS", "Trace", "make_sampler", "study_trace", "best_so_far", "regret_curves"]
+
+SAMPLERS = ("random", "tpe", "tpe_independent", "gp")
+MAX_TRIALS = 10_000
+MAX_SEED = 2**32 - 1  # numpy's RandomState, which Optuna's samplers use, takes seeds below 2**32
+MAX_SEEDS = 10_000
+
+
+class Trace(NamedTuple):
+    params: np.ndarray  # (n_trials, dim): the points in the order they were sampled
+    values: np.ndarray  # (n_trials,): the objective at each
+
+
+def _seed(value, name: str = "seed") -> int:
+    return as_int(value, name, minimum=0, maximum=MAX_SEED)
+
+
+def _seeds(value, name: str = "seeds") -> tuple[int, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, range, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence of int seeds, got {type(value).__name__}")
+    if not 1 <= len(value) <= MAX_SEEDS:
+        raise ValueError(f"{name} must hold 1..{MAX_SEEDS} seeds, got {len(value)}")
+    return tuple(_seed(item, name) for item in value)
+
+
+def make_sampler(sampler: str, seed: int):
+    """The named Optuna sampler, seeded."""
+    import optuna
+
+    sampler, seed = as_str(sampler, "sampler", choices=SAMPLERS), _seed(seed)
+    if sampler == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if sampler in ("tpe", "tpe_independent"):
+        return optuna.samplers.TPESampler(seed=seed, multivariate=sampler == "tpe")
+    with warnings.catch_warnings():  # GPSampler is marked experimental in some versions
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.GPSampler(seed=seed)
+
+
+def study_trace(benchmark: Benchmark, sampler: str, n_trials: int, seed: int) -> Trace:
+    """Minimise `benchmark` over its box with `n_trials` trials of the seeded sampler."""
+    import optuna
+
+    benchmark = as_instance(benchmark, "benchmark", Benchmark)
+    n_trials = as_int(n_trials, "n_trials", minimum=1, maximum=MAX_TRIALS)
+    study_sampler = make_sampler(sampler, seed)
+    bounds = list(zip(benchmark.lower, benchmark.upper))
+
+    def objective(trial) -> float:
+        x = np.array([trial.suggest_float(f"x{i}", low, high) for i, (low, high) in enumerate(bounds)])
+        return benchmark.function(x)
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial would bury the test output
+    study = optuna.create_study(sampler=study_sampler, direction="minimize")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.optimize(objective, n_trials=n_trials, n_jobs=1)
+    trials = study.trials
+    params = np.array([[t.params[f"x{i}"] for i in range(benchmark.dim)] for t in trials])
+    return Trace(params, np.array([t.value for t in trials], dtype=float))
+
+
+def best_so_far(values) -> np.ndarray:
+    """The running minimum: entry k is the best value among the first k + 1 trials."""
+    return np.minimum.accumulate(as_float_array(values, "values", ndim=1))
+
+
+def regret_curves(benchmark: Benchmark, sampler: str, n_trials: int, seeds) -> np.ndarray:
+    """(len(seeds), n_trials): best-so-far value minus the benchmark's known minimum, per seed."""
+    benchmark = as_instance(benchmark, "benchmark", Benchmark)
+    as_str(sampler, "sampler", choices=SAMPLERS)
+    n_trials = as_int(n_trials, "n_trials", minimum=1, maximum=MAX_TRIALS)
+    seeds = _seeds(seeds)
+    return np.stack([best_so_far(study_trace(benchmark, sampler, n_trials, s).values) - benchmark.minimum
+                     for s in seeds])
