@@ -53,11 +53,15 @@ def to_tensors(X, y):
     return images, torch.from_numpy(y.astype(np.int64))
 
 
-def make_optimizer(name: str, parameters, lr: float):
-    """torch.optim.Adam or plain SGD over `parameters` (an iterable of tensors, e.g. `model.parameters()`)."""
+def make_optimizer(name: str, parameters, lr: float, momentum: float = 0.0):
+    """torch.optim.Adam, or SGD (plain unless `momentum` > 0), over `parameters` (an iterable of
+    tensors, e.g. `model.parameters()`)."""
     import torch
 
     name = as_str(name, "name", choices=OPTIMIZERS)
+    momentum = as_float(momentum, "momentum", low=0.0, high=1.0, high_open=True)
+    if name == "adam" and momentum:
+        raise ValueError("momentum applies to sgd only; Adam has its betas")
     if isinstance(parameters, (str, bytes, torch.Tensor)) or not hasattr(parameters, "__iter__"):
         raise TypeError(f"parameters must be an iterable of tensors, got {type(parameters).__name__}")
     parameters = list(parameters)
@@ -66,7 +70,7 @@ def make_optimizer(name: str, parameters, lr: float):
     lr = as_float(lr, "lr", low=0.0, low_open=True)
     if name == "adam":
         return torch.optim.Adam(parameters, lr=lr)
-    return torch.optim.SGD(parameters, lr=lr)
+    return torch.optim.SGD(parameters, lr=lr, momentum=momentum)
 
 
 def _check_data(model, X, y, X_name: str = "X", y_name: str = "y"):

@@ -81,19 +81,14 @@ def to_tensors(X, y):
 
 
 def make_optimizer(name: str, parameters, lr: float):
-    """SGD with momentum 0.9 (`sgd_momentum`) or Adam (`adam`) over `parameters` (an iterable of tensors)."""
-    import torch
+    """SGD with momentum 0.9 (`sgd_momentum`) or Adam (`adam`) over `parameters` (an iterable of tensors):
+    the lesson's two choices, built by Lesson 3's factory."""
+    from impl.l3_optim import mlp
 
     name = as_str(name, "name", choices=OPTIMIZERS)
-    if isinstance(parameters, (str, bytes, torch.Tensor)) or not hasattr(parameters, "__iter__"):
-        raise TypeError(f"parameters must be an iterable of tensors, got {type(parameters).__name__}")
-    parameters = list(parameters)
-    if not parameters or not all(isinstance(p, torch.Tensor) for p in parameters):
-        raise TypeError("parameters must be a non-empty iterable of tensors")
-    lr = as_float(lr, "lr", low=0.0, low_open=True)
     if name == "adam":
-        return torch.optim.Adam(parameters, lr=lr)
-    return torch.optim.SGD(parameters, lr=lr, momentum=MOMENTUM)
+        return mlp.make_optimizer("adam", parameters, lr)
+    return mlp.make_optimizer("sgd", parameters, lr, momentum=MOMENTUM)
 
 
 def train_cnn(config: CnnConfig, X, y, X_val, y_val, *, seed: int, num_epochs: int, batch_size: int,

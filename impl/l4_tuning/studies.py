@@ -24,7 +24,7 @@ from typing import Any, Callable
 from impl.checks import as_bool, as_callable, as_instance, as_int, as_str
 
 __all__ = ["MAX_TRIALS", "DIRECTIONS", "HeldOut", "study_storage", "new_study", "optimize", "export_trials", "history",
-           "param_importances"]
+           "param_importances", "run_study"]
 
 MAX_TRIALS = 10_000  # a study past this is a typo, not a lesson's budget
 DIRECTIONS = ("maximize", "minimize")
@@ -181,3 +181,29 @@ def param_importances(study, seed: int) -> dict[str, float]:
     importances = optuna.importance.get_param_importances(
         study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=seed))
     return {name: float(value) for name, value in importances.items()}
+
+
+def run_study(name: str, objective: Callable, knobs: dict[str, Any], *, direction: str, held_out: HeldOut) -> dict[str, Any]:
+    """A stage's whole study: a fresh study `name` in `study_storage()`, optimised with the test set
+    sealed, exported with its seeded importances. The knobs name the seed, the trial budget and
+    the sampler's and pruner's start-up. Raises when no trial completed (there is nothing to choose)."""
+    name, objective = as_str(name, "name"), as_callable(objective, "objective")  # all checked before any file exists
+    direction = as_str(direction, "direction", choices=DIRECTIONS)
+    as_instance(held_out, "held_out", HeldOut)
+    if not isinstance(knobs, dict):
+        raise TypeError(f"knobs must be a dict, got {type(knobs).__name__}")
+    missing = sorted({"seed", "n_trials", "n_startup_trials", "pruner_startup_trials", "pruner_warmup_steps"} - set(knobs))
+    if missing:
+        raise ValueError(f"knobs lacks {missing}")
+    with study_storage() as url:
+        study = new_study(name, url, direction=direction, seed=knobs["seed"],
+                          n_startup_trials=knobs["n_startup_trials"],
+                          pruner_startup_trials=knobs["pruner_startup_trials"],
+                          pruner_warmup_steps=knobs["pruner_warmup_steps"])
+        with held_out.sealed():
+            optimize(study, objective, knobs["n_trials"], desc=name.partition("@")[0])
+        export = export_trials(study)
+        export["importances"] = param_importances(study, knobs["seed"])
+    if export["best_params"] is None:
+        raise RuntimeError(f"{name}: none of the {export['n_trials']} trials completed, so there is no choice")
+    return export

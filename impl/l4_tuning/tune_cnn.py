@@ -71,18 +71,8 @@ def run(knobs: dict, out_dir: Path) -> dict:
                                             on_epoch=report, **fit)
             return curves.test_accuracy[-1]
 
-        with studies.study_storage() as url:
-            study = studies.new_study(f"{STUDY}@{Path(out_dir).resolve()}", url, direction="maximize",
-                                      seed=knobs["seed"], n_startup_trials=knobs["n_startup_trials"],
-                                      pruner_startup_trials=knobs["pruner_startup_trials"],
-                                      pruner_warmup_steps=knobs["pruner_warmup_steps"])
-            with held_out.sealed():
-                studies.optimize(study, objective, knobs["n_trials"], desc="tune_cnn")
-            export = studies.export_trials(study)
-            export["importances"] = studies.param_importances(study, knobs["seed"])
-
-        if export["best_params"] is None:
-            raise RuntimeError(f"tune_cnn: none of the {export['n_trials']} trials completed, so there is no choice")
+        export = studies.run_study(f"{STUDY}@{Path(out_dir).resolve()}", objective, knobs,
+                                   direction="maximize", held_out=held_out)
         # The study is over: retrain its choice with a new seed, then read the test set once.
         chosen = cifar_cnn.CnnConfig(**export["best_params"])
         model, curves = cifar_cnn.train_cnn(chosen, X, y, X_val, y_val, seed=knobs["final_seed"], **fit)

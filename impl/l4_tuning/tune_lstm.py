@@ -92,17 +92,8 @@ def run(knobs: dict, out_dir: Path) -> dict:
             fc.fit_lstm(model, X, y, lr=lr, seed=knobs["seed"], on_eval=report, **fit)
             return scores[-1]
 
-        with studies.study_storage() as url:
-            study = studies.new_study(f"{STUDY}@{Path(out_dir).resolve()}", url, direction="minimize",
-                                      seed=knobs["seed"], n_startup_trials=knobs["n_startup_trials"],
-                                      pruner_startup_trials=knobs["pruner_startup_trials"],
-                                      pruner_warmup_steps=knobs["pruner_warmup_steps"])
-            with held_out.sealed():
-                studies.optimize(study, objective, knobs["n_trials"], desc="tune_lstm")
-            export = studies.export_trials(study)
-            export["importances"] = studies.param_importances(study, knobs["seed"])
-        if export["best_params"] is None:
-            raise RuntimeError(f"tune_lstm: none of the {export['n_trials']} trials completed, so there is no choice")
+        export = studies.run_study(f"{STUDY}@{Path(out_dir).resolve()}", objective, knobs,
+                                   direction="minimize", held_out=held_out)
 
         # The study is over: refit its choice on train + validation, then read the test years once.
         chosen = export["best_params"]
