@@ -103,16 +103,15 @@ def dvc_lock_hashes(root: Path | None = None) -> dict[str, str]:
     from impl.pipeline import stages
 
     root = Path(root or paths.ROOT).resolve()
+    wdirs = {(stage.dvcfile, stage.name): stage.wdir for stage in stages.all_stages(root)}
     hashes = {}
-    for dvcfile in stages.dvc_files(root):
-        lock_file = dvcfile.with_name("dvc.lock")
+    for dvcfile in {dvcfile for dvcfile, _ in wdirs}:
+        lock_file = (root / dvcfile).with_name("dvc.lock")
         if not lock_file.is_file():
             continue
-        wdirs = {name: (stage or {}).get("wdir", ".")
-                 for name, stage in ((yaml.safe_load(dvcfile.read_text(encoding="utf-8")) or {}).get("stages") or {}).items()}
         lock = yaml.safe_load(lock_file.read_text(encoding="utf-8")) or {}
         for name, stage in (lock.get("stages") or {}).items():
-            base = (dvcfile.parent / wdirs.get(name, ".")).resolve()
+            base = (root / wdirs.get((dvcfile, name), Path(dvcfile).parent.as_posix())).resolve()
             for out in stage.get("outs") or []:
                 if "md5" in out:
                     hashes[(base / out["path"]).resolve().relative_to(root).as_posix()] = out["md5"]

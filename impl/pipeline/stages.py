@@ -39,6 +39,7 @@ class Stage:
     deps: tuple[str, ...]
     outs: tuple[str, ...]   # outs, metrics and plots files
     params: dict[str, tuple[str, ...]]  # params file -> keys (empty: the whole file)
+    wdir: str = "."     # where its command runs; dvc.lock names its outputs relative to it
 
     @property
     def address(self) -> str:
@@ -97,6 +98,7 @@ def all_stages(root: Path | None = None) -> list[Stage]:
                 name=name, dvcfile=dvcfile.relative_to(root).as_posix(), cmd=str(stage.get("cmd", "")),
                 deps=tuple(_rebase(d, base, root) for d in _names(stage.get("deps"))),
                 outs=tuple(_rebase(o, base, root) for o in outs), params=params,
+                wdir=_rebase(".", base, root) or ".",
             ))
     return stages
 

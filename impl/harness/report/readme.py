@@ -8,32 +8,27 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
-
 from impl.harness.report.markdown import cell
 from impl.harness.report.model import LessonView, lesson_title
+from impl.pipeline import stages
 
 
-def _stages_by_package(root: Path) -> dict[str, list[str]]:
-    """Stage names by the impl package their command runs, from dvc.yaml and each impl/<lesson>/dvc.yaml."""
+def _stages_by_lesson(root: Path) -> dict[str, list[str]]:
+    """A lesson's stage names (its `verify` aside) from impl/<lesson>/dvc.yaml."""
     found: dict[str, list[str]] = {}
-    for dvc_file in [root / "dvc.yaml", *sorted((root / "impl").glob("*/dvc.yaml"))]:
-        if not dvc_file.is_file():
-            continue
-        dvc = yaml.safe_load(dvc_file.read_text(encoding="utf-8")) or {}
-        for name, stage in (dvc.get("stages") or {}).items():
-            match = re.search(r"-m impl\.([a-z0-9_]+)", str(stage.get("cmd", "")))
-            if match:
-                found.setdefault(match.group(1), []).append(name)
+    for stage in stages.all_stages(root):
+        folder = Path(stage.dvcfile).parent.name
+        if stage.dvcfile != "dvc.yaml" and stage.name != "verify":
+            found.setdefault(folder, []).append(stage.name)
     return found
 
 
 def lesson_map(root: Path) -> str:
-    stages = _stages_by_package(root)
+    by_lesson = _stages_by_lesson(root)
     lines = ["| lesson | specs | impl | DVC stages | report |", "|---|---|---|---|---|"]
     for folder in sorted(p.name for p in (root / "specs").iterdir() if (p / "__init__.py").is_file()):
         impl = f"`impl/{folder}/`" if (root / "impl" / folder).is_dir() else "—"
-        stage_list = ", ".join(f"`{s}`" for s in stages.get(folder, [])) or "—"
+        stage_list = ", ".join(f"`{s}`" for s in by_lesson.get(folder, [])) or "—"
         lines.append(f"| {cell(lesson_title(root, folder))} | `specs/{folder}/` | {impl} | {stage_list} | "
                      f"`reports/lessons/{folder}.md` |")
     return "\n".join(lines)
