@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ MARKERS = {  # declared here only (pyproject.toml lists none), so --strict-marke
     "gpu": "claim needs a GPU; skipped with the reason where none is found",
     "slow": "claim takes more than ~30 s at the quick profile",
     "perf": "timing claim (performance protocol); run serially, not under xdist",
+    "flag": "flag(\"F30\"): the claim tests a source statement flagged wrong in CLAIMS.md section 12; the "
+            "statement as the source makes it is known refuted (strict xfail), the corrected one holds beside it",
 }
 _RECORD_PROPERTY = "claim_record"
 PLUGIN = pytest.StashKey["ClaimsPlugin"]()
@@ -104,6 +107,19 @@ def seed(request: pytest.FixtureRequest) -> int:
     return int(value)
 
 
+def _flag(item: pytest.Item) -> str | None:
+    """The CLAIMS.md section 12 flag a claim answers (`@pytest.mark.flag("F30")`); form checked at collection."""
+    marker = item.get_closest_marker("flag")
+    return None if marker is None else str(marker.args[0])
+
+
+def _flag_problem(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("flag")
+    if marker is None or (len(marker.args) == 1 and not marker.kwargs and re.fullmatch(r"F\d+", str(marker.args[0]))):
+        return None
+    return f"{item.nodeid}: write @pytest.mark.flag(\"F<number>\") (a CLAIMS.md section 12 flag), not {marker!r}"
+
+
 class ClaimsPlugin:
     """The session's claims: collection checks, per-claim provenance, verdict records, writing them."""
 
@@ -151,6 +167,8 @@ class ClaimsPlugin:
                 ids.record_key(item.nodeid)
             except ValueError as exc:
                 problems.append(f"{item.nodeid}: {exc}")
+            if _flag_problem(item):
+                problems.append(_flag_problem(item))
         if problems:
             raise pytest.UsageError("claim specs are malformed:\n  " + "\n  ".join(problems))
 
@@ -196,6 +214,7 @@ class ClaimsPlugin:
             "statement": inspect.getdoc(getattr(item, "function", None)) or "",
             "verdict": outcome, "message": message,
             "markers": sorted({m.name for m in item.iter_markers() if m.name in MARKERS}),
+            "flag": _flag(item),
             "observed": the_claim.observed if the_claim else {},
             "checks": the_claim.checks if the_claim else [],
             "thresholds": self.thresholds(item),

@@ -1,0 +1,1 @@
+"""Beyond the course: the study notes' claims and their mistakes, shown with numbers."""
