@@ -113,6 +113,14 @@ def _flag(item: pytest.Item) -> str | None:
     return None if marker is None else str(marker.args[0])
 
 
+def _expected_refuted(item: pytest.Item) -> bool:
+    """Whether the claim is marked known-refuted: a strict xfail (the project's default strictness)."""
+    marker = item.get_closest_marker("xfail")
+    if marker is None:
+        return False
+    return bool(marker.kwargs.get("strict", item.config.getini("xfail_strict")))
+
+
 def _flag_problem(item: pytest.Item) -> str | None:
     marker = item.get_closest_marker("flag")
     if marker is None or (len(marker.args) == 1 and not marker.kwargs and re.fullmatch(r"F\d+", str(marker.args[0]))):
@@ -215,6 +223,7 @@ class ClaimsPlugin:
             "verdict": outcome, "message": message,
             "markers": sorted({m.name for m in item.iter_markers() if m.name in MARKERS}),
             "flag": _flag(item),
+            "expected_refuted": _expected_refuted(item),
             "observed": the_claim.observed if the_claim else {},
             "checks": the_claim.checks if the_claim else [],
             "thresholds": self.thresholds(item),

@@ -34,6 +34,7 @@ def test_skipped(claim):
     pytest.skip("optional data absent")
 
 @pytest.mark.cpu
+@pytest.mark.flag("F30")
 @pytest.mark.xfail(strict=True, reason="known false on CPU")
 def test_known(claim):
     """A claim known to be false."""
@@ -108,6 +109,8 @@ def test_verdicts_are_mapped_and_written(project):
     assert "x = 3.0 is not <= max_x = 2.0" in refuted["message"]
     assert refuted["checks"][0]["ok"] is False and refuted["thresholds"] == {"max_x": 2.0}
     assert records["L9.demo.seeded"]["seeds"] == [0]
+    assert (records["L9.demo.known"]["flag"], records["L9.demo.known"]["expected_refuted"]) == ("F30", True)
+    assert (records["L9.demo.holds"]["flag"], records["L9.demo.holds"]["expected_refuted"]) == (None, False)
     assert GPU_VERDICT == "holds" or "no GPU" in records["L9.demo.on_gpu"]["message"]
     for record in records.values():
         assert record["profile"] == "quick" and record["hardware"]["cpu_count"] >= 1
@@ -170,3 +173,11 @@ def test_missing_docstring_is_a_usage_error(project):
     result = project.runpytest_subprocess("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*test_silent*docstring*"])
+
+
+def test_malformed_flag_is_a_usage_error(project):
+    (project.path / "specs/l9_demo/test_bad.py").write_text(
+        'import pytest\n@pytest.mark.cpu\n@pytest.mark.flag(30)\ndef test_flagged(claim):\n    """Flagged."""\n')
+    result = project.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*test_flagged*flag(\"F<number>\")*"])

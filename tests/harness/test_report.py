@@ -192,3 +192,25 @@ def test_readme_claims_table_and_section_replacement(tmp_path):
     text = "a\n<!-- BEGIN GENERATED: claims -->\nold\n<!-- END GENERATED: claims -->\nb"
     assert "new" in readme.replace_section(text, "claims", "new")
     assert "old" not in readme.replace_section(text, "claims", "new")
+
+
+def test_flagged_claims_are_paired_side_by_side_with_the_lesson_introduction(tmp_path):
+    init = tmp_path / "specs" / "l1_linalg" / "__init__.py"
+    init.parent.mkdir(parents=True)
+    init.write_text('"""Lesson 1: a title.\n\nThe question this lesson answers.\n"""\n')
+    records = {
+        "L1.x.as_noted": _record("L1.x.as_noted", "known refuted", flag="F30", expected_refuted=True,
+                                 statement="One update per epoch.\n\nCourse: notes."),
+        "L1.x.per_batch": _record("L1.x.per_batch", "holds", flag="F30", expected_refuted=False,
+                                  statement="One update per batch."),
+        "L1.x.other": _record("L1.x.other", "holds"),
+    }
+    lessons, page, md = _pages(records, tmp_path)
+    (pair,) = lessons[0].corrections
+    assert (pair.flag, [c.id for c in pair.as_stated], [c.id for c in pair.measured]) == \
+        ("F30", ["L1.x.as_noted"], ["L1.x.per_batch"])
+    assert lessons[0].title == "Lesson 1: a title." and lessons[0].introduction == "The question this lesson answers."
+    row = [line for line in md.splitlines() if line.startswith("| F30 |")]
+    assert len(row) == 1 and row[0].index("L1.x.as_noted") < row[0].index("L1.x.per_batch")
+    assert "Course: notes" not in row[0]  # the gist is the statement's first paragraph
+    assert "<td>F30</td>" in page and "The question this lesson answers." in page and "The question" in md

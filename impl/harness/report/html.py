@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 from html import escape
 
-from impl.harness.report.model import ClaimView, Figure, LessonView
+from impl.harness.report.model import CORRECTIONS_HEADER, ClaimView, Figure, LessonView
 from impl.harness.verdicts import BADGES, VERDICTS
 
 STYLE = """
@@ -73,11 +73,15 @@ def claim_section(claim: ClaimView, figures: dict[str, bytes]) -> str:
 
 def lesson_section(lesson: LessonView, figures: dict[str, bytes]) -> str:
     versions = ", ".join(f"{name} {version}" for name, version in lesson.versions)
-    parts = [f'<h2 id="{escape(lesson.folder)}">{escape(lesson.title)}</h2>',
-             f"<p>Verdicts: {escape(lesson.counts_line)}. Page: "
+    parts = [f'<h2 id="{escape(lesson.folder)}">{escape(lesson.title)}</h2>']
+    parts += [f"<p>{escape(paragraph)}</p>" for paragraph in lesson.introduction.split("\n\n") if paragraph.strip()]
+    parts += [f"<p>Verdicts: {escape(lesson.counts_line)}. Page: "
              f'<a href="{escape(lesson.page)}">{escape(lesson.page)}</a></p>',
              _table(["claim", "verdict", "tightest check (closest to its threshold)"],
                     [[claim.id, claim.badge, claim.summary] for claim in lesson.claims])]
+    if lesson.corrections:
+        parts += ["<h4>Corrections: what the sources say and what holds</h4>",
+                  _table(CORRECTIONS_HEADER, [pair.row for pair in lesson.corrections])]
     if lesson.stages:
         parts += ["<h4>Stages</h4>", _table(["stage", "headline figures (data/metrics)", "wall s", "CPU that built its outputs"], lesson.stages)]
     parts += [claim_section(claim, figures) for claim in lesson.claims]

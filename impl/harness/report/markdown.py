@@ -5,7 +5,7 @@ goes through `cell`, other text through `block` (record strings can hold `<`, `|
 """
 from __future__ import annotations
 
-from impl.harness.report.model import ClaimView, LessonView
+from impl.harness.report.model import CORRECTIONS_HEADER, ClaimView, LessonView
 
 FIGURES_FROM_LESSON_PAGE = "../figures"  # lesson pages live in reports/lessons/, figures in reports/figures/
 
@@ -58,9 +58,15 @@ def claim_section(claim: ClaimView) -> list[str]:
 
 
 def lesson_page(lesson: LessonView) -> str:
-    lines = [f"# {block(lesson.title)}", "", f"Verdicts: {lesson.counts_line}.", ""]
+    lines = [f"# {block(lesson.title)}", ""]
+    if lesson.introduction:
+        lines += [block(lesson.introduction), ""]
+    lines += [f"Verdicts: {lesson.counts_line}.", ""]
     lines += _table(["claim", "verdict", "tightest check (closest to its threshold)"],
                     [[claim.id, claim.badge, claim.summary] for claim in lesson.claims])
+    if lesson.corrections:
+        lines += ["## Corrections: what the sources say and what holds", ""] + _table(
+            CORRECTIONS_HEADER, [pair.row for pair in lesson.corrections])
     if lesson.stages:
         lines += ["## Stages", ""] + _table(["stage", "headline figures (data/metrics)", "wall s", "CPU that built its outputs"], lesson.stages)
     for claim in lesson.claims:

@@ -93,10 +93,17 @@ class ClaimView:
     commit: str
     timestamp: str
     history: list[tuple[str, list[HistoryEntry]]] = field(default_factory=list)  # (record key, recent runs)
+    flag: str | None = None  # the CLAIMS.md section 12 flag the claim answers (`@pytest.mark.flag`)
+    expected_refuted: bool = False  # marked known-refuted: the source's statement as made
 
     @property
     def badge(self) -> str:
         return BADGES[self.verdict]
+
+    @property
+    def gist(self) -> str:
+        """The statement's first paragraph on one line (the `Course:` paragraph and the rest left out)."""
+        return " ".join(self.statement.split("\n\n")[0].split())
 
     @property
     def history_line(self) -> str:
@@ -108,6 +115,26 @@ class ClaimView:
 
 
 @dataclass
+class Correction:
+    """One flagged source statement: the statement as the source makes it beside what holds instead."""
+    flag: str
+    as_stated: list[ClaimView]  # marked known-refuted
+    measured: list[ClaimView]  # the corrected statements
+
+    @staticmethod
+    def side(claims: list[ClaimView]) -> str:
+        """One side of the pair as text: each claim's id, badge, statement and tightest check."""
+        return " / ".join(f"{c.id} ({c.badge}): {c.gist} [{c.summary}]" for c in claims) or "(no claim)"
+
+    @property
+    def row(self) -> list[str]:
+        return [self.flag, self.side(self.as_stated), self.side(self.measured)]
+
+
+CORRECTIONS_HEADER = ["flag", "the source says (known refuted)", "measured instead"]
+
+
+@dataclass
 class LessonView:
     folder: str
     title: str
@@ -116,6 +143,17 @@ class LessonView:
     profiles: list[str]
     versions: list[tuple[str, str]]  # package, version(s)
     stages: list[list[str]] = field(default_factory=list)  # [stage, headline figures, wall s, CPU] from data/metrics
+    introduction: str = ""  # the rest of specs/<folder>/__init__.py's docstring, after the title line
+
+    @property
+    def corrections(self) -> list[Correction]:
+        """Flagged claims paired by flag number, in flag order."""
+        by_flag: dict[str, Correction] = {}
+        for claim in self.claims:
+            if claim.flag:
+                pair = by_flag.setdefault(claim.flag, Correction(claim.flag, [], []))
+                (pair.as_stated if claim.expected_refuted else pair.measured).append(claim)
+        return [by_flag[flag] for flag in sorted(by_flag, key=lambda f: int(f[1:]))]
 
     @property
     def page(self) -> str:
@@ -165,14 +203,23 @@ def figure_name(claim_id: str, index: int, title: str) -> str:
     return f"{claim_id.replace('.', '_')}-{index}-{slug(title)}.png"
 
 
-def lesson_title(root: Path, folder: str) -> str:
-    """The first docstring line of specs/<folder>/__init__.py (read without importing)."""
+def _lesson_doc(root: Path, folder: str) -> str:
+    """The docstring of specs/<folder>/__init__.py (read without importing), '' when there is none."""
     init = root / "specs" / folder / "__init__.py"
     if init.is_file():
-        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
-        if doc:
-            return doc.strip().splitlines()[0]
-    return folder
+        return (ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or "").strip()
+    return ""
+
+
+def lesson_title(root: Path, folder: str) -> str:
+    """The first docstring line of specs/<folder>/__init__.py; the folder name when there is none."""
+    doc = _lesson_doc(root, folder)
+    return doc.splitlines()[0] if doc else folder
+
+
+def lesson_introduction(root: Path, folder: str) -> str:
+    """What the lesson's docstring says after its title line: the page's opening text."""
+    return "\n".join(_lesson_doc(root, folder).splitlines()[1:]).strip()
 
 
 def load_history(path: Path) -> dict[str, list[HistoryEntry]]:
@@ -254,6 +301,8 @@ def claim_view(claim_id: str, records: list[dict[str, Any]], history: dict[str, 
         commit=", ".join(_distinct([git_line(r) for r in records])),
         timestamp=max(r["timestamp"] for r in records),
         history=_claim_history(records, history),
+        flag=first.get("flag"),
+        expected_refuted=bool(first.get("expected_refuted")),
     )
 
 
@@ -311,5 +360,6 @@ def build(records: dict[str, dict[str, Any]], root: Path,
             profiles=_distinct([r["profile"] for r in all_records]),
             versions=_versions(all_records),
             stages=stage_rows(metrics_dir, folder),
+            introduction=lesson_introduction(root, folder),
         ))
     return lessons
