@@ -46,3 +46,221 @@ def test_data_contract(claim):
     reference_test, reference_dropped = set(held.index[~cold]), set(held.index[cold])
     claim.expect("test_rows_not_matching_reference", len(set(split.test.tolist()) ^ reference_test), "==", 0)
     claim.expect("dropped_rows_not_matching_reference", len(set(split.dropped.tolist()) ^ reference_dropped), "==", 0)
+
+
+def _split_triples():
+    from impl.l7_capstone import recsys
+
+    reason = movielens.unavailable_reason()
+    if reason is not None and not movielens.canonical_copy_at_hand():
+        pytest.skip(reason)
+    r, split = movielens.fixed_split()
+    return recsys.from_movielens(r, split.train), recsys.from_movielens(r, split.test)
+
+
+def _rmse_se(errors: np.ndarray) -> float:
+    """Delta-method standard error of an RMSE over independent rows: SE(mean e^2) / (2 RMSE)."""
+    squared = errors ** 2
+    return float(squared.std(ddof=1) / np.sqrt(squared.size) / (2 * np.sqrt(squared.mean())))
+
+
+@pytest.mark.cpu
+def test_baselines(claim):
+    """On the fixed split, predicting the global training mean gives a test RMSE in [1.09, 1.17], and
+    regularised user + item biases (Surprise's BaselineOnly: alternating least squares, 10 epochs,
+    reg_u = 15, reg_i = 10) reach test RMSE <= 0.953, the published 0.944 of that model on ml-100k plus
+    three fold SDs of split noise; an independent least-squares solve of the same objective agrees.
+
+    The reference minimises sum (r - mu - b_u - b_i)^2 + 15 sum b_u^2 + 10 sum b_i^2 exactly with SciPy's
+    sparse LSQR; alternating updates converge to it, so 10 epochs must land within 1e-3 RMSE.
+    Course: Lesson 7, evaluation strategies (baselines first).
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import lsqr
+
+    from impl.l7_capstone import recsys
+
+    train, test = _split_triples()
+    mean_model, bias_model = recsys.fit_global_mean(train), recsys.fit_biases(train)
+    mean_rmse = recsys.rmse(recsys.predict(mean_model, test.user, test.item), test.rating)
+    errors = recsys.predict(bias_model, test.user, test.item) - test.rating
+    bias_rmse = recsys.rmse(errors + test.rating, test.rating)
+    claim.record(test_rows=int(test.rating.size), bias_rmse_standard_error=_rmse_se(errors),
+                 published_baseline_rmse=0.944)
+    claim.expect("global_mean_rmse", mean_rmse, ">=", "global_mean_rmse_low")
+    claim.expect("global_mean_rmse", mean_rmse, "<=", "global_mean_rmse_high")
+    claim.expect("bias_rmse", bias_rmse, "<=", "max_bias_rmse")
+
+    n_users, n_items, n = bias_model.user.size, bias_model.item.size, train.rating.size
+    rows = np.arange(n)
+    design = sp.vstack([
+        sp.hstack([sp.csr_matrix((np.ones(n), (rows, train.user)), (n, n_users)),
+                   sp.csr_matrix((np.ones(n), (rows, train.item)), (n, n_items))]),
+        sp.diags(np.r_[np.full(n_users, np.sqrt(15.0)), np.full(n_items, np.sqrt(10.0))]),
+    ]).tocsr()
+    target = np.r_[train.rating - bias_model.mu, np.zeros(n_users + n_items)]
+    solution = lsqr(design, target, atol=1e-12, btol=1e-12, iter_lim=5000)[0]
+    exact = recsys.Biases(bias_model.mu, solution[:n_users], solution[n_users:])
+    exact_rmse = recsys.rmse(recsys.predict(exact, test.user, test.item), test.rating)
+    claim.expect("bias_rmse_minus_exact_solution", abs(bias_rmse - exact_rmse), "<=", 1e-3)
+
+
+def _mf_model():
+    import torch
+
+    from impl.l7_capstone import mf
+    from impl.pipeline import artifacts
+
+    state = torch.load(artifacts.require("data/models/l7_capstone/mf.pt"), weights_only=True)
+    model = mf.make_mf(*state["user_factors"].shape[:1], state["item_factors"].shape[0],
+                       state["user_factors"].shape[1], float(state["mu"]), 0)
+    model.load_state_dict(state)
+    return model.eval(), {name: value.double().numpy() for name, value in state.items()}
+
+
+@pytest.mark.cpu
+def test_mf(claim):
+    """Biased matrix factorisation (k = 32, PyTorch, Adam lr 0.01, batch 1,024, 15 epochs), its L2
+    strength lambda chosen by 10 Optuna TPE trials on a validation slice of train (10%; the test
+    ratings are read once, after), reaches test RMSE <= 0.943 -- the published 0.934 of biased MF
+    (Surprise's SVD) on ml-100k plus three fold SDs -- and at least 0.005 below the bias baseline; its
+    training RMSE falls every epoch over the first 10 epochs.
+
+    The test RMSE is recomputed here in NumPy from the saved factors (mu + b_u + b_i + p_u . q_i,
+    clipped to 1..5), independently of the torch forward pass. The synthetic fallback of the catalog
+    is not needed: MovieLens-100k is always available offline here (the data contract checks it).
+    Course: Lesson 7, model development and iteration.
+    """
+    import json
+
+    from impl.l7_capstone import recsys
+    from impl.pipeline import artifacts
+
+    summary = json.loads(artifacts.require("data/models/l7_capstone/mf.json").read_text())
+    train, test = _split_triples()
+    _, state = _mf_model()
+    raw = (state["mu"] + state["user_bias"][test.user] + state["item_bias"][test.item]
+           + np.einsum("ij,ij->i", state["user_factors"][test.user], state["item_factors"][test.item]))
+    mf_rmse = recsys.rmse(np.clip(raw, 1, 5), test.rating)
+    claim.expect("mf_rmse_numpy_minus_stage", abs(mf_rmse - summary["test_rmse"]), "<=", 1e-6)
+    bias_rmse = recsys.rmse(recsys.predict(recsys.fit_biases(train), test.user, test.item), test.rating)
+    mean_rmse = recsys.rmse(recsys.predict(recsys.fit_global_mean(train), test.user, test.item), test.rating)
+    claim.record(lam=summary["lam"], validation_rmse=summary["validation_rmse"], trials=summary["trials"],
+                 train_rmse_by_epoch=summary["train_rmse"], published_biased_mf_rmse=0.934)
+    claim.expect("trials", len(summary["trials"]), "==", "n_trials")
+    claim.expect("mf_rmse", mf_rmse, "<=", "max_mf_rmse")
+    claim.expect("bias_rmse_minus_mf_rmse", bias_rmse - mf_rmse, ">=", "min_gain_over_biases")
+    steps = np.diff(summary["train_rmse"][: claim.t["monotone_epochs"]])
+    claim.expect("epochs_where_train_rmse_rose", int((steps >= 0).sum()), "==", 0)
+    claim.plot("Test RMSE by model (fixed 80/20 split of MovieLens-100k)", ["global mean", "biases", "biased MF"],
+               {"ours": [mean_rmse, bias_rmse, mf_rmse], "published (Surprise, 5-fold CV)": [1.126, 0.944, 0.934]},
+               ylabel="RMSE", kind="bar")
+    claim.plot("Biased MF: training RMSE per epoch (refit on all of train)",
+               list(range(1, len(summary["train_rmse"]) + 1)), {"train RMSE": summary["train_rmse"]},
+               xlabel="epoch", ylabel="RMSE")
+    claim.plot("Optuna study: validation RMSE by lambda", [t["lam"] for t in summary["trials"]],
+               {"validation RMSE": [t["validation_rmse"] for t in summary["trials"]]}, xlabel="lambda",
+               ylabel="RMSE", kind="scatter", logx=True)
+
+
+@pytest.mark.cpu
+def test_ranking_metrics(claim):
+    """For hypothesis-drawn gains (0-3 per item, 1-30 items) and rankings: NDCG@k lies in [0, 1], equals
+    scikit-learn's `ndcg_score` (an independent implementation) within 1e-12, and equals 1 exactly when
+    the first k ranked gains are the k largest gains (ties allowed); recall@k never decreases in k; and
+    precision@k <= 1.
+
+    Course: Lesson 7, evaluation strategies (ranking metrics for recommenders).
+    """
+    from hypothesis import given
+    from hypothesis import strategies as st
+    from sklearn.metrics import ndcg_score
+
+    from impl.l7_capstone import ranking
+
+    @given(gains=st.lists(st.integers(0, 3), min_size=2, max_size=30), data=st.data())
+    def properties(gains, data):
+        gains = np.array(gains, dtype=float)
+        n = gains.size
+        order = np.array(data.draw(st.permutations(range(n))))
+        k = data.draw(st.integers(1, n))
+        value = ranking.ndcg_at_k(gains, order, k)
+        claim.expect("ndcg_in_0_1", 0.0 <= value <= 1.0, "==", True)
+        if gains.max() > 0:
+            scores = np.empty(n)
+            scores[order] = np.arange(n, 0, -1)  # distinct scores giving exactly this ranking
+            claim.track_max("max_abs_ndcg_minus_sklearn", abs(value - ndcg_score(gains[None], scores[None], k=k)))
+        top_is_ideal = bool(np.array_equal(gains[order[:k]], np.sort(gains)[::-1][:k]))
+        claim.expect("ndcg_is_1_iff_top_k_ideal", (value == 1.0) == top_is_ideal or gains.max() == 0, "==", True)
+        claim.expect("ndcg_of_sorted_ranking", ranking.ndcg_at_k(gains, np.argsort(-gains, kind="stable"), k) == 1.0
+                     or gains.max() == 0, "==", True)
+        relevant = (gains > 0).astype(float)
+        recalls = [ranking.recall_at_k(relevant, order, j) for j in range(1, n + 1)]
+        claim.expect("recall_nondecreasing_in_k", bool(np.all(np.diff(recalls) >= 0)), "==", True)
+        claim.expect("precision_at_most_1", max(ranking.precision_at_k(relevant, order, j) for j in range(1, n + 1)),
+                     "<=", 1.0)
+
+    properties()
+    claim.expect("max_abs_ndcg_minus_sklearn", claim.observed["max_abs_ndcg_minus_sklearn"], "<=", 1e-12)
+
+
+@pytest.mark.cpu
+@pytest.mark.xfail(strict=True, reason="measured: biased MF recall@10 0.0279 vs uniform random 0.00633 (mean of 5 "
+                   "draws): 4.40x, short of 5x; the most-popular recommender reaches 0.1376, 4.9x the MF's")
+def test_ranking(claim):
+    """On MovieLens-100k, the biased MF's top-10 (test ratings >= 4 relevant, the user's training
+    items excluded) has a mean recall@10 at least 5x a uniform-random recommender's (mean of 5 draws).
+    Recall, precision and NDCG of the most-popular recommender are reported beside them.
+
+    Known refuted as measured (the xfail reason has the numbers; the metrics themselves are checked by
+    L7.rec.ranking_metrics): a model fitted to minimise RMSE ranks poorly. Its top-10 is full of
+    rarely-rated films whose few ratings were high, while most test ratings >= 4 go to popular films;
+    the popularity list, which no RMSE sees, does better. The lesson: evaluate a recommender with the
+    metric its use needs (Cremonesi, Koren & Turrin, RecSys 2010, found the same on MovieLens and Netflix).
+
+    Course: Lesson 7, evaluation strategies (ranking metrics for recommenders).
+    """
+    from impl.l7_capstone import mf, ranking
+
+    train, test = _split_triples()
+    model, _ = _mf_model()
+    n_users, n_items = model.user_bias.numel(), model.item_bias.numel()
+    users, items = np.meshgrid(np.arange(n_users), np.arange(n_items), indexing="ij")
+    scores = mf.predict_mf(model, users.ravel(), items.ravel()).reshape(n_users, n_items)
+    k, cut = claim.t["k"], claim.t["relevant_from"]
+    ours = ranking.evaluate_top_k(scores, train, test, k, cut)
+    popular = ranking.evaluate_top_k(ranking.popularity_scores(train, n_users, n_items), train, test, k, cut)
+    draws = [ranking.evaluate_top_k(ranking.random_scores(n_users, n_items, claim.rng(seed)), train, test, k, cut)
+             for seed in range(claim.t["random_seeds"])]
+    random = ranking.TopKScores(*np.mean([d[:3] for d in draws], axis=0), draws[0].users)
+    for name, result in (("biased_mf", ours), ("most_popular", popular), ("uniform_random", random)):
+        claim.record(**{name: {"recall@10": result.recall, "precision@10": result.precision, "ndcg@10": result.ndcg,
+                               "users": result.users}})
+    claim.expect("mf_recall_over_random", ours.recall / random.recall, ">=", "min_recall_over_random")
+    claim.record(mf_recall_over_popular=ours.recall / popular.recall)
+    claim.plot("Top-10 quality on MovieLens-100k (test ratings >= 4 relevant)", ["recall@10", "precision@10", "NDCG@10"],
+               {name: list(r[:3]) for name, r in (("biased MF", ours), ("most popular", popular),
+                                                  ("uniform random", random))}, kind="bar")
+
+
+@pytest.mark.cpu
+@pytest.mark.slow
+def test_spark_als(claim):
+    """Spark ML's `ALS(rank=10, maxIter=10, regParam=0.1, coldStartStrategy='drop', seed=0)` on the same
+    fixed split, in the project's shared local SparkSession, reaches test RMSE <= 0.96 and drops no test
+    row (the split has no cold starts); every prediction equals the dot product of the learned user and
+    item factors to 1e-5.
+
+    Course: Lesson 7 (recommender track) with Lesson 6's Spark.
+    """
+    from impl.l7_capstone import als, recsys
+
+    train, test = _split_triples()
+    fit = als.fit_als(train, test, rank=10, max_iter=10, reg_param=0.1, seed=0, n_users=943, n_items=1682)
+    claim.record(master=fit.master, published_biased_mf_rmse=0.934, published_nmf_rmse=0.963)
+    claim.expect("dropped_test_rows", int(test.rating.size - fit.rows.size), "==", 0)
+    als_rmse = recsys.rmse(fit.predicted, test.rating[fit.rows])
+    claim.expect("als_rmse", als_rmse, "<=", "max_als_rmse")
+    dots = np.einsum("ij,ij->i", fit.user_factors[test.user[fit.rows]], fit.item_factors[test.item[fit.rows]])
+    claim.expect("max_abs_prediction_minus_factor_dot", float(np.max(np.abs(dots - fit.predicted))), "<=",
+                 "factor_dot_tol")

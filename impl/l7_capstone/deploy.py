@@ -1,0 +1,110 @@
+"""Saving and reloading models safely: ONNX export, artifact hashes checked against dvc.lock before
+anything is deserialised, and predictions from a fresh Python process.
+
+Nothing untrusted is unpickled: torch files load with `weights_only=True` (tensors and plain
+containers only), and a joblib/pickle file is opened only after its MD5 equals the one `dvc.lock`
+records for the output our own stage wrote (`load_joblib_verified`).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from impl.checks import as_float, as_float_array, as_instance, as_int, as_path, as_str
+
+__all__ = ["KINDS", "to_onnx", "onnx_session", "md5_of", "locked_md5", "verify_against_lock", "load_joblib_verified",
+           "predict_in_fresh_process"]
+
+KINDS = ("torch_mlp", "torch_lowrank", "onnx", "joblib", "pickle")
+OPSET = 17
+
+
+def to_onnx(model, in_features: int) -> bytes:
+    """The model exported by the TorchScript-based exporter (dynamo=False), batch axis dynamic,
+    weights inline, as bytes; IR version as the exporter writes it for opset 17 (8)."""
+    import torch
+
+    as_instance(model, "model", torch.nn.Module)
+    in_features = as_int(in_features, "in_features", minimum=1, maximum=10**5)
+    buffer = io.BytesIO()
+    model.eval()
+    torch.onnx.export(model, (torch.zeros(1, in_features),), buffer, dynamo=False, opset_version=OPSET,
+                      input_names=["x"], output_names=["logits"], dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}})
+    return buffer.getvalue()
+
+
+def onnx_session(path, threads: int = 1):
+    """An onnxruntime CPU session with `threads` intra-op threads and one inter-op thread."""
+    import onnxruntime as ort
+
+    path = as_path(path, "path")
+    threads = as_int(threads, "threads", minimum=1, maximum=256)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def md5_of(path) -> str:
+    """MD5 hex digest of a file's bytes (DVC's hash for a file output)."""
+    return hashlib.md5(as_path(path, "path").read_bytes()).hexdigest()
+
+
+def locked_md5(relpath: str) -> str:
+    """The MD5 dvc.lock records for the root-relative output `relpath`."""
+    from impl.pipeline import provenance
+
+    relpath = as_str(relpath, "relpath")
+    hashes = provenance.dvc_lock_hashes()
+    if relpath not in hashes:
+        raise ValueError(f"relpath {relpath!r} is not an output recorded in any dvc.lock")
+    return hashes[relpath]
+
+
+def verify_against_lock(relpath: str, path=None) -> Path:
+    """The file (default: the output `relpath` itself; or a copy of it at `path`) once its bytes hash
+    to the MD5 dvc.lock records for `relpath`; raises ValueError otherwise."""
+    from impl import paths
+
+    expected = locked_md5(relpath)
+    path = paths.ROOT / relpath if path is None else as_path(path, "path")
+    found = md5_of(path)
+    if found != expected:
+        raise ValueError(f"relpath {relpath}: md5 {found} differs from dvc.lock's {expected}; refusing to load it")
+    return path
+
+
+def load_joblib_verified(relpath: str, path=None):
+    """joblib.load of a stage output (or of a copy at `path`), only after `verify_against_lock` passed:
+    unpickling runs code, so only bytes our own stage wrote are ever unpickled."""
+    import joblib
+
+    return joblib.load(verify_against_lock(relpath, path))
+
+
+def predict_in_fresh_process(kind: str, relpath: str, X, timeout_s: float = 300.0) -> np.ndarray:
+    """Outputs (logits or class scores) of the artifact `relpath` for rows X, computed by a new Python
+    process that loads it from disk (`python -m impl.l7_capstone.reload`), as float32/float64 array."""
+    kind = as_str(kind, "kind", choices=KINDS)
+    relpath = as_str(relpath, "relpath")
+    X = as_float_array(X, "X", ndim=2, dtype=np.float32)
+    timeout_s = as_float(timeout_s, "timeout_s", low=0.0, low_open=True)
+    from impl import paths
+
+    with tempfile.TemporaryDirectory() as folder:
+        inputs, outputs = Path(folder) / "x.npy", Path(folder) / "y.npy"
+        np.save(inputs, X)
+        done = subprocess.run([sys.executable, "-m", "impl.l7_capstone.reload", kind, relpath, str(inputs), str(outputs)],
+                              cwd=paths.ROOT, capture_output=True, text=True, timeout=timeout_s)
+        if done.returncode != 0:
+            raise RuntimeError(f"reload of {relpath} ({kind}) failed:\n{done.stderr[-3000:]}")
+        result = np.load(outputs, allow_pickle=False)
+        json.loads(done.stdout.strip().splitlines()[-1])  # the child's receipt: it hashed before loading
+    return result

@@ -1,0 +1,136 @@
+"""Biased matrix factorisation in PyTorch, its L2 strength tuned by Optuna on a validation slice.
+
+r_ui ~ mu + b_u + b_i + p_u . q_i (Koren, Bell & Volinsky 2009; Surprise's `SVD`), trained with
+Adam on minibatches of the squared error plus lambda (b_u^2 + b_i^2 + |p_u|^2 + |q_i|^2) per
+rating, as the per-rating regularisation of Funk's SGD. Factors start N(0, 0.1^2), biases 0.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from impl.checks import MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_bool, as_float, as_instance, as_int
+from impl.l7_capstone import recsys
+from impl.l7_capstone.recsys import Triples
+
+__all__ = ["Fit", "make_mf", "train_mf", "predict_mf", "tune_lambda"]
+
+
+class Fit(NamedTuple):
+    model: object                # the trained BiasedMF (torch.nn.Module)
+    train_rmse: list[float]      # over every training rating after each epoch (no penalty)
+    eval_rmse: list[float]       # over the evaluation ratings after each epoch (empty if none given)
+
+
+def make_mf(n_users: int, n_items: int, factors: int, mu: float, seed: int):
+    """A BiasedMF module: biases 0, factors N(0, 0.1^2) drawn from `seed` (global RNG untouched)."""
+    n_users = as_int(n_users, "n_users", minimum=1, maximum=MAX_DIM)
+    n_items = as_int(n_items, "n_items", minimum=1, maximum=MAX_DIM)
+    factors = as_int(factors, "factors", minimum=1, maximum=1024)
+    mu = as_float(mu, "mu")
+    seed = as_int(seed, "seed", minimum=0)
+    import torch
+
+    class BiasedMF(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("mu", torch.tensor(mu, dtype=torch.float32))
+            self.user_bias = torch.nn.Parameter(torch.zeros(n_users))
+            self.item_bias = torch.nn.Parameter(torch.zeros(n_items))
+            self.user_factors = torch.nn.Parameter(0.1 * torch.randn(n_users, factors))
+            self.item_factors = torch.nn.Parameter(0.1 * torch.randn(n_items, factors))
+
+        def forward(self, user, item):
+            dot = (self.user_factors[user] * self.item_factors[item]).sum(1)
+            return self.mu + self.user_bias[user] + self.item_bias[item] + dot
+
+        def penalty(self, user, item):
+            return (self.user_bias[user] ** 2 + self.item_bias[item] ** 2
+                    + (self.user_factors[user] ** 2).sum(1) + (self.item_factors[item] ** 2).sum(1))
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return BiasedMF()
+
+
+def predict_mf(model, user, item) -> np.ndarray:
+    """Clipped predictions (float64) of a trained BiasedMF for index arrays."""
+    import torch
+
+    as_instance(model, "model", torch.nn.Module)
+    user, item = recsys._indices(user, "user"), recsys._indices(item, "item")
+    if user.size != item.size:
+        raise ValueError(f"user and item must have equal lengths, got {user.size} and {item.size}")
+    if user.max() >= model.user_bias.numel() or item.max() >= model.item_bias.numel():
+        raise ValueError("user and item must be indices the model was built for")
+    with torch.no_grad():
+        raw = model(torch.from_numpy(user), torch.from_numpy(item)).double().numpy()
+    return np.clip(raw, *recsys.RATING_RANGE)
+
+
+def train_mf(train: Triples, *, lam: float, factors: int, lr: float, batch_size: int, num_epochs: int, seed: int,
+             n_users: int, n_items: int, evaluation: Triples | None = None, progress: bool = False) -> Fit:
+    """Adam on shuffled minibatches (order from `seed`); RMSEs recorded after every epoch."""
+    import torch
+
+    as_instance(train, "train", Triples)
+    lam = as_float(lam, "lam", low=0.0)
+    lr = as_float(lr, "lr", low=0.0, low_open=True)
+    batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
+    num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=MAX_STEPS)
+    seed = as_int(seed, "seed", minimum=0)
+    if evaluation is not None:
+        as_instance(evaluation, "evaluation", Triples)
+    progress = as_bool(progress, "progress")
+    model = make_mf(n_users, n_items, factors, float(train.rating.mean()), seed)
+    if train.user.max() >= n_users or train.item.max() >= n_items:
+        raise ValueError("train holds indices beyond n_users / n_items")
+    user, item = torch.from_numpy(train.user), torch.from_numpy(train.item)
+    rating = torch.from_numpy(train.rating).float()
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    generator = torch.Generator().manual_seed(seed)
+    fit = Fit(model, [], [])
+    epochs = range(num_epochs)
+    if progress:
+        from tqdm import tqdm
+
+        epochs = tqdm(epochs, desc="MF epochs", unit="epoch", leave=False)
+    for _ in epochs:
+        for batch in torch.randperm(rating.numel(), generator=generator).split(batch_size):
+            u, i = user[batch], item[batch]
+            loss = ((model(u, i) - rating[batch]) ** 2).mean() + lam * model.penalty(u, i).mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        fit.train_rmse.append(recsys.rmse(predict_mf(model, train.user, train.item), train.rating))
+        if evaluation is not None:
+            fit.eval_rmse.append(recsys.rmse(predict_mf(model, evaluation.user, evaluation.item), evaluation.rating))
+    return fit
+
+
+def tune_lambda(fit_part: Triples, validation: Triples, *, n_trials: int, lam_range: tuple[float, float], seed: int,
+                **train_knobs):
+    """An Optuna TPE study (seeded) of lambda, log-uniform in `lam_range`, minimising the validation
+    RMSE after the last epoch. Returns the study; `train_knobs` go to `train_mf`."""
+    import optuna
+
+    as_instance(fit_part, "fit_part", Triples)
+    as_instance(validation, "validation", Triples)
+    n_trials = as_int(n_trials, "n_trials", minimum=1, maximum=10_000)
+    if not isinstance(lam_range, (tuple, list)) or len(lam_range) != 2:
+        raise TypeError(f"lam_range must be a (low, high) pair, got {lam_range!r}")
+    low, high = (as_float(v, "lam_range", low=0.0, low_open=True) for v in lam_range)
+    if not low < high:
+        raise ValueError(f"lam_range must be (low, high) with low < high, got {lam_range}")
+    seed = as_int(seed, "seed", minimum=0)
+
+    def objective(trial):
+        lam = trial.suggest_float("lam", low, high, log=True)
+        fit = train_mf(fit_part, lam=lam, seed=seed, evaluation=validation, **train_knobs)
+        return fit.eval_rmse[-1]
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=5))
+    study.optimize(objective, n_trials=n_trials)
+    return study

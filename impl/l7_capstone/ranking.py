@@ -1,0 +1,126 @@
+"""Top-k recommendation and its metrics: NDCG@k, recall@k, precision@k, and the two reference
+recommenders (uniform random, most popular) every learned ranking must beat.
+
+Conventions: `gains` holds one non-negative relevance per item; `ranking` is item indices, best
+first. DCG@k = sum_{j<k} gain[ranking[j]] / log2(j + 2), NDCG@k = DCG@k / DCG@k of the items sorted
+by gain (0 when no item has a positive gain). For a user, the relevant items are the test items
+rated >= `relevant_from` stars; items the user rated in train are never recommended.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from impl.checks import MAX_DIM, as_float, as_float_array, as_instance, as_int, as_rng
+from impl.l7_capstone.recsys import Triples
+
+__all__ = ["dcg_at_k", "ndcg_at_k", "recall_at_k", "precision_at_k", "TopKScores", "top_k", "popularity_scores",
+           "random_scores", "evaluate_top_k"]
+
+
+def _ranking(ranking, n_items: int) -> np.ndarray:
+    order = as_float_array(ranking, "ranking", ndim=1)
+    if np.any(order != np.round(order)) or order.min() < 0 or order.max() >= n_items:
+        raise ValueError(f"ranking must hold item indices in 0..{n_items - 1}")
+    order = order.astype(np.int64)
+    if np.unique(order).size != order.size:
+        raise ValueError("ranking must not repeat an item")
+    return order
+
+
+def _gains_ranking_k(gains, ranking, k):
+    gains = as_float_array(gains, "gains", ndim=1)
+    if np.any(gains < 0):
+        raise ValueError("gains must be non-negative")
+    return gains, _ranking(ranking, gains.size), as_int(k, "k", minimum=1, maximum=MAX_DIM)
+
+
+def dcg_at_k(gains, ranking, k: int) -> float:
+    gains, ranking, k = _gains_ranking_k(gains, ranking, k)
+    top = gains[ranking[:k]]
+    return float(np.sum(top / np.log2(np.arange(2, top.size + 2))))
+
+
+def ndcg_at_k(gains, ranking, k: int) -> float:
+    gains, ranking, k = _gains_ranking_k(gains, ranking, k)
+    ideal = dcg_at_k(gains, np.argsort(-gains, kind="stable"), k)
+    return dcg_at_k(gains, ranking, k) / ideal if ideal > 0 else 0.0
+
+
+def _relevant_ranking_k(relevant, ranking, k):
+    relevant = as_float_array(relevant, "relevant", ndim=1)
+    if not np.all((relevant == 0) | (relevant == 1)):
+        raise ValueError("relevant must be a 0/1 indicator per item")
+    return relevant, _ranking(ranking, relevant.size), as_int(k, "k", minimum=1, maximum=MAX_DIM)
+
+
+def recall_at_k(relevant, ranking, k: int) -> float:
+    """Share of the relevant items (0/1 indicator per item) among the first k of `ranking`."""
+    relevant, ranking, k = _relevant_ranking_k(relevant, ranking, k)
+    total = relevant.sum()
+    return float(relevant[ranking[:k]].sum() / total) if total else 0.0
+
+
+def precision_at_k(relevant, ranking, k: int) -> float:
+    """Relevant items among the first k of `ranking`, divided by k."""
+    relevant, ranking, k = _relevant_ranking_k(relevant, ranking, k)
+    return float(relevant[ranking[:k]].sum() / k)
+
+
+class TopKScores(NamedTuple):
+    """Means over the users with at least one relevant test item."""
+    recall: float
+    precision: float
+    ndcg: float
+    users: int
+
+
+def top_k(scores, exclude, k: int) -> np.ndarray:
+    """(users, k) item indices with the highest scores per row, `exclude`d (True) items never chosen."""
+    scores = as_float_array(scores, "scores", ndim=2)
+    exclude = np.asarray(exclude)
+    if exclude.dtype != bool or exclude.shape != scores.shape:
+        raise ValueError(f"exclude must be a boolean array of shape {scores.shape}")
+    k = as_int(k, "k", minimum=1, maximum=scores.shape[1])
+    masked = np.where(exclude, -np.inf, scores)
+    part = np.argpartition(-masked, k - 1, axis=1)[:, :k]
+    order = np.argsort(-np.take_along_axis(masked, part, 1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, 1)
+
+
+def popularity_scores(train: Triples, n_users: int, n_items: int) -> np.ndarray:
+    """Every user gets each item's number of training ratings as its score."""
+    as_instance(train, "train", Triples)
+    n_users = as_int(n_users, "n_users", minimum=1, maximum=MAX_DIM)
+    n_items = as_int(n_items, "n_items", minimum=1, maximum=MAX_DIM)
+    return np.broadcast_to(np.bincount(train.item, minlength=n_items)[:n_items].astype(float), (n_users, n_items))
+
+
+def random_scores(n_users: int, n_items: int, rng: np.random.Generator) -> np.ndarray:
+    """Independent uniform scores: a uniformly random ranking per user."""
+    n_users = as_int(n_users, "n_users", minimum=1, maximum=MAX_DIM)
+    n_items = as_int(n_items, "n_items", minimum=1, maximum=MAX_DIM)
+    return as_rng(rng, "rng").random((n_users, n_items))
+
+
+def evaluate_top_k(scores, train: Triples, test: Triples, k: int, relevant_from: float = 4.0) -> TopKScores:
+    """Mean recall@k, precision@k and NDCG@k (binary gains) of the per-user top-k by `scores`."""
+    scores = as_float_array(scores, "scores", ndim=2)
+    as_instance(train, "train", Triples)
+    as_instance(test, "test", Triples)
+    relevant_from = as_float(relevant_from, "relevant_from")
+    n_users, n_items = scores.shape
+    if max(train.user.max(), test.user.max()) >= n_users or max(train.item.max(), test.item.max()) >= n_items:
+        raise ValueError(f"scores of shape {scores.shape} must cover every user and item of train and test")
+    seen = np.zeros(scores.shape, dtype=bool)
+    seen[train.user, train.item] = True
+    relevant = np.zeros(scores.shape)
+    good = test.rating >= relevant_from
+    relevant[test.user[good], test.item[good]] = 1.0
+    users = np.flatnonzero(relevant.sum(1) > 0)
+    chosen = top_k(scores[users], seen[users], k)
+    rows = [(recall_at_k(relevant[u], chosen[j], k), precision_at_k(relevant[u], chosen[j], k),
+             ndcg_at_k(relevant[u], chosen[j], k)) for j, u in enumerate(users)]
+    recall, precision, ndcg = np.mean(rows, axis=0)
+    return TopKScores(float(recall), float(precision), float(ndcg), int(users.size))

@@ -1,0 +1,73 @@
+"""DVC stage `train_mnist`: the compression track's trained models on the mnist5k-style subset.
+
+Writes to data/models/l7_capstone/: mlp.pt (MLP 784-256-10), teacher.pt (the small CNN), both
+state_dicts trained with Adam; logreg.joblib and logreg.pkl (one scikit-learn LogisticRegression
+on the same pixels, saved by joblib and by pickle: the round trip's sklearn artifacts); mnist.json (their test accuracies).
+"""
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import sys
+from pathlib import Path
+
+from impl.atomic import atomic_write_bytes, atomic_write_text
+from impl.l3_optim import mlp
+from impl.l7_capstone import mnist5k
+from impl.pipeline.stages import stage_main
+
+__all__ = []  # a DVC stage entry point (run/main), not library API
+
+MLP_NAME, TEACHER_NAME, SUMMARY_NAME = "mlp.pt", "teacher.pt", "mnist.json"
+LOGREG_NAME, PICKLE_NAME = "logreg.joblib", "logreg.pkl"
+
+TINY_KNOBS = {"train_size": 200, "test_size": 100, "mlp_epochs": 1, "teacher_epochs": 1}
+
+
+def _train(model, X, y, X_test, y_test, knobs: dict, num_epochs: int) -> float:
+    optimizer = mlp.make_optimizer("adam", model.parameters(), knobs["lr"])
+    curves = mlp.train(model, optimizer, X, y, batch_size=knobs["batch_size"], num_epochs=num_epochs,
+                       seed=knobs["seed"], X_eval=X_test, y_eval=y_test, progress=True)
+    return curves.test_accuracy[-1]
+
+
+def _state_bytes(model) -> bytes:
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    return buffer.getvalue()
+
+
+def run(knobs: dict, out_dir: Path) -> dict:
+    import joblib
+    import torch
+    from sklearn.linear_model import LogisticRegression
+
+    torch.set_num_threads(knobs["num_threads"])
+    torch.use_deterministic_algorithms(True)
+    out_dir = Path(out_dir)
+    X, y, X_test, y_test = mnist5k.tensors(knobs["train_size"], knobs["test_size"], knobs["split_seed"])
+    net = mnist5k.make_mlp(knobs["seed"], knobs["hidden"])
+    mlp_accuracy = _train(net, X, y, X_test, y_test, knobs, knobs["mlp_epochs"])
+    atomic_write_bytes(out_dir / MLP_NAME, _state_bytes(net))
+    teacher = mnist5k.make_teacher(knobs["seed"])
+    teacher_accuracy = _train(teacher, X, y, X_test, y_test, knobs, knobs["teacher_epochs"])
+    atomic_write_bytes(out_dir / TEACHER_NAME, _state_bytes(teacher))
+    logreg = LogisticRegression(C=0.05, max_iter=200).fit(X.numpy(), y.numpy())
+    logreg_accuracy = float(logreg.score(X_test.numpy(), y_test.numpy()))
+    buffer = io.BytesIO()
+    joblib.dump(logreg, buffer)
+    atomic_write_bytes(out_dir / LOGREG_NAME, buffer.getvalue())
+    atomic_write_bytes(out_dir / PICKLE_NAME, pickle.dumps(logreg, protocol=5))
+    summary = {"train_size": len(X), "test_size": len(X_test), "mlp_test_accuracy": mlp_accuracy,
+               "teacher_test_accuracy": teacher_accuracy, "logreg_test_accuracy": logreg_accuracy}
+    atomic_write_text(out_dir / SUMMARY_NAME, json.dumps(summary, indent=1) + "\n")
+    return summary
+
+
+main = stage_main(run, "l7_capstone", "mnist")
+
+if __name__ == "__main__":
+    sys.exit(main())
