@@ -1,0 +1,41 @@
+"""Helpers shared by Lesson 5's specs: the lesson's model files and the two readings of "within 1%"."""
+import numpy as np
+
+from impl.l5_quantization import latency, tflite_tools
+from impl.pipeline import artifacts
+from impl.pipeline.hardware import cpu_info
+
+MODELS = "data/models/l5_quantization"
+SERVING_BATCH = 64  # the serving batch of the latency claims
+
+
+def model_file(name: str):
+    """The path of one of the lesson's DVC outputs, brought up to date (and its hash recorded)."""
+    return artifacts.require(f"{MODELS}/{name}")
+
+
+def tflite_scores(name: str, x: np.ndarray) -> np.ndarray:
+    return tflite_tools.TFLiteRunner(model_file(name).read_bytes())(x)
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z.astype(np.float64) - z.max(axis=1, keepdims=True)
+    return np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+
+
+def judge(claim, name: str, float_acc: float, quant_acc: float, max_drop: str) -> None:
+    """"int8 within 1% accuracy", read both ways and both asserted: MLPerf's rule (quantized accuracy >= 99%
+    of float, threshold `mlperf_min_ratio`) and an absolute drop of at most `max_drop` points."""
+    claim.expect(f"{name}_mlperf_ratio", quant_acc / float_acc, ">=", "mlperf_min_ratio")
+    claim.expect(f"{name}_drop_pp", 100 * (float_acc - quant_acc), "<=", max_drop)
+
+
+def judge_speed(claim, ratios: dict[str, float], asserted: tuple[str, ...]) -> None:
+    """No-regression bound everywhere; the speed-up target only where the CPU has VNNI/AMX."""
+    flags = cpu_info()["cpu_flags"]
+    vnni = latency.int8_dot_product(flags)
+    claim.record(cpu_flags=flags, int8_dot_product=vnni, speedups=ratios, speedup_asserted=vnni)
+    for name in asserted:
+        claim.expect(f"{name}_fp32_over_int8", ratios[name], ">=", "min_ratio_no_regression")
+        if vnni:
+            claim.expect(f"{name}_speedup_vnni", ratios[name], ">=", "min_speedup_vnni")
