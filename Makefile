@@ -54,3 +54,11 @@ readme: $(STAMP)
 
 clean-reports:
 	rm -rf reports
+
+# Lesson 8's chosen model as an HTTP service (FastAPI on uvicorn, ONNX Runtime): built by DVC first when
+# absent or out of date, then served on 127.0.0.1:$(PORT) until Ctrl-C.
+PORT ?= 8000
+serve: $(STAMP)
+	$(PY) -m dvc repro impl/l8_production/dvc.yaml:quantize
+	$(PY) -m impl.l8_production.server --port $(PORT)
+.PHONY: serve
