@@ -99,7 +99,10 @@ def pruned_study(curves: np.ndarray, pruner: str, eta: int, seed: int) -> tuple[
     else:
         chosen = optuna.pruners.HyperbandPruner(min_resource=1, max_resource=num_steps, reduction_factor=eta)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="minimize", pruner=chosen, sampler=optuna.samplers.RandomSampler(seed))
+    # Hyperband puts each trial in a bracket by a hash of the study name and the trial number: a named
+    # study makes the replay deterministic (an unnamed one gets a random name, so random brackets).
+    study = optuna.create_study(study_name=f"replay-{pruner}-eta{eta}-seed{seed}", direction="minimize",
+                                pruner=chosen, sampler=optuna.samplers.RandomSampler(seed))
     used = [0]
 
     def objective(trial):

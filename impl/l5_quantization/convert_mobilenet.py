@@ -29,8 +29,7 @@ def run(knobs: dict, out_dir: Path) -> dict:
     import keras
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    tflite_tools.pin_tf_threads(1)
     keras.utils.set_random_seed(knobs["seed"])
     from impl.data import cifar10
 

@@ -36,8 +36,7 @@ def keras_cnn(*, legacy: bool = False):
 def run(knobs: dict, out_dir: Path) -> dict:
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    tflite_tools.pin_tf_threads(1)
     model = keras_cnn()
     X_train, _, X_test, y_test = models.mnist5k(knobs["split_seed"])
     representative = models.to_nhwc(X_train[:knobs["representative_size"]])

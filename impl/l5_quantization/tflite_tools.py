@@ -18,9 +18,26 @@ import numpy as np
 
 from impl.checks import MAX_DIM, as_bytes, as_float_array, as_int, as_str
 
-__all__ = ["VARIANTS", "convert_keras", "TFLiteRunner"]
+__all__ = ["VARIANTS", "pin_tf_threads", "convert_keras", "TFLiteRunner"]
 
 VARIANTS = ("float32", "float16", "dynamic", "int8")
+
+
+def pin_tf_threads(num_threads: int) -> None:
+    """Run TensorFlow ops on `num_threads` intra-op threads and one inter-op thread.
+
+    TensorFlow fixes its thread pools when it first runs an op. A stage runs in a process of its
+    own (DVC), so the pools are always set there; a process that already ran TensorFlow (the tiny
+    stage test runs several stages in one process) keeps the pools it has, which changes speed only.
+    """
+    num_threads = as_int(num_threads, "num_threads", minimum=1, maximum=1024)
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(num_threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # "cannot be modified after initialization": this process already ran TF
+        pass
 
 
 def convert_keras(model, variant: str = "float32", representative=None) -> bytes:

@@ -110,6 +110,7 @@ CASES += [
     Case(models.accuracy, Matrix(np.eye(4, 10), linked=True), Labels(LABELS, 10, linked=True)),
     Case(keras_models.build_cnn_keras, WIDTHS, legacy=Flag(False)),
     Case(keras_models.carry_weights, Instance(l5("cnn")), Instance(l5("keras"))),
+    Case(tflite_tools.pin_tf_threads, Count(1, 1, 1024)),
     Case(tflite_tools.convert_keras, Instance(l5("keras")), Choice("int8", tflite_tools.VARIANTS),
          Optional(Array(np.zeros((2, 28, 28, 1), np.float32)))),
     # the example's rank is the model's business (an MLP flattens any image rank)
