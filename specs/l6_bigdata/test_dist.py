@@ -25,9 +25,9 @@ def test_ddp(claim, tmp_path):
     process training on the full batches within 1e-5 relative in float32 and 1e-12 in float64
     (per step, in the parameter vector's norm), while the parameters move measurably from their
     initial values. The entry point reads only torchrun's environment, so scaling out is torchrun
-    arguments alone: the float64 check also holds for two torchrun launchers acting as two nodes
-    (--nnodes 2 --node-rank 0/1, one process each, meeting over loopback) and, in the full
-    profile, for one node of 4 processes taking 16 rows each.
+    arguments alone: in the full profile the float64 check also runs for two torchrun launchers
+    acting as two nodes (--nnodes 2 --node-rank 0/1, one process each, meeting over loopback) and
+    for one node of 4 processes taking 16 rows each.
 
     Course: Lesson 6, Case study: a multi-node training pipeline (data-parallel training).
     """
