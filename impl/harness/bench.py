@@ -8,6 +8,12 @@ and the garbage collector paused inside it, device work synchronised before the
 clock stops, and the ratio of medians reported. A noisy measurement (robust CV above
 `NOISY_CV`) is repeated once. Absolute seconds are recorded, never asserted.
 
+Judging (`Comparison.judge`): the ratio is estimated with a distribution-free confidence interval
+(the median of the per-repeat paired ratios B_i / A_i, whose neighbours in time share the host's
+drift, bounded by order statistics), and a claim is judged only when that interval lies wholly on
+one side of its bar; otherwise it is `Inconclusive` ("not run", with the interval). CPU time that
+other processes used during the timing is measured too: a busy host is inconclusive, never refuted.
+
 `compare` times cheap stateless calls (many loops per timing); `compare_windows` times
 stateful callables that each run a window of several units of work per call (e.g. N
 training steps drawn from an iterator), reported per unit. Both share one protocol loop.
@@ -16,16 +22,19 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
-import pytest
-
 from impl.pipeline.hardware import cpu_info
 
 NOISY_CV = 0.20  # protocol: a (robust) coefficient of variation above this is a noisy host
+CONFIDENCE = 0.95  # of the ratio's interval: a judged verdict is wrong with probability <= 5% per side
+# Cores' worth of CPU that other processes may use while a claim is timed: above it, the host is busy
+# and the timing measures the neighbour (a system's own background stays far below 0.25).
+MAX_FOREIGN_CORES = 0.25
 # BLAS/OpenMP pools busy-wait after a call (OpenBLAS: ~2^28 cycles, ~0.1 s) before they park;
 # switching sides without a pause would bill that spinning to the other library's timing.
 SETTLE_S = 0.15
@@ -98,6 +107,65 @@ def robust_cv(values: list[float]) -> float:
     return 1.4826 * mad / median if median > 0 else 0.0
 
 
+class Inconclusive(Exception):
+    """The measurement cannot judge the claim either way (a noisy or busy host, an interval straddling the
+    bar): the plugin reports the claim as "not run", with this message, never as refuted."""
+
+
+def median_interval(values: list[float], confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Distribution-free interval for the median: order statistics x_(k), x_(n+1-k), with the largest k
+    such that P(Binomial(n, 1/2) < k) <= (1 - confidence) / 2. Needs n >= 6 at 95%."""
+    if not 0.5 < confidence < 1:
+        raise ValueError(f"confidence must be in (0.5, 1), got {confidence!r}")
+    ordered = sorted(values)
+    n = len(ordered)
+    tail = (1 - confidence) / 2
+    k, cumulative = 0, 0.0
+    while True:
+        cumulative += math.comb(n, k) / 2 ** n  # P(X <= k)
+        if cumulative > tail:
+            break
+        k += 1
+    if k == 0:
+        raise ValueError(f"{n} values cannot bound a median at {confidence:.0%}; measure more repeats")
+    return ordered[k - 1], ordered[n - k]
+
+
+class HostLoad:
+    """CPU used by other processes (cores' worth) between `start()` and `stop()`: all CPUs' busy time
+    minus this process tree's own, over the wall time."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self._psutil = psutil
+        self._start: tuple[float, float, float] | None = None
+
+    def _sample(self) -> tuple[float, float, float]:
+        psutil = self._psutil
+        total = psutil.cpu_times()
+        busy = sum(total) - total.idle - getattr(total, "iowait", 0.0)
+        me = psutil.Process()
+        own = 0.0
+        for proc in [me, *me.children(recursive=True)]:
+            try:
+                times = proc.cpu_times()
+                own += times.user + times.system
+            except psutil.Error:
+                continue
+        return time.monotonic(), busy, own
+
+    def start(self) -> "HostLoad":
+        self._start = self._sample()
+        return self
+
+    def stop(self) -> float:
+        if self._start is None:
+            raise RuntimeError("HostLoad.stop() before start()")
+        wall, busy, own = (b - a for a, b in zip(self._start, self._sample()))
+        return max(0.0, (busy - own) / wall) if wall > 0 else 0.0
+
+
 @dataclass
 class Comparison:
     """Per-unit seconds of A and B (a unit is one call, or one step of a window); `ratio` =
@@ -111,6 +179,7 @@ class Comparison:
     loops_b: int
     attempts: int = 1
     units_per_call: int = 1
+    foreign_cores: float = 0.0  # CPU other processes used during the timing (HostLoad)
     host: dict = field(default_factory=cpu_info)
 
     @property
@@ -133,21 +202,69 @@ class Comparison:
     def noisy(self) -> bool:
         return self.cv > NOISY_CV
 
+    def paired_ratios(self, invert: bool = False) -> list[float]:
+        """B_i / A_i per repeat (A_i / B_i with `invert`): each pair was timed back to back."""
+        return [(a / b) if invert else (b / a) for a, b in zip(self.times_a, self.times_b)]
+
+    def interval(self, invert: bool = False, confidence: float = CONFIDENCE) -> tuple[float, float]:
+        """Confidence interval of the paired ratio's median (`ratio`'s orientation; A/B with `invert`)."""
+        return median_interval(self.paired_ratios(invert), confidence)
+
     def summary(self) -> dict[str, Any]:
         data = asdict(self)
+        low, high = self.interval()
         data.update(median_a=self.median_a, median_b=self.median_b, ratio=self.ratio, cv=self.cv,
-                    noisy=self.noisy)
+                    noisy=self.noisy, ratio_interval=[low, high])
         return data
 
     def require_quiet(self) -> None:
-        """Protocol step 6: a host too noisy to judge is not a verdict either way."""
-        if self.noisy:
-            pytest.xfail(f"noisy host: CV {self.cv:.0%} > {NOISY_CV:.0%} after {self.attempts} attempts")
+        """A host busy with other processes during the timing is not a verdict either way."""
+        if self.foreign_cores > MAX_FOREIGN_CORES:
+            raise Inconclusive(f"busy host: other processes used {self.foreign_cores:.2f} cores during the "
+                               f"timing (> {MAX_FOREIGN_CORES})")
+
+    def judge(self, claim: Any, name: str, op: str, limit: str | float, *, invert: bool = False) -> float:
+        """Judge `ratio <op> limit` (A/B with `invert`) on the ratio's confidence interval.
+
+        Records the point estimate (median of paired ratios) and its interval under `name`; asserts
+        through `claim.expect` only when the whole interval is on one side of the limit; otherwise
+        raises `Inconclusive` naming the interval. A busy host is inconclusive first.
+        """
+        if op not in (">=", ">", "<=", "<"):
+            raise ValueError(f"a ratio is judged with >=, >, <= or <, got {op!r}")
+        self.require_quiet()
+        point = statistics.median(self.paired_ratios(invert))
+        low, high = self.interval(invert)
+        limit_value = claim.threshold(limit) if isinstance(limit, str) else float(limit)
+        claim.record(**{f"{name}_interval": [low, high], f"{name}_foreign_cores": self.foreign_cores})
+        above = op in (">=", ">")
+        clears = (low >= limit_value) if above else (high <= limit_value)
+        misses = (high < limit_value) if above else (low > limit_value)
+        if not (clears or misses):
+            raise Inconclusive(f"{name} = {point:.3g}, its {CONFIDENCE:.0%} interval [{low:.3g}, {high:.3g}] "
+                               f"straddles {limit if isinstance(limit, str) else ''} {limit_value:g} "
+                               f"over {len(self.times_a)} paired repeats".replace("  ", " "))
+        claim.expect(name, point, op, limit)
+        return point
+
+
+def judge_all(claim: Any, judgements: list[tuple["Comparison", str, str, "str | float", bool]]) -> None:
+    """Judge several ratios of one claim: (comparison, name, op, limit, invert) each. A refuted one fails at
+    once; inconclusive ones are collected, so every ratio that can be judged is, and the claim is
+    inconclusive only when none failed and at least one could not be judged."""
+    undecided = []
+    for comparison, name, op, limit, invert in judgements:
+        try:
+            comparison.judge(claim, name, op, limit, invert=invert)
+        except Inconclusive as exc:
+            undecided.append(str(exc))
+    if undecided:
+        raise Inconclusive("; ".join(undecided))
 
 
 def _check_protocol(repeats: int, settle_s: float) -> None:
-    if repeats < 3:
-        raise ValueError(f"repeats must be >= 3 for a median, got {repeats}")
+    if repeats < 7:
+        raise ValueError(f"repeats must be >= 7 (the protocol's minimum; a 95% median interval needs 6), got {repeats}")
     if settle_s < 0:
         raise ValueError(f"settle_s must be >= 0, got {settle_s}")
 
@@ -162,13 +279,15 @@ def _interleaved(
     for attempt in (1, 2) if retry_if_noisy else (1,):
         times_a: list[float] = []
         times_b: list[float] = []
+        load = HostLoad().start()
         for rep in range(repeats):
             order = ((time_a, times_a), (time_b, times_b))
             for timer, sink in order if rep % 2 == 0 else reversed(order):
                 time.sleep(settle_s)
                 sink.append(timer())
         result = make(times_a, times_b, attempt)
-        if not result.noisy:
+        result.foreign_cores = load.stop()
+        if not result.noisy and result.foreign_cores <= MAX_FOREIGN_CORES:
             break
     return result
 
@@ -179,7 +298,7 @@ def compare(
     *,
     name_a: str = "a",
     name_b: str = "b",
-    repeats: int = 7,
+    repeats: int = 15,
     warmup: int = 3,
     min_time: float = 0.05,
     retry_if_noisy: bool = True,
@@ -210,7 +329,7 @@ def compare_windows(
     units_per_call: int,
     name_a: str = "a",
     name_b: str = "b",
-    repeats: int = 7,
+    repeats: int = 15,
     warmup: int = 0,
     retry_if_noisy: bool = True,
     settle_s: float = SETTLE_S,

@@ -45,10 +45,18 @@ class Claim:
     - `claim.track_max(name, value)`: keep the worst case over hypothesis examples.
     - `claim.plot(...)`: a declarative plot the report renders.
     - `claim.rng(seed)`: a seeded generator; the seed is recorded.
+
+    A claim marked `@pytest.mark.known_refuted("check", source=...)` names the one check that refutes
+    the sources' statement: when that `expect` fails it is recorded and does not raise, so the spec goes
+    on and every other check must still hold; `known_refuted_outcome` says what became of it.
     """
 
-    def __init__(self, claim_id: str, statement: str, thresholds: Mapping[str, Any], profile: str):
+    def __init__(self, claim_id: str, statement: str, thresholds: Mapping[str, Any], profile: str,
+                 known_refuted_check: str | None = None):
+        if known_refuted_check is not None and (not isinstance(known_refuted_check, str) or not known_refuted_check):
+            raise ValueError(f"known_refuted_check must be a non-empty check name, got {known_refuted_check!r}")
         self.id = claim_id
+        self.known_refuted_check = known_refuted_check
         self.statement = statement
         self.profile = profile
         self._thresholds = dict(thresholds)
@@ -74,6 +82,16 @@ class Claim:
     def record(self, **observed: Any) -> None:
         for name, value in observed.items():
             self.observed[name] = plain(value)
+
+    @property
+    def known_refuted_outcome(self) -> str | None:
+        """For a known-refuted claim: "failed" (as expected), "held", or "not run" (the check never ran)."""
+        if self.known_refuted_check is None:
+            return None
+        named = [check for check in self._checks.values() if check["name"] == self.known_refuted_check]
+        if not named:
+            return "not run"
+        return "held" if all(check["ok"] for check in named) else "failed"
 
     @property
     def checks(self) -> list[dict[str, Any]]:
@@ -103,6 +121,9 @@ class Claim:
                 "limit": plain(limit_value), "limit_name": limit_name, "ok": ok,
             }
         self.observed[name] = self._checks[key]["observed"]
+        if name == self.known_refuted_check:
+            self._checks[key]["known_refuted"] = True
+            return  # the sources' statement fails here, as expected: recorded, and the spec goes on
         if not ok:
             label = f"{limit_name} = {limit_value!r}" if limit_name else repr(limit_value)
             gap = _gap(observed, limit_value)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from impl import paths
-from impl.harness import hypothesis_profiles, ids, results, thresholds
+from impl.harness import bench, hypothesis_profiles, ids, results, state, thresholds
 from impl.harness.claim import Claim
 from impl.harness.verdicts import VERDICTS, verdict
 from impl.pipeline import hardware, params, provenance
@@ -29,7 +29,9 @@ MARKERS = {  # declared here only (pyproject.toml lists none), so --strict-marke
     "slow": "claim takes more than ~30 s at the quick profile",
     "perf": "timing claim (performance protocol); run serially, not under xdist",
     "flag": "flag(\"F30\"): the claim tests a source statement flagged wrong in CLAIMS.md section 12; the "
-            "statement as the source makes it is known refuted (strict xfail), the corrected one holds beside it",
+            "statement as the source makes it is known refuted, the corrected one holds beside it",
+    "known_refuted": "known_refuted(\"check\", source=\"what the sources say\"): the sources' statement fails at "
+                     "that one named claim.expect check, as measured; every other check of the claim must hold",
 }
 _RECORD_PROPERTY = "claim_record"
 PLUGIN = pytest.StashKey["ClaimsPlugin"]()
@@ -91,8 +93,9 @@ def claim(request: pytest.FixtureRequest) -> Claim:
     item = request.node
     if not plugin.is_claim(item):
         raise pytest.UsageError(f"{item.nodeid}: the claim fixture is for specs under specs/")
+    known = _known_refuted(item)
     the_claim = Claim(plugin.claim_id(item), inspect.getdoc(item.function) or "",
-                      plugin.thresholds(item), plugin.profile)
+                      plugin.thresholds(item), plugin.profile, known_refuted_check=known[0] if known else None)
     item.stash[CLAIM] = the_claim
     return the_claim
 
@@ -107,18 +110,45 @@ def seed(request: pytest.FixtureRequest) -> int:
     return int(value)
 
 
+@pytest.fixture(autouse=True)
+def _claim_leaves_no_trace(request: pytest.FixtureRequest):
+    """A claim leaves process-wide state as it found it (impl.harness.state): a leak is an error naming it.
+
+    Function-scoped and autouse, so it wraps the claim after its module- and session-scoped fixtures are
+    set up and checks after the claim's own fixtures are torn down. The global generators are seeded
+    from the claim id first, so the claim's draws do not depend on what ran before it.
+    """
+    if not request.config.stash[PLUGIN].is_claim(request.node):
+        yield
+        return
+    before = state.take()
+    undo_generators = state.seed_generators(ClaimsPlugin.claim_id(request.node))
+    yield
+    undo_generators()
+    found = state.leaks(before, state.take())
+    if found:
+        state.restore(before, found)
+        raise RuntimeError("the claim left process-wide state changed (restored now; fix the code that changed "
+                           "it, e.g. with impl.isolation): " + "; ".join(found))
+
+
 def _flag(item: pytest.Item) -> str | None:
     """The CLAIMS.md section 12 flag a claim answers (`@pytest.mark.flag("F30")`); form checked at collection."""
     marker = item.get_closest_marker("flag")
     return None if marker is None else str(marker.args[0])
 
 
-def _expected_refuted(item: pytest.Item) -> bool:
-    """Whether the claim is marked known-refuted: a strict xfail (the project's default strictness)."""
-    marker = item.get_closest_marker("xfail")
+def _known_refuted(item: pytest.Item) -> tuple[str, str] | None:
+    """(check, source) of `@pytest.mark.known_refuted("check", source="...")`; form checked at collection."""
+    marker = item.get_closest_marker("known_refuted")
     if marker is None:
-        return False
-    return bool(marker.kwargs.get("strict", item.config.getini("xfail_strict")))
+        return None
+    return str(marker.args[0]), str(marker.kwargs.get("source", ""))
+
+
+def _expected_refuted(item: pytest.Item) -> bool:
+    """Whether the claim is marked known-refuted (at one named check)."""
+    return item.get_closest_marker("known_refuted") is not None
 
 
 def _flag_problem(item: pytest.Item) -> str | None:
@@ -126,6 +156,21 @@ def _flag_problem(item: pytest.Item) -> str | None:
     if marker is None or (len(marker.args) == 1 and not marker.kwargs and re.fullmatch(r"F\d+", str(marker.args[0]))):
         return None
     return f"{item.nodeid}: write @pytest.mark.flag(\"F<number>\") (a CLAIMS.md section 12 flag), not {marker!r}"
+
+
+def _known_refuted_problem(item: pytest.Item) -> str | None:
+    if item.get_closest_marker("xfail") is not None:
+        return (f"{item.nodeid}: a claim is not marked xfail (it would turn any failed check into 'known refuted'); "
+                "name the one check that refutes the sources with @pytest.mark.known_refuted(\"check\", source=...)")
+    marker = item.get_closest_marker("known_refuted")
+    if marker is None:
+        return None
+    args_ok = len(marker.args) == 1 and isinstance(marker.args[0], str) and re.fullmatch(r"\w+", marker.args[0])
+    source = marker.kwargs.get("source")
+    if args_ok and set(marker.kwargs) == {"source"} and isinstance(source, str) and source.strip():
+        return None
+    return (f"{item.nodeid}: write @pytest.mark.known_refuted(\"<check name>\", source=\"<what the sources say>\"), "
+            f"not {marker!r}")
 
 
 class ClaimsPlugin:
@@ -175,8 +220,9 @@ class ClaimsPlugin:
                 ids.record_key(item.nodeid)
             except ValueError as exc:
                 problems.append(f"{item.nodeid}: {exc}")
-            if _flag_problem(item):
-                problems.append(_flag_problem(item))
+            for problem in (_flag_problem(item), _known_refuted_problem(item)):
+                if problem:
+                    problems.append(problem)
         if problems:
             raise pytest.UsageError("claim specs are malformed:\n  " + "\n  ".join(problems))
 
@@ -202,6 +248,8 @@ class ClaimsPlugin:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report = yield
         if self.is_claim(item):
+            if report.when == "call":
+                _judge_named_checks(item, report, call)
             phases = item.stash.setdefault(_PHASES, {})
             phases[report.when] = (report, call.excinfo)
             if report.when == "teardown":
@@ -260,3 +308,36 @@ class ClaimsPlugin:
         for record in self.records:
             if record["verdict"] in ("refuted", "error"):
                 terminalreporter.write_line(f"{record['verdict'].upper():8} {record['key']}: {record['message'][:300]}")
+
+
+def _judge_named_checks(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo) -> None:
+    """Turn a call's report into what the claim's named checks and timing protocol say.
+
+    - a known-refuted claim whose spec passed: "known refuted" (shown by pytest as xfailed) when its named
+      check failed; a failure (an error verdict) when the check held or never ran;
+    - `Inconclusive` from the timing protocol: not run, with the protocol's reason.
+    """
+    if call.excinfo is not None and call.excinfo.errisinstance(bench.Inconclusive):
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"inconclusive: {call.excinfo.value}")
+        return
+    known = _known_refuted(item)
+    the_claim = item.stash.get(CLAIM, None)
+    if known is None or not report.passed:
+        return
+    check, source = known
+    outcome = the_claim.known_refuted_outcome if the_claim is not None else "not run"
+    if outcome == "failed":
+        failed = next(c for c in the_claim.checks if c["name"] == check and not c["ok"])
+        report.outcome = "skipped"
+        report.wasxfail = (f"{source} -- refuted at check {check}: {failed['observed']!r} is not "
+                           f"{failed['op']} {failed['limit_name'] or ''} {failed['limit']!r}").replace("  ", " ")
+        report.claim_known_refuted = True
+    elif outcome == "held":
+        report.outcome = "failed"
+        report.longrepr = (f"{item.nodeid}: marked known refuted at check {check!r}, but that check held: "
+                           "the sources' statement holds as measured; remove the marker")
+    else:
+        report.outcome = "failed"
+        report.longrepr = (f"{item.nodeid}: marked known refuted at check {check!r}, but no claim.expect "
+                           f"named {check!r} ran (the claim fixture is needed)")

@@ -4,7 +4,8 @@ holds         the spec passed
 refuted       an AssertionError, or pytest.raises seeing nothing raised: the claim is false as measured
 error         any other exception: the harness or the code is broken, never a refutation
 not run       skipped (no GPU, optional data absent, noisy host, ...)
-known refuted an `xfail(strict=True)` claim that failed its assertion, as expected
+known refuted a claim marked `known_refuted("check", source=...)` whose named check failed, as expected,
+              while every other check held (the plugin judges that; see plugin._judge_named_checks)
 """
 from __future__ import annotations
 
@@ -54,33 +55,27 @@ def _skip_reason(report: Any) -> str:
 
 
 def verdict(phases: dict[str, tuple[Any, Any]]) -> tuple[str, str]:
-    """`phases` maps 'setup'/'call'/'teardown' to (TestReport, ExceptionInfo or None)."""
+    """`phases` maps 'setup'/'call'/'teardown' to (TestReport, ExceptionInfo or None).
+
+    Claims carry no xfail marks (the plugin refuses them at collection): a known-refuted claim's
+    named check is judged by the plugin, which marks the call's report `claim_known_refuted`.
+    """
     setup_report, setup_exc = phases["setup"]
     if setup_report.skipped:
-        if hasattr(setup_report, "wasxfail"):
-            return "known refuted", f"not executed (xfail run=False): {setup_report.wasxfail}"
         return "not run", _skip_reason(setup_report)
     if setup_report.failed:
         return "error", "setup failed: " + _message(setup_exc)
 
     call_report, call_exc = phases["call"]
     teardown_report, teardown_exc = phases.get("teardown", (None, None))
-    if call_report.passed:
+    if getattr(call_report, "claim_known_refuted", False):
+        result = ("known refuted", call_report.wasxfail)
+    elif call_report.passed:
         result = ("holds", "")
-        if hasattr(call_report, "wasxfail"):
-            result = ("holds", f"marked xfail but held (non-strict): {call_report.wasxfail}")
-    elif call_report.skipped and hasattr(call_report, "wasxfail"):
-        if call_exc is not None and call_exc.errisinstance(pytest.xfail.Exception):
-            # An imperative pytest.xfail(...) (e.g. "noisy host") is not a refutation.
-            result = ("not run", f"xfail: {call_report.wasxfail}")
-        elif _is_assertion(call_exc):
-            result = ("known refuted", f"{call_report.wasxfail} -- {_message(call_exc)}")
-        else:
-            result = ("error", "xfail hid a non-assertion failure: " + _message(call_exc))
     elif call_report.skipped:
         result = ("not run", _skip_reason(call_report))
-    elif call_exc is None:  # failed without an exception: strict xfail that passed
-        result = ("error", f"marked known-refuted but it held; update the marker: {call_report.longrepr}")
+    elif call_exc is None:  # failed without an exception: the plugin's judgement of a named check
+        result = ("error", str(call_report.longrepr))
     elif _is_assertion(call_exc):
         result = ("refuted", _message(call_exc))
     else:

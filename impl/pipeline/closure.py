@@ -7,7 +7,9 @@ lesson's knobs (`impl/<lesson>/params.yaml`) wherever the code reads them
 (`knobs("<lesson>", ...)`, `stage_main(run, "<lesson>", ...)`), a spec folder's thresholds
 (`claims.yaml`), and for `verify` the shared switches (`params.yaml`) the plugin reads.
 
-`python -m impl.pipeline.closure` prints, per stage, the files its deps fail to cover.
+`python -m impl.pipeline.closure` prints, per stage, the files its deps fail to cover;
+`python -m impl.pipeline.closure --write` adds them to the stage's `deps:` in its dvc.yaml (each
+in sorted place), so a new shared module means one command, not an edit per lesson.
 """
 from __future__ import annotations
 
@@ -120,16 +122,51 @@ def uncovered(stage, root: Path | None = None) -> list[str]:
     return sorted(f for f in stage_needs(stage, root) if not stage.covers(f) and f not in stage.params)
 
 
-def main() -> int:
+def add_deps(text: str, stage_name: str, missing: list[str]) -> str:
+    """`text` (a dvc.yaml) with `missing` added to stage `stage_name`'s deps list, each before the first
+    existing entry that sorts after it (so a sorted list stays sorted), the list's indentation kept."""
+    lines = text.splitlines(keepends=True)
+    header = next((i for i, line in enumerate(lines) if line.strip() == f"{stage_name}:"
+                   and len(line) - len(line.lstrip()) == 2), None)
+    if header is None:
+        raise ValueError(f"no stage {stage_name!r} at indent 2 in this dvc.yaml")
+    deps = next((i for i in range(header + 1, len(lines)) if lines[i].strip() == "deps:"), None)
+    if deps is None:
+        raise ValueError(f"stage {stage_name!r} has no `deps:` list to add to")
+    items = []
+    for i in range(deps + 1, len(lines)):
+        stripped = lines[i].strip()
+        if not stripped.startswith("- "):
+            break
+        items.append(i)
+    if not items:
+        raise ValueError(f"stage {stage_name!r}: its `deps:` list is empty or not a block list")
+    indent = lines[items[0]][: len(lines[items[0]]) - len(lines[items[0]].lstrip())]
+    for path in sorted(missing, reverse=True):
+        at = next((i for i in items if lines[i].strip()[2:].strip() > path), items[-1] + 1)
+        lines.insert(at, f"{indent}- {path}\n")
+        items = [i + 1 if i >= at else i for i in items] + [at]
+        items.sort()
+    return "".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
     from impl.pipeline import stages
 
+    write = "--write" in (sys.argv[1:] if argv is None else argv)
     problems = 0
     for stage in stages.all_stages():
         missing = uncovered(stage)
-        if missing:
-            problems += 1
+        if not missing:
+            continue
+        problems += 1
+        if write:
+            path = paths.ROOT / stage.dvcfile
+            path.write_text(add_deps(path.read_text(encoding="utf-8"), stage.name, missing), encoding="utf-8")
+            print(f"{stage.address}: added {missing}")
+        else:
             print(f"{stage.address}: deps miss {missing}")
-    return 1 if problems else 0
+    return 0 if write or not problems else 1
 
 
 if __name__ == "__main__":

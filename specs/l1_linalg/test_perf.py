@@ -33,7 +33,8 @@ def test_jit_overhead(claim):
 def test_jax_vs_numpy(claim):
     """On a CPU, JAX is not a general speed-up over NumPy: a dense matmul is within 3x either
     way (both call optimised BLAS-class kernels), while a chain of ten cheap elementwise
-    operations is faster in JAX because XLA fuses it into one pass over memory. Reported only:
+    operations is faster in JAX because XLA fuses it into one pass over memory; each judged on the
+    ratio's 95% interval (inconclusive when it straddles the bar). Reported only:
     the same chain with sin/tanh/exp (compute-bound, so fusion gains little) and the jitted
     `fori_loop` matrix factorization vs a Python loop.
 
@@ -48,21 +49,20 @@ def test_jax_vs_numpy(claim):
         "transcendental_chain": workloads.transcendental_chain(claim.t["chain_length"], rng),
         "mf_fori_loop": workloads.mf_steps(problem.A, problem.W0, problem.H0, problem.lr, claim.t["mf_steps"]),
     }
-    ratios = {}
-    for name, (jax_fn, numpy_fn) in pairs.items():
-        result = bench.compare(jax_fn, numpy_fn, name_a="jax", name_b="numpy")
+    results = {name: bench.compare(jax_fn, numpy_fn, name_a="jax", name_b="numpy")
+               for name, (jax_fn, numpy_fn) in pairs.items()}
+    for name, result in results.items():
         claim.record(**{name: result.summary()})
-        result.require_quiet()
-        ratios[name] = result.ratio
+    ratios = {name: result.ratio for name, result in results.items()}
     claim.plot(
         "JAX vs NumPy on this CPU: t_numpy / t_jax (above 1: JAX faster)",
         list(ratios), {"t_numpy / t_jax": list(ratios.values())},
         kind="bar", ylabel="speed ratio", hline=1.0,
     )
-    claim.expect("matmul_ratio", ratios["matmul"], ">=", "min_matmul_ratio")
-    claim.expect("elementwise_chain_ratio", ratios["elementwise_chain"], ">=", "min_chain_ratio")
     claim.record(mf_fori_loop_ratio=ratios["mf_fori_loop"],
                  transcendental_chain_ratio=ratios["transcendental_chain"])
+    bench.judge_all(claim, [(results["matmul"], "matmul_ratio", ">=", "min_matmul_ratio", False),
+                            (results["elementwise_chain"], "elementwise_chain_ratio", ">=", "min_chain_ratio", False)])
 
 
 @pytest.mark.gpu
@@ -76,5 +76,4 @@ def test_gpu_matmul_speedup(claim):
     jax_fn, numpy_fn = workloads.matmul(claim.t["matmul_size"], claim.rng(0), device="gpu")
     result = bench.compare(jax_fn, numpy_fn, name_a="jax_gpu", name_b="numpy_cpu")
     claim.record(matmul=result.summary())
-    result.require_quiet()
-    claim.expect("gpu_over_host_ratio", result.ratio, ">=", "min_ratio")
+    result.judge(claim, "gpu_over_host_ratio", ">=", "min_ratio")

@@ -35,10 +35,11 @@ def test_skipped(claim):
 
 @pytest.mark.cpu
 @pytest.mark.flag("F30")
-@pytest.mark.xfail(strict=True, reason="known false on CPU")
+@pytest.mark.known_refuted("x", source="the source says x stays small")
 def test_known(claim):
-    """A claim known to be false."""
+    """A claim known to be false at one named check; its other check holds."""
     claim.expect("x", 3.0, "<=", "max_x")
+    claim.expect("y", 1.0, "<=", "max_x")
 
 @pytest.mark.gpu
 def test_on_gpu(claim):
@@ -114,6 +115,157 @@ def test_verdicts_are_mapped_and_written(project):
     assert GPU_VERDICT == "holds" or "no GPU" in records["L9.demo.on_gpu"]["message"]
     for record in records.values():
         assert record["profile"] == "quick" and record["hardware"]["cpu_count"] >= 1
+
+
+KNOWN_REFUTED_CASES = '''
+import pytest
+
+@pytest.mark.cpu
+@pytest.mark.known_refuted("x", source="the source says x stays small")
+def test_other_check_fails(claim):
+    """The named check fails as expected, but another check fails too."""
+    claim.expect("x", 3.0, "<=", 2.0)
+    claim.expect("y", 5.0, "<=", 2.0)
+
+@pytest.mark.cpu
+@pytest.mark.known_refuted("x", source="the source says x stays small")
+def test_plain_assert_fails(claim):
+    """The named check fails as expected, and a plain assertion after it fails too."""
+    claim.expect("x", 3.0, "<=", 2.0)
+    assert 1 + 1 == 3
+
+@pytest.mark.cpu
+@pytest.mark.known_refuted("x", source="the source says x stays small")
+def test_named_check_holds(claim):
+    """The named check holds: the marker is stale."""
+    claim.expect("x", 1.0, "<=", 2.0)
+
+@pytest.mark.cpu
+@pytest.mark.known_refuted("x", source="the source says x stays small")
+def test_named_check_never_runs(claim):
+    """No check by that name runs."""
+    claim.expect("z", 1.0, "<=", 2.0)
+
+@pytest.mark.cpu
+@pytest.mark.known_refuted("x", source="the source says x stays small")
+def test_broken_after(claim):
+    """The named check fails as expected, then the code breaks."""
+    claim.expect("x", 3.0, "<=", 2.0)
+    raise RuntimeError("bug")
+'''
+
+
+def test_known_refuted_belongs_to_one_named_check(project):
+    """Only the named check may fail: any other failing check refutes, a stale marker or a crash is an error."""
+    (project.path / "specs/l9_demo/test_demo.py").write_text(KNOWN_REFUTED_CASES)
+    project.runpytest_subprocess("-p", "no:cacheprovider")
+    records = _records(project)
+    verdicts = {key: record["verdict"] for key, record in records.items()}
+    assert verdicts == {
+        "L9.demo.other_check_fails": "refuted", "L9.demo.plain_assert_fails": "refuted",
+        "L9.demo.named_check_holds": "error", "L9.demo.named_check_never_runs": "error",
+        "L9.demo.broken_after": "error",
+    }
+    assert "y = 5.0 is not <= 2.0" in records["L9.demo.other_check_fails"]["message"]
+    assert "check held" in records["L9.demo.named_check_holds"]["message"]
+    assert "no claim.expect named 'x' ran" in records["L9.demo.named_check_never_runs"]["message"]
+
+
+def test_known_refuted_message_names_check_and_source(project):
+    project.runpytest_subprocess("-p", "no:cacheprovider", "-k", "known")
+    record = _records(project)["L9.demo.known"]
+    assert record["verdict"] == "known refuted"
+    assert record["message"].startswith("the source says x stays small -- refuted at check x: 3.0 is not <= max_x 2.0")
+    assert [c["name"] for c in record["checks"] if not c["ok"]] == ["x"]
+
+
+@pytest.mark.parametrize("marker", [
+    '@pytest.mark.xfail(strict=True, reason="false")',
+    '@pytest.mark.known_refuted("x")',
+    '@pytest.mark.known_refuted("x", source="")',
+    '@pytest.mark.known_refuted(source="s")',
+])
+def test_xfail_or_malformed_known_refuted_is_a_usage_error(project, marker):
+    (project.path / "specs/l9_demo/test_bad.py").write_text(
+        f'import pytest\n@pytest.mark.cpu\n{marker}\ndef test_marked(claim):\n    """Marked."""\n')
+    result = project.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*test_marked*"])
+
+
+LEAKY = '''
+import logging
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+@pytest.mark.cpu
+def test_env(claim):
+    """Leaves an environment variable and the cwd changed."""
+    os.environ["L9_LEAK"] = "1"
+    os.chdir("/")
+
+@pytest.mark.cpu
+def test_logger(claim):
+    """Leaves a logger's level changed."""
+    logging.getLogger("l9.quiet").setLevel(logging.ERROR)
+
+@pytest.mark.cpu
+def test_child(claim):
+    """Leaves a child process running."""
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+
+@pytest.mark.cpu
+def test_draws(claim):
+    """Draws from NumPy's global generator: no leak (seeded per claim), and the draw is the same in any order."""
+    claim.record(draw=float(np.random.rand()))
+
+@pytest.mark.cpu
+def test_clean(claim):
+    """Changes and restores an environment variable."""
+    os.environ["L9_TMP"] = "1"
+    del os.environ["L9_TMP"]
+'''
+
+
+def test_leaked_state_is_an_error_naming_it(project):
+    (project.path / "specs/l9_demo/test_demo.py").write_text(LEAKY)
+    logging_setup = 'import logging\nlogging.getLogger("l9.quiet").setLevel(logging.WARNING)\npytest_plugins = ["impl.harness.plugin"]'
+    project.makeconftest(logging_setup)
+    project.runpytest_subprocess("-p", "no:cacheprovider")
+    records = _records(project)
+    assert {k: r["verdict"] for k, r in records.items()} == {
+        "L9.demo.env": "error", "L9.demo.logger": "error", "L9.demo.child": "error",
+        "L9.demo.draws": "holds", "L9.demo.clean": "holds"}
+    assert "L9_LEAK" in records["L9.demo.env"]["message"] and "working directory" in records["L9.demo.env"]["message"]
+    assert "l9.quiet: 30 -> 40" in records["L9.demo.logger"]["message"]
+    assert "left running" in records["L9.demo.child"]["message"]
+    first = records["L9.demo.draws"]["observed"]["draw"]
+    project.runpytest_subprocess("-p", "no:cacheprovider", "-k", "draws")
+    assert _records(project)["L9.demo.draws"]["observed"]["draw"] == first
+
+
+INCONCLUSIVE = '''
+import pytest
+from impl.harness.bench import Inconclusive
+
+@pytest.mark.cpu
+@pytest.mark.perf
+def test_timed(claim):
+    """A timing claim whose interval straddles its bar."""
+    raise Inconclusive("ratio interval [1.8, 2.3] straddles 2.0")
+'''
+
+
+def test_inconclusive_measurement_is_not_run(project):
+    (project.path / "specs/l9_demo/test_demo.py").write_text(INCONCLUSIVE)
+    project.runpytest_subprocess("-p", "no:cacheprovider")
+    record = _records(project)["L9.demo.timed"]
+    assert record["verdict"] == "not run"
+    assert record["message"] == "inconclusive: ratio interval [1.8, 2.3] straddles 2.0"
 
 
 def test_xdist_loses_and_duplicates_nothing(project):
