@@ -17,7 +17,7 @@ export DVC_NO_ANALYTICS := 1
 export SPARK_LOCAL_IP := 127.0.0.1
 export CLAIMS_DATA_MIRROR ?=
 
-.PHONY: venv test test-gpu report readme clean-reports
+.PHONY: venv test test-shuffled test-gpu report readme clean-reports
 
 venv: $(STAMP)
 
@@ -41,6 +41,11 @@ RUN_PYTEST = mkdir -p $(LOGS) && $(PY) -m pytest --junitxml=$(LOGS)/junit.xml $(
 
 test: $(STAMP)
 	$(call RUN_PYTEST,$(PYTEST_ARGS))
+
+# The same claims in a shuffled order (pytest-randomly; SEED=<n> replays one): verdicts must not depend on order.
+SEED ?=
+test-shuffled: $(STAMP)
+	$(call RUN_PYTEST,-p randomly $(if $(SEED),--randomly-seed=$(SEED)) $(PYTEST_ARGS))
 
 test-gpu: $(STAMP)
 	$(call RUN_PYTEST,-m gpu $(PYTEST_ARGS))

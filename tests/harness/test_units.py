@@ -145,19 +145,25 @@ def test_a_busy_host_is_inconclusive_never_refuted():
 
 
 def test_host_load_sees_another_process_spinning():
+    import os
+    import signal
     import subprocess
     import sys
 
-    spinner = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 3\nwhile time.time() < end: pass"],
-                               start_new_session=True)  # not this process's child: foreign load
+    # Started through a shell that exits at once, so the spinner is no child of this process: foreign load.
+    spin = "import time\nend = time.time() + 3\nwhile time.time() < end: pass"
+    pid = int(subprocess.run(["sh", "-c", f'"{sys.executable}" -c "$0" >/dev/null 2>&1 & echo $!', spin],
+                             capture_output=True, text=True, check=True).stdout)
     try:
         time.sleep(0.3)
         load = bench.HostLoad().start()
         time.sleep(1.0)
         assert load.stop() > 0.5
     finally:
-        spinner.kill()
-        spinner.wait()
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def test_judge_all_judges_every_ratio_before_calling_it_inconclusive():
