@@ -195,3 +195,13 @@ def test_plain_converts_numpy_values():
     assert plain({"a": np.float32(1.5), "b": np.arange(2), "c": (np.int64(3),)}) == {"a": 1.5, "b": [0, 1], "c": [3]}
     with pytest.raises(TypeError):
         plain(object())
+
+
+def test_repeat_table_counts_judged_runs_and_names_the_tightest_check():
+    from impl.harness import repeat
+
+    check = lambda name, observed, limit: {"name": name, "observed": observed, "limit": limit}  # noqa: E731
+    runs = [{"L9.a": {"verdict": "holds", "checks": [check("far", 10.0, 1.0), check("near", 2.1, 2.0)]}},
+            {"L9.a": {"verdict": "not run", "checks": []}}]
+    text = repeat.table(runs)
+    assert "| L9.a | holds | not run | 1/2 | near=2.1, - |" in text
