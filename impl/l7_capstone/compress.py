@@ -9,16 +9,21 @@ a layer by truncated SVD, and knowledge distillation into a smaller student.
   Linear(in, r, no bias) with weight S_r V_r^T followed by Linear(r, out) with weight U_r and the
   old bias: r (in + out) weights instead of in x out.
 - Distillation (Hinton, Vinyals & Dean 2015): alpha T^2 KL(softmax(t/T) || softmax(s/T)) +
-  (1 - alpha) CE(s, y); the T^2 keeps the soft term's gradient scale independent of T.
+  (1 - alpha) CE(s, y); the T^2 keeps the soft term's gradient scale independent of T. Given a
+  validation set, training keeps the weights of the epoch with the best validation accuracy (early
+  stopping with restore), so students compared are each at their own convergence, not at a fixed
+  epoch that favours whichever learns faster.
 """
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
 from impl.checks import MAX_SAMPLES, MAX_STEPS, as_float, as_instance, as_int, as_tensor, same_length
 
 __all__ = ["linear_layers", "prune_global", "sparsity", "strip", "weight_count", "sparse_bytes",
-           "low_rank_factors", "replace_low_rank", "distill_loss", "train_distilled"]
+           "low_rank_factors", "replace_low_rank", "distill_loss", "DistillFit", "train_distilled"]
 
 
 def _module(model):
@@ -147,10 +152,19 @@ def distill_loss(student_logits, teacher_logits, labels, temperature: float, alp
     return alpha * temperature ** 2 * soft + (1 - alpha) * F.cross_entropy(student_logits, labels)
 
 
+class DistillFit(NamedTuple):
+    student: object              # the trained student (torch.nn.Module), at its best validation epoch if validated
+    val_accuracy: list[float]    # after each epoch (empty without a validation set)
+    best_epoch: int              # 1-based epoch whose weights `student` holds (the last one without validation)
+
+
 def train_distilled(student, teacher_logits, X, y, *, temperature: float, alpha: float, lr: float, batch_size: int,
-                    num_epochs: int, seed: int):
+                    num_epochs: int, seed: int, X_val=None, y_val=None) -> DistillFit:
     """Adam on `distill_loss` over minibatches (order from `seed`); `teacher_logits` are precomputed
-    for the rows of X. Returns the student."""
+    for the rows of X. With `X_val`, `y_val`: validation accuracy after every epoch, and the student
+    ends with the weights of the first epoch that reached the best of them."""
+    import copy
+
     import torch
 
     student = as_instance(student, "student", torch.nn.Module)
@@ -159,6 +173,12 @@ def train_distilled(student, teacher_logits, X, y, *, temperature: float, alpha:
     teacher_logits = as_tensor(teacher_logits, "teacher_logits", ndim=2, floating=True)
     same_length("X", X, "y", y)
     same_length("X", X, "teacher_logits", teacher_logits)
+    if (X_val is None) != (y_val is None):
+        raise ValueError("X_val and y_val must be given together")
+    if X_val is not None:
+        X_val = as_tensor(X_val, "X_val", ndim=2, floating=True)
+        y_val = as_tensor(y_val, "y_val", ndim=1, floating=False, num_classes=10)
+        same_length("X_val", X_val, "y_val", y_val)
     temperature = as_float(temperature, "temperature", low=0.0, low_open=True)
     alpha = as_float(alpha, "alpha", low=0.0, high=1.0)
     lr = as_float(lr, "lr", low=0.0, low_open=True)
@@ -166,11 +186,20 @@ def train_distilled(student, teacher_logits, X, y, *, temperature: float, alpha:
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=MAX_STEPS)
     generator = torch.Generator().manual_seed(as_int(seed, "seed", minimum=0))
     optimizer = torch.optim.Adam(student.parameters(), lr=lr)
-    student.train()
-    for _ in range(num_epochs):
+    curve, best_state, best_epoch = [], None, num_epochs
+    for epoch in range(1, num_epochs + 1):
+        student.train()
         for index in torch.randperm(len(X), generator=generator).split(batch_size):
             loss = distill_loss(student(X[index]), teacher_logits[index], y[index], temperature, alpha)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-    return student
+        if X_val is not None:
+            student.eval()
+            with torch.no_grad():
+                curve.append(int((student(X_val).argmax(1) == y_val).sum()) / len(y_val))
+            if curve[-1] > max(curve[:-1], default=-1.0):
+                best_state, best_epoch = copy.deepcopy(student.state_dict()), epoch
+    if best_state is not None:
+        student.load_state_dict(best_state)
+    return DistillFit(student.eval(), curve, best_epoch)

@@ -4,7 +4,8 @@ recommenders (uniform random, most popular) every learned ranking must beat.
 Conventions: `gains` holds one non-negative relevance per item; `ranking` is item indices, best
 first. DCG@k = sum_{j<k} gain[ranking[j]] / log2(j + 2), NDCG@k = DCG@k / DCG@k of the items sorted
 by gain (0 when no item has a positive gain). For a user, the relevant items are the test items
-rated >= `relevant_from` stars; items the user rated in train are never recommended.
+rated >= `relevant_from` stars; items the user rated in train are never recommended. Rankings are
+deterministic: among equal scores the lower item index comes first.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from impl.checks import MAX_DIM, as_float, as_float_array, as_instance, as_int, 
 from impl.l7_capstone.recsys import Triples
 
 __all__ = ["dcg_at_k", "ndcg_at_k", "recall_at_k", "precision_at_k", "TopKScores", "top_k", "popularity_scores",
-           "random_scores", "evaluate_top_k"]
+           "random_scores", "expected_random_recall", "evaluate_top_k"]
 
 
 def _ranking(ranking, n_items: int) -> np.ndarray:
@@ -77,16 +78,18 @@ class TopKScores(NamedTuple):
 
 
 def top_k(scores, exclude, k: int) -> np.ndarray:
-    """(users, k) item indices with the highest scores per row, `exclude`d (True) items never chosen."""
+    """(users, k) item indices with the highest scores per row, best first, `exclude`d (True) items
+    never chosen; equal scores are taken in item order (a stable sort, so the result is reproducible:
+    `argpartition` would pick among ties arbitrarily)."""
     scores = as_float_array(scores, "scores", ndim=2)
     exclude = np.asarray(exclude)
     if exclude.dtype != bool or exclude.shape != scores.shape:
         raise ValueError(f"exclude must be a boolean array of shape {scores.shape}")
     k = as_int(k, "k", minimum=1, maximum=scores.shape[1])
+    if np.any((~exclude).sum(1) < k):
+        raise ValueError(f"exclude must leave at least k = {k} items in every row")
     masked = np.where(exclude, -np.inf, scores)
-    part = np.argpartition(-masked, k - 1, axis=1)[:, :k]
-    order = np.argsort(-np.take_along_axis(masked, part, 1), axis=1, kind="stable")
-    return np.take_along_axis(part, order, 1)
+    return np.argsort(-masked, axis=1, kind="stable")[:, :k]
 
 
 def popularity_scores(train: Triples, n_users: int, n_items: int) -> np.ndarray:
@@ -102,6 +105,31 @@ def random_scores(n_users: int, n_items: int, rng: np.random.Generator) -> np.nd
     n_users = as_int(n_users, "n_users", minimum=1, maximum=MAX_DIM)
     n_items = as_int(n_items, "n_items", minimum=1, maximum=MAX_DIM)
     return as_rng(rng, "rng").random((n_users, n_items))
+
+
+def expected_random_recall(train: Triples, test: Triples, n_items: int, k: int, relevant_from: float = 4.0) -> float:
+    """The exact expected mean recall@k of a uniformly random ranking, over the users `evaluate_top_k`
+    averages: each relevant item the user did not rate in train lies in the top k of a random order of
+    the user's c unseen items with probability min(k, c) / c (one rated in train is never recommended)."""
+    as_instance(train, "train", Triples)
+    as_instance(test, "test", Triples)
+    n_items = as_int(n_items, "n_items", minimum=1, maximum=MAX_DIM)
+    k = as_int(k, "k", minimum=1, maximum=MAX_DIM)
+    relevant_from = as_float(relevant_from, "relevant_from")
+    if max(train.item.max(), test.item.max()) >= n_items:
+        raise ValueError(f"n_items = {n_items} must exceed every item index of train and test")
+    n_users = int(max(train.user.max(), test.user.max())) + 1
+    seen = np.zeros((n_users, n_items), dtype=bool)
+    seen[train.user, train.item] = True
+    relevant = np.zeros((n_users, n_items), dtype=bool)
+    good = test.rating >= relevant_from
+    relevant[test.user[good], test.item[good]] = True
+    users = np.flatnonzero(relevant.sum(1) > 0)
+    if users.size == 0:
+        raise ValueError(f"test has no rating >= relevant_from = {relevant_from}")
+    unseen = n_items - seen[users].sum(1)
+    retrievable = (relevant[users] & ~seen[users]).sum(1) / relevant[users].sum(1)
+    return float(np.mean(retrievable * np.minimum(k, unseen) / np.maximum(unseen, 1)))
 
 
 def evaluate_top_k(scores, train: Triples, test: Triples, k: int, relevant_from: float = 4.0) -> TopKScores:

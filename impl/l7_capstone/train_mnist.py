@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from impl.atomic import atomic_write_bytes, atomic_write_text
+from impl.isolation import torch_state
 from impl.l3_optim import mlp
 from impl.l7_capstone import mnist5k
 from impl.pipeline.stages import stage_main
@@ -41,12 +42,15 @@ def _state_bytes(model) -> bytes:
 
 
 def run(knobs: dict, out_dir: Path) -> dict:
+    # Threads fixed so outputs reproduce; restored after, as the tiny-knob test runs this in-process.
+    with torch_state(num_threads=knobs["num_threads"], deterministic=True):
+        return _run(knobs, out_dir)
+
+
+def _run(knobs: dict, out_dir: Path) -> dict:
     import joblib
-    import torch
     from sklearn.linear_model import LogisticRegression
 
-    torch.set_num_threads(knobs["num_threads"])
-    torch.use_deterministic_algorithms(True)
     out_dir = Path(out_dir)
     X, y, X_test, y_test = mnist5k.tensors(knobs["train_size"], knobs["test_size"], knobs["split_seed"])
     net = mnist5k.make_mlp(knobs["seed"], knobs["hidden"])

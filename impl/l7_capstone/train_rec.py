@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from impl.atomic import atomic_write_bytes, atomic_write_text
+from impl.isolation import torch_state
 from impl.l7_capstone import mf, recsys
 from impl.pipeline.stages import stage_main
 
@@ -27,12 +28,16 @@ TINY_KNOBS = {"n_trials": 1, "num_epochs": 1, "factors": 2}
 
 
 def run(knobs: dict, out_dir: Path) -> dict:
+    # Threads fixed so outputs reproduce; restored after, as the tiny-knob test runs this in-process.
+    with torch_state(num_threads=knobs["num_threads"], deterministic=True):
+        return _run(knobs, out_dir)
+
+
+def _run(knobs: dict, out_dir: Path) -> dict:
     import torch
 
     from impl.data import movielens
 
-    torch.set_num_threads(knobs["num_threads"])
-    torch.use_deterministic_algorithms(True)
     r, split = movielens.fixed_split()
     train = recsys.from_movielens(r, split.train)
     fit_part, validation = recsys.validation_slice(train, knobs["val_fraction"], np.random.default_rng(knobs["seed"]))

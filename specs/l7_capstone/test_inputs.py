@@ -42,7 +42,7 @@ def _torch():
     onnx_path = Path(tempfile.mkdtemp()) / "tiny.onnx"
     onnx_path.write_bytes(deploy.to_onnx(model, 784))
     artifacts.require(MLP_ARTIFACT)
-    return {"model": model, "X": X, "y": torch.tensor([0, 1, 2, 3, 4, 5]), "logits": torch.randn(6, 10),
+    return {"model": model, "X": X, "y": torch.tensor([0, 1, 2, 3, 4, 5]), "logits": torch.randn(6, 10, generator=torch.Generator().manual_seed(1)),
             "fit_mf": mf.make_mf(3, 3, 2, 3.0, 0), "biases": recsys.fit_biases(TRIPLES),
             "onnx_path": onnx_path, "session": deploy.onnx_session(onnx_path), "X_np": X.numpy(),
             "fresh": lambda: mnist5k.make_student(0, 4), "ratings": _ratings()}
@@ -79,7 +79,8 @@ CASES = [
     Case(mf.predict_mf, Instance(built("fit_mf")), Vector(USER, linked=True), Vector(ITEM, linked=True)),
     Case(mf.train_mf, DATA, lam=Real(0.1, 0.0), factors=Count(2, 1, 1024), lr=Real(0.01, **POSITIVE),
          batch_size=Count(2), num_epochs=Count(1), seed=Seed(), n_users=Count(3, 1, 10**5), n_items=Count(3, 1, 10**5),
-         evaluation=Optional(DATA), progress=Flag(False)),
+         evaluation=Optional(DATA), progress=Flag(False), penalty=Choice("per_parameter", mf.PENALTIES)),
+    Case(mf.score_matrix, Instance(built("fit_mf"))),
     HeavyCase(mf.tune_lambda, DATA, DATA, n_trials=Count(1, 1, 10_000), lam_range=Instance((1e-3, 1.0)), seed=Seed()),
     Case(ranking.dcg_at_k, Vector(GAINS), Vector(ORDER), Count(2, 1, 10**5)),
     Case(ranking.ndcg_at_k, Vector(GAINS), Vector(ORDER), Count(2, 1, 10**5)),
@@ -88,6 +89,7 @@ CASES = [
     Case(ranking.top_k, Matrix(SCORES), Instance(EXCLUDE), Count(2, 1, 4)),
     Case(ranking.popularity_scores, DATA, Count(3, 1, 10**5), Count(4, 1, 10**5)),
     Case(ranking.random_scores, Count(3, 1, 10**5), Count(4, 1, 10**5), Rng()),
+    Case(ranking.expected_random_recall, DATA, DATA, Count(3, 1, 10**5), Count(2, 1, 10**5), Real(4.0)),
     Case(ranking.evaluate_top_k, Matrix(SCORES), DATA, DATA, Count(2, 1, 4), Real(4.0)),
     HeavyCase(als.fit_als, DATA, DATA, rank=Count(2, 1, 1024), max_iter=Count(1), reg_param=Real(0.1, 0.0), seed=Seed(),
               n_users=Count(3, 1, 10**6), n_items=Count(3, 1, 10**6)),
@@ -102,7 +104,8 @@ CASES = [
     Case(compress.distill_loss, LOGITS, Tensor(built("logits"), linked=True), Y_T, Real(4.0, **POSITIVE),
          Real(0.9, 0.0, 1.0)),
     Case(compress.train_distilled, MODEL, LOGITS, X_T, Y_T, temperature=Real(4.0, **POSITIVE), alpha=Real(0.9, 0.0, 1.0),
-         lr=Real(0.01, **POSITIVE), batch_size=Count(3), num_epochs=Count(1), seed=Seed()),
+         lr=Real(0.01, **POSITIVE), batch_size=Count(3), num_epochs=Count(1), seed=Seed(),
+         X_val=Optional(Tensor(built("X"), linked=True)), y_val=Optional(Tensor(built("y"), 10, linked=True))),
     HeavyCase(mnist5k.tensors, Count(100, 10, 60_000), Count(100, 10, 10_000), Seed()),
     Case(mnist5k.make_mlp, Seed(), Count(4, 1, 10**5)),
     Case(mnist5k.make_teacher, Seed()),
