@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from impl.checks import as_float_array, as_instance, as_int, as_str
+from impl.isolation import optuna_quiet
 from impl.l4_tuning.benchmarks import Benchmark
 
 __all__ = ["SAMPLERS", "Trace", "make_sampler", "study_trace", "best_so_far", "regret_curves"]
@@ -72,9 +73,8 @@ def study_trace(benchmark: Benchmark, sampler: str, n_trials: int, seed: int) ->
         x = np.array([trial.suggest_float(f"x{i}", low, high) for i, (low, high) in enumerate(bounds)])
         return benchmark.function(x)
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial would bury the test output
     study = optuna.create_study(sampler=study_sampler, direction="minimize")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), optuna_quiet():  # one log line per trial would bury the test output
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.optimize(objective, n_trials=n_trials, n_jobs=1)
     trials = study.trials

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from impl.checks import as_float, as_int, as_str
+from impl.isolation import optuna_quiet
 
 __all__ = ["PARAMS", "EVALUATORS", "dominant_parameter_study", "param_importances"]
 
@@ -31,9 +32,9 @@ def dominant_parameter_study(n_trials: int, seed: int, noise_sd: float):
         noise = noise_sd * np.random.default_rng([seed, trial.number]).standard_normal()
         return (x - 0.3) ** 2 + 0.0 * y + 0.0 * z + noise
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed), direction="minimize")
-    study.optimize(objective, n_trials=n_trials, n_jobs=1)
+    with optuna_quiet():
+        study.optimize(objective, n_trials=n_trials, n_jobs=1)
     return study
 
 

@@ -21,6 +21,7 @@ from typing import Mapping, NamedTuple
 import numpy as np
 
 from impl.checks import MAX_STEPS, as_bool, as_float, as_int, as_str
+from impl.isolation import optuna_quiet
 from impl.l4_tuning import curves
 
 __all__ = ["PRUNERS", "PRUNE_REASONS", "CurveStudy", "make_pruner", "median_oracle", "replay_median_pruner",
@@ -106,10 +107,10 @@ def replay_median_pruner(curves_by_trial, *, n_startup_trials: int, n_warmup_ste
         interval_steps=as_int(interval_steps, "interval_steps", minimum=1, maximum=MAX_STEPS),
         n_min_trials=as_int(n_min_trials, "n_min_trials", minimum=1, maximum=MAX_TRIALS),
     )
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize" if as_bool(maximize, "maximize") else "minimize", pruner=pruner)
     answers = []
-    with warnings.catch_warnings():  # NumPy's note on a trial or step of all NaNs: expected, a rule here
+    # NumPy's note on a trial or step of all NaNs is expected (a rule here), and so is Optuna's log: both silenced.
+    with warnings.catch_warnings(), optuna_quiet():
         warnings.filterwarnings("ignore", "All-NaN slice encountered", RuntimeWarning)
         for curve in curves_by_trial:
             trial, said = study.ask(), []
@@ -189,9 +190,9 @@ def run_curve_study(pruner: str, *, n_trials: int, num_steps: int, seed: int, no
         final_values[trial.number] = loss[-1]
         return float(loss[-1])
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(study_name=f"curves-seed{seed}", sampler=optuna.samplers.RandomSampler(seed=seed),
                                 pruner=pruner)
-    study.optimize(objective, n_trials=n_trials, n_jobs=1)
+    with optuna_quiet():
+        study.optimize(objective, n_trials=n_trials, n_jobs=1)
     configs = np.array([[t.params["lr"], t.params["dropout"]] for t in study.trials])
     return CurveStudy(configs, steps_used, final_values, num_steps)

@@ -11,6 +11,7 @@ from numbers import Real
 from typing import Mapping
 
 from impl.checks import as_float, as_int
+from impl.isolation import optuna_quiet
 
 __all__ = ["SUGGESTION_KINDS", "random_suggestions", "grid_visits"]
 
@@ -43,9 +44,9 @@ def random_suggestions(low: float, high: float, int_low: int, int_high: int, *, 
         trial.suggest_int("int_step", int_low, int_high, step=int_step)
         return 0.0
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
-    study.optimize(objective, n_trials=n_trials, n_jobs=1)
+    with optuna_quiet():
+        study.optimize(objective, n_trials=n_trials, n_jobs=1)
     return {kind: [trial.params[kind] for trial in study.trials] for kind in SUGGESTION_KINDS}
 
 
@@ -78,7 +79,7 @@ def grid_visits(grid: Mapping[str, list], n_trials: int, seed: int) -> list[tupl
     def objective(trial) -> float:
         return float(sum(trial.suggest_float(name, min(grid[name]), max(grid[name])) for name in names))
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(sampler=optuna.samplers.GridSampler({n: list(grid[n]) for n in names}, seed=seed))
-    study.optimize(objective, n_trials=n_trials, n_jobs=1)
+    with optuna_quiet():
+        study.optimize(objective, n_trials=n_trials, n_jobs=1)
     return [tuple(trial.params[name] for name in names) for trial in study.trials]

@@ -14,7 +14,6 @@ RDB that $CLAIMS_OPTUNA_STORAGE names (`impl.l4_tuning.storage`).
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
 import os
 import tempfile
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from impl.checks import as_bool, as_callable, as_instance, as_int, as_str
+from impl.isolation import optuna_quiet
 
 __all__ = ["MAX_TRIALS", "DIRECTIONS", "HeldOut", "study_storage", "new_study", "optimize", "export_trials", "history",
            "param_importances", "run_study"]
@@ -120,12 +120,10 @@ def optimize(study, objective: Callable, n_trials: int, *, desc: str = "trials",
         finished = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
         bar.set_postfix(last=trial.state.name.lower(), best=f"{study.best_value:.4g}" if finished else "-")
 
-    verbosity = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(logging.WARNING)
     try:
-        study.optimize(objective, n_trials=n_trials, n_jobs=1, callbacks=[tick])
+        with optuna_quiet():
+            study.optimize(objective, n_trials=n_trials, n_jobs=1, callbacks=[tick])
     finally:
-        optuna.logging.set_verbosity(verbosity)
         bar.close()
 
 

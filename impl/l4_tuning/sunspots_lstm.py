@@ -16,12 +16,17 @@ from typing import Callable
 
 import numpy as np
 
-from impl.checks import MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_callable, as_float, as_float_array, as_instance, as_int
+from impl.checks import (
+    MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_callable, as_float, as_float_array, as_instance, as_int, as_str,
+)
 
-__all__ = ["MAX_WINDOW", "windows", "make_lstm", "fit_lstm", "predict", "rmse", "persistence_forecast",
+__all__ = ["MAX_WINDOW", "SCHEDULES", "windows", "make_lstm", "fit_lstm", "predict", "rmse", "persistence_forecast",
            "autoreg_forecast"]
 
 MAX_WINDOW = 1000
+# Learning-rate schedules over the epochs: "cosine" anneals from lr towards 0 (one step per epoch);
+# "constant" keeps lr. Which one the tuning stage uses is decided on validation years (impl.l4_tuning.lstm_study).
+SCHEDULES = ("cosine", "constant")
 
 
 def _series(values, name: str = "values") -> np.ndarray:
@@ -80,13 +85,13 @@ def _model_inputs(model, X) -> np.ndarray:
     return as_float_array(X, "X", ndim=2)
 
 
-def fit_lstm(model, X, y, *, lr: float, num_epochs: int, batch_size: int, seed: int,
+def fit_lstm(model, X, y, *, lr: float, num_epochs: int, batch_size: int, seed: int, schedule: str,
              eval_every: int = 10, on_eval: Callable[[int], bool] | None = None) -> list[float]:
-    """Adam on the mean squared error over minibatches reshuffled each epoch by a seeded generator, its
-    learning rate annealed from `lr` towards 0 over `num_epochs` by a cosine (one step per epoch: without
-    it, the last epochs at a high rate leave the weights, and the forecasts, wherever the last noisy
-    step put them); returns the mean training loss per epoch. Every `eval_every` epochs `on_eval(epoch)`
-    runs (1-based epoch; a pruner's report: it may raise, or return True to stop)."""
+    """Adam on the mean squared error over minibatches reshuffled each epoch by a seeded generator, at a
+    learning rate set by `schedule` (one of SCHEDULES): "cosine" anneals it from `lr` towards 0 over
+    `num_epochs` (one step per epoch), "constant" keeps `lr`; returns the mean training loss per epoch.
+    Every `eval_every` epochs `on_eval(epoch)` runs (1-based epoch; a pruner's report: it may raise, or
+    return True to stop)."""
     import torch
 
     X, y = _model_inputs(model, X), as_float_array(y, "y", ndim=1)
@@ -96,12 +101,13 @@ def fit_lstm(model, X, y, *, lr: float, num_epochs: int, batch_size: int, seed: 
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=MAX_STEPS)
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
     seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    schedule = as_str(schedule, "schedule", choices=SCHEDULES)
     eval_every = as_int(eval_every, "eval_every", minimum=1, maximum=MAX_STEPS)
     if on_eval is not None:
         as_callable(on_eval, "on_eval")
     X_t, y_t = torch.from_numpy(X).float(), torch.from_numpy(y).float()
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=num_epochs)
+    annealing = None if schedule == "constant" else torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, num_epochs)
     generator = torch.Generator().manual_seed(seed)
     losses = []
     model.train()
@@ -113,7 +119,8 @@ def fit_lstm(model, X, y, *, lr: float, num_epochs: int, batch_size: int, seed: 
             loss.backward()
             optimizer.step()
             total += loss.item() * len(index)
-        schedule.step()
+        if annealing is not None:
+            annealing.step()
         losses.append(total / len(X_t))
         if on_eval is not None and epoch % eval_every == 0 and on_eval(epoch):
             break

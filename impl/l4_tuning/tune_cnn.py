@@ -10,8 +10,9 @@ images read, once, through a `HeldOut` guard that raises on any read while the s
 
 Writes data/models/l4_tuning/: cnn_trials.json (every trial: number, state, params, per-epoch
 validation accuracy, value; fANOVA importances), cnn_history.json (one row per trial: a DVC plot),
-cnn_best.pt (the retrained model's state_dict) and cnn_test.json (chosen config, test accuracy,
-the guard's read log).
+cnn_study_best.pt (the state_dict of the study's best trial as it was scored, so a spec can recompute
+the best validation accuracy from weights), cnn_best.pt (the retrained model's state_dict) and
+cnn_test.json (chosen config, test accuracy, the guard's read log).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import sys
 from pathlib import Path
 
 from impl.atomic import atomic_write_bytes, atomic_write_text
+from impl.isolation import torch_state
 from impl.l3_optim import mlp
 from impl.l4_tuning import cifar_cnn, studies
 from impl.pipeline.stages import stage_main
@@ -28,6 +30,7 @@ from impl.pipeline.stages import stage_main
 __all__ = []  # a DVC stage entry point (run/main), not library API
 
 TRIALS_NAME, HISTORY_NAME, MODEL_NAME, TEST_NAME = "cnn_trials.json", "cnn_history.json", "cnn_best.pt", "cnn_test.json"
+STUDY_BEST_NAME = "cnn_study_best.pt"
 STUDY = "l4_tuning.tune_cnn"
 
 TINY_KNOBS = {"n_train": 200, "n_val": 100, "n_trials": 2, "num_epochs": 1, "depths": [1], "widths": [4],
@@ -44,21 +47,28 @@ def suggest(trial, knobs: dict) -> cifar_cnn.CnnConfig:
     )
 
 
+def _state_bytes(model) -> bytes:
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    return buffer.getvalue()
+
+
 def run(knobs: dict, out_dir: Path) -> dict:
     import optuna
-    import torch
 
     from impl.data import cifar10
 
-    torch.use_deterministic_algorithms(True)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(knobs["num_threads"])  # fixed: float reductions may round differently per thread count
-    try:
+    # Threads fixed (float reductions may round differently per thread count) and deterministic kernels;
+    # both restored on return, since a test may call run() in its own process.
+    with torch_state(num_threads=knobs["num_threads"], deterministic=True):
         train, val = cifar10.train_val(knobs["n_train"], knobs["n_val"], knobs["split_seed"])
         X, y = cifar_cnn.to_tensors(train.X, train.y)
         X_val, y_val = cifar_cnn.to_tensors(val.X, val.y)
         held_out = studies.HeldOut(lambda: cifar10.load("test"))
         fit = dict(num_epochs=knobs["num_epochs"], batch_size=knobs["batch_size"])
+        study_best: dict = {}  # the best complete trial so far: number, value, weights as scored
 
         def objective(trial) -> float:
             def report(epoch, curves) -> bool:
@@ -67,23 +77,26 @@ def run(knobs: dict, out_dir: Path) -> dict:
                     raise optuna.TrialPruned()
                 return False
 
-            _, curves = cifar_cnn.train_cnn(suggest(trial, knobs), X, y, X_val, y_val, seed=knobs["seed"],
-                                            on_epoch=report, **fit)
-            return curves.test_accuracy[-1]
+            model, curves = cifar_cnn.train_cnn(suggest(trial, knobs), X, y, X_val, y_val, seed=knobs["seed"],
+                                                on_epoch=report, **fit)
+            value = curves.test_accuracy[-1]
+            if not study_best or value > study_best["value"]:  # strict: Optuna's best trial is the first best
+                study_best.update(number=trial.number, value=value, weights=_state_bytes(model))
+            return value
 
         export = studies.run_study(f"{STUDY}@{Path(out_dir).resolve()}", objective, knobs,
                                    direction="maximize", held_out=held_out)
+        if study_best["number"] != export["best_trial"]:
+            raise RuntimeError(f"kept trial {study_best['number']}'s weights; the study's best is trial "
+                               f"{export['best_trial']}")
         # The study is over: retrain its choice with a new seed, then read the test set once.
         chosen = cifar_cnn.CnnConfig(**export["best_params"])
         model, curves = cifar_cnn.train_cnn(chosen, X, y, X_val, y_val, seed=knobs["final_seed"], **fit)
         test = held_out.read()
         test_accuracy, test_loss = mlp.evaluate(model, *cifar_cnn.to_tensors(test.X, test.y))
-    finally:
-        torch.set_num_threads(threads)
 
-    buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer)
-    atomic_write_bytes(Path(out_dir) / MODEL_NAME, buffer.getvalue())
+    atomic_write_bytes(Path(out_dir) / STUDY_BEST_NAME, study_best["weights"])
+    atomic_write_bytes(Path(out_dir) / MODEL_NAME, _state_bytes(model))
     _write(out_dir, TRIALS_NAME, export)
     _write(out_dir, HISTORY_NAME, studies.history(export))
     _write(out_dir, TEST_NAME, {

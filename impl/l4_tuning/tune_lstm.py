@@ -3,7 +3,9 @@
 Time-ordered split (knobs `lstm`): train 1700-1949, validation 1950-1979, test 1980-2008. The study
 (TPE, seeded; MedianPruner on validation RMSE every `eval_every` epochs) sees only the years before
 the test period: values are standardised by the training years' mean and SD, each trial trains on
-training targets and is scored by one-step forecasts of the validation years. After `optimize`
+training targets and is scored by one-step forecasts of the validation years (`lstm_study.validation_study`;
+the learning-rate schedule, knob `lr_schedule`, was decided on the same years by `lstm_study.compare_schedules`,
+never on test years). After `optimize`
 returns, the chosen (window, hidden, lr) is refitted on train + validation and the full series is
 read once through a `HeldOut` guard to forecast the test years, one step ahead from observed values.
 Baselines on the same targets: persistence, and statsmodels AutoReg(p) fitted on train + validation.
@@ -23,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from impl.atomic import atomic_write_bytes, atomic_write_text
-from impl.l4_tuning import studies, sunspots_lstm as fc
+from impl.isolation import torch_state
+from impl.l4_tuning import lstm_study, studies, sunspots_lstm as fc
 from impl.pipeline.stages import stage_main
 
 __all__ = []  # a DVC stage entry point (run/main), not library API
@@ -36,79 +39,35 @@ TINY_KNOBS = {"n_trials": 2, "num_epochs": 10, "eval_every": 5, "n_startup_trial
               "hidden": [4], "pruner_warmup_steps": 0}
 
 
-def _index(years: np.ndarray, year: int) -> int:
-    """The index of `year` in the (consecutive) years: where its period starts."""
-    found = np.flatnonzero(years == year)
-    if len(found) != 1:
-        raise ValueError(f"year {year} is not in the series ({int(years[0])}-{int(years[-1])})")
-    return int(found[0])
-
-
-def _load(knobs: dict):
-    """(years, values, train_end, val_end); the test period is [val_end, len)."""
-    from impl.data import series
-
-    sunspots = series.sunspots_yearly()
-    years = sunspots.t.astype(int)
-    if years[-1] != knobs["test_last_year"]:
-        raise ValueError(f"sunspots end in {years[-1]}, the knobs expect {knobs['test_last_year']}")
-    return years, sunspots.values, _index(years, knobs["val_first_year"]), _index(years, knobs["test_first_year"])
-
-
 def _standardise(values: np.ndarray, stop: int) -> tuple[np.ndarray, float, float]:
     mean, sd = float(values[:stop].mean()), float(values[:stop].std())
     return (values - mean) / sd, mean, sd
 
 
 def run(knobs: dict, out_dir: Path) -> dict:
-    import optuna
-    import torch
-
-    torch.use_deterministic_algorithms(True)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(knobs["num_threads"])
-    try:
-        years, full, train_end, val_end = _load(knobs)
+    # One thread (outputs reproduce) and deterministic kernels, restored on return: a test may call run().
+    with torch_state(num_threads=knobs["num_threads"], deterministic=True):
+        years, full, train_end, val_end = lstm_study.load_periods(knobs)
         known = full[:val_end].copy()  # all the study may see; the test years come through the guard
         held_out = studies.HeldOut(lambda: full)
-        z, mean, sd = _standardise(known, train_end)
-        fit = dict(num_epochs=knobs["num_epochs"], batch_size=knobs["batch_size"], eval_every=knobs["eval_every"])
-
-        def objective(trial) -> float:
-            window = trial.suggest_int("window", *knobs["window"])
-            hidden = trial.suggest_categorical("hidden", knobs["hidden"])
-            lr = trial.suggest_float("lr", *knobs["lr"], log=True)
-            X, y = fc.windows(z, window, window, train_end)
-            X_val, _ = fc.windows(z, window, train_end, val_end)
-            model, scores = fc.make_lstm(knobs["seed"], hidden), []
-
-            def report(epoch: int) -> bool:
-                scores.append(fc.rmse(fc.predict(model, X_val) * sd + mean, known[train_end:val_end]))
-                trial.report(scores[-1], epoch)
-                if trial.should_prune():
-                    raise optuna.TrialPruned()
-                return False
-
-            fc.fit_lstm(model, X, y, lr=lr, seed=knobs["seed"], on_eval=report, **fit)
-            return scores[-1]
-
-        export = studies.run_study(f"{STUDY}@{Path(out_dir).resolve()}", objective, knobs,
-                                   direction="minimize", held_out=held_out)
+        export = lstm_study.validation_study(known, train_end, knobs, name=f"{STUDY}@{Path(out_dir).resolve()}",
+                                             held_out=held_out)
 
         # The study is over: refit its choice on train + validation, then read the test years once.
         chosen = export["best_params"]
         z_fit, mean_fit, sd_fit = _standardise(known, val_end)
         X, y = fc.windows(z_fit, chosen["window"], chosen["window"], val_end)
         model = fc.make_lstm(knobs["final_seed"], chosen["hidden"])
-        fc.fit_lstm(model, X, y, lr=chosen["lr"], seed=knobs["final_seed"], **fit)
+        fc.fit_lstm(model, X, y, lr=chosen["lr"], seed=knobs["final_seed"], num_epochs=knobs["num_epochs"],
+                    batch_size=knobs["batch_size"], eval_every=knobs["eval_every"], schedule=knobs["lr_schedule"])
         series = held_out.read()
         truth = series[val_end:]
         X_test, _ = fc.windows((series - mean_fit) / sd_fit, chosen["window"], val_end, len(series))
         forecasts = {"lstm": fc.predict(model, X_test) * sd_fit + mean_fit,
                      "persistence": fc.persistence_forecast(series, val_end, len(series)),
                      "autoreg": fc.autoreg_forecast(series, knobs["ar_lags"], val_end, val_end, len(series))[0]}
-    finally:
-        torch.set_num_threads(threads)
+
+    import torch
 
     test_rmse = {name: fc.rmse(forecast, truth) for name, forecast in forecasts.items()}
     buffer = io.BytesIO()
@@ -120,7 +79,8 @@ def run(knobs: dict, out_dir: Path) -> dict:
                                       **{name: float(f[i]) for name, f in forecasts.items()}}
                                      for i, year in enumerate(years[val_end:])])
     result = {"params": chosen, "best_trial": export["best_trial"], "best_val_rmse": export["best_value"],
-              "final_seed": knobs["final_seed"], "scaling": {"mean": mean_fit, "sd": sd_fit},
+              "final_seed": knobs["final_seed"], "lr_schedule": knobs["lr_schedule"],
+              "scaling": {"mean": mean_fit, "sd": sd_fit},
               "ar_lags": knobs["ar_lags"], "test_years": [int(years[val_end]), int(years[-1])],
               "test_rmse": test_rmse, "guard": held_out.record()}
     _write(out_dir, TEST_NAME, result)

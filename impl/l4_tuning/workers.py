@@ -29,6 +29,7 @@ from typing import Any, Callable
 
 from impl import paths
 from impl.checks import as_bool, as_callable, as_float, as_int, as_str
+from impl.isolation import optuna_quiet
 from impl.l4_tuning.storage import check_url, make_storage, trial_record
 
 __all__ = ["sphere", "optimize_worker", "start_worker", "Worker"]
@@ -121,7 +122,8 @@ def optimize_worker(url: str, study_name: str, n_trials: int, seed: int, *, tria
 
     objective = _objective(opts["trial_sleep_s"], opts["hang_at"], opts["hang_limit_s"],
                            float(opts["heartbeat_interval"] or 0))
-    study.optimize(objective, n_trials=opts["n_trials"], callbacks=[finished])
+    with optuna_quiet():  # one INFO line per trial is noise, in a worker process and in the caller's alike
+        study.optimize(objective, n_trials=opts["n_trials"], callbacks=[finished])
     if snapshot:
         report["final"] = [trial_record(t) for t in study.get_trials()]
         report["best_params_final"] = study.best_params
@@ -264,9 +266,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--wait-go", action="store_true")
     parser.add_argument("--go-timeout-s", type=float, default=300.0)
     args = parser.parse_args(argv)
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # this process's own log: one INFO line per trial is noise
     ready = (lambda: _wait_for_go(args.go_timeout_s)) if args.wait_go else (lambda: _say("ready", pid=os.getpid()))
     report = optimize_worker(args.url, args.study_name, args.n_trials, args.seed, trial_sleep_s=args.trial_sleep_s,
                              hang_at=args.hang_at, hang_limit_s=args.hang_limit_s,

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from impl.checks import as_float, as_float_array, as_int, as_str
+from impl.isolation import optuna_quiet
 from impl.l8_production import model as mlp
 
 __all__ = ["BITS", "MAX_TRIALS", "DIRECTIONS", "quantize_weights", "size_ratio", "config_accuracy",
@@ -90,8 +91,9 @@ def constrained_study(weights, biases, pixels, labels, *, n_trials: int, seed: i
         return config_accuracy(weights, biases, bits, pixels, labels)
 
     sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=n_startup_trials)
-    study = optuna.create_study(direction="maximize", sampler=sampler)
-    study.optimize(objective, n_trials=n_trials, n_jobs=1)
+    with optuna_quiet():
+        study = optuna.create_study(direction="maximize", sampler=sampler)
+        study.optimize(objective, n_trials=n_trials, n_jobs=1)
     return study
 
 
@@ -124,9 +126,10 @@ def pareto_study(weights, biases, pixels, labels, *, n_trials: int, seed: int, p
         return 1.0 - config_accuracy(weights, biases, bits, pixels, labels), size_ratio(weights, bits)
 
     sampler = optuna.samplers.NSGAIISampler(seed=seed, population_size=population_size)
-    study = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
-    study.enqueue_trial({f"bits_{i}": 8 for i in range(len(weights))})
-    study.optimize(objective, n_trials=n_trials, n_jobs=1)
+    with optuna_quiet():
+        study = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
+        study.enqueue_trial({f"bits_{i}": 8 for i in range(len(weights))})
+        study.optimize(objective, n_trials=n_trials, n_jobs=1)
     return study
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from impl.checks import MAX_SAMPLES, as_bytes, as_float, as_int, as_path, as_str
+from impl.checks import MAX_SAMPLES, as_bool, as_bytes, as_float, as_int, as_path, as_str
 
 __all__ = ["HOST", "free_port", "running_server", "request", "load_test", "percentiles"]
 
@@ -35,9 +35,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+CHUNK_BYTES = 64 << 10
+
+
 def request(port: int, method: str, path: str, body: bytes | None = None, *, headers: dict | None = None,
-            timeout_s: float = 30.0) -> tuple[int, Any]:
-    """(status, decoded JSON body, or the raw text when it is not JSON) of one request on a new connection."""
+            chunked: bool = False, timeout_s: float = 30.0) -> tuple[int, Any]:
+    """(status, decoded JSON body, or the raw text when it is not JSON) of one request on a new connection.
+    With `chunked`, the body goes out in 64 KiB chunks (Transfer-Encoding: chunked) with no Content-Length."""
     port = as_int(port, "port", minimum=1, maximum=65535)
     method = as_str(method, "method", choices=("GET", "POST", "PUT", "DELETE"))
     path = as_str(path, "path")
@@ -46,10 +50,16 @@ def request(port: int, method: str, path: str, body: bytes | None = None, *, hea
     if headers is not None and (not isinstance(headers, dict) or
                                 not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())):
         raise TypeError(f"headers must be a dict of str to str or None, got {headers!r}")
+    if as_bool(chunked, "chunked") and body is None:
+        raise ValueError("chunked needs a body to send")
     timeout_s = as_float(timeout_s, "timeout_s", low=0.0, high=3600.0, low_open=True)
+    if chunked:  # an iterable body without a Content-Length: http.client encodes it chunked
+        whole = body
+        body = (whole[i:i + CHUNK_BYTES] for i in range(0, len(whole), CHUNK_BYTES))
     connection = http.client.HTTPConnection(HOST, port, timeout=timeout_s)
     try:
-        connection.request(method, path, body=body, headers={"Content-Type": "application/json", **(headers or {})})
+        connection.request(method, path, body=body, headers={"Content-Type": "application/json", **(headers or {})},
+                           encode_chunked=chunked)
         response = connection.getresponse()
         raw = response.read()
     finally:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from impl.checks import MAX_STEPS, as_bool, as_float, as_int
+from impl.isolation import optuna_quiet
 
 __all__ = ["MAX_TRIALS", "TraceCounter", "digits_split", "make_trainer", "tune", "accuracy"]
 
@@ -121,7 +122,8 @@ def tune(n_trials: int, seed: int, *, traced_hparams: bool = True, num_steps: in
         return accuracy(np.asarray(weights), X_val, y_val)
 
     start = time.perf_counter()
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
-    study.optimize(objective, n_trials=n_trials, n_jobs=1)
+    with optuna_quiet():
+        study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
+        study.optimize(objective, n_trials=n_trials, n_jobs=1)
     return {"study": study, "traces": counter.count, "best_value": study.best_value,
             "best_params": study.best_params, "wall_s": time.perf_counter() - start}

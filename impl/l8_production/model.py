@@ -6,7 +6,8 @@ deployed model takes what a client has: pixels scaled to [0, 1] as float32 `[N, 
 hidden preprocessing step.
 
 `forward` is the same network in NumPy float32 on (weights, biases) lists: the bit-width search
-fake-quantizes those weights and scores thousands of configurations without torch.
+fake-quantizes those weights and scores thousands of configurations without torch. `to_keras` builds
+it once more in Keras from those lists (same input contract), for the TFLite converter.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from impl.checks import (
 )
 
 __all__ = ["HIDDEN", "INPUT_NAME", "OUTPUT_NAME", "make_mlp", "layer_arrays", "load_layers", "to_pixels", "forward",
-           "accuracy", "export_onnx"]
+           "accuracy", "export_onnx", "to_keras"]
 
 HIDDEN = (512, 256)           # the catalog's 3-layer MLP: 784-512-256-10, 535,818 parameters
 INPUT_NAME, OUTPUT_NAME = "pixels", "logits"
@@ -142,3 +143,21 @@ def export_onnx(model, *, doc: str = "MNIST MLP") -> bytes:
     proto.doc_string = doc
     proto.producer_name = "impl.l8_production"
     return proto.SerializeToString()
+
+
+def to_keras(weights, biases):
+    """The MLP of (weights, biases) as a Keras model with the deployed contract: [N, 1, 28, 28] float32
+    pixels in [0, 1] -> logits, flattening and normalising inside, ReLU between the Dense layers."""
+    from impl.l3_optim.mlp import PIXEL_MEAN, PIXEL_STD
+
+    weights, biases = _check_layers(weights, biases)
+    import keras
+
+    inputs = keras.Input((1, 28, 28), name=INPUT_NAME)
+    x = keras.layers.Flatten()(inputs)
+    x = keras.layers.Rescaling(1.0 / PIXEL_STD, offset=-PIXEL_MEAN / PIXEL_STD)(x)
+    for i, (w, b) in enumerate(zip(weights, biases)):
+        dense = keras.layers.Dense(w.shape[0], activation="relu" if i < len(weights) - 1 else None)
+        x = dense(x)
+        dense.set_weights([w.T, b])  # Keras keeps (in, out) kernels
+    return keras.Model(inputs, x, name="mnist_mlp")

@@ -23,9 +23,9 @@ from impl.checks import as_bool, as_instance, as_path, as_str
 __all__ = ["LESSON_DVC", "build_project", "dvc", "stages_run"]
 
 LESSON_DVC = "impl/l8_production/dvc.yaml"
-COPIED = ["impl/__init__.py", "impl/paths.py", "impl/atomic.py", "impl/checks.py", "impl/pipeline", "impl/data",
-          "impl/l3_optim", "impl/l5_quantization", "impl/l8_production", "params.yaml", "requirements.lock",
-          ".dvcignore", "data/prepared/mnist.npz", "data/prepared/mnist.npz.sha256"]
+COPIED = ["impl/__init__.py", "impl/paths.py", "impl/atomic.py", "impl/checks.py", "impl/isolation.py",
+          "impl/pipeline", "impl/data", "impl/l3_optim", "impl/l5_quantization", "impl/l8_production", "params.yaml",
+          "requirements.lock", ".dvcignore", "data/prepared/mnist.npz", "data/prepared/mnist.npz.sha256"]
 _RAN = re.compile(r"Running stage '([^']+)'")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from impl.isolation import optuna_quiet
 from impl.l8_production import artifacts, bitwidths, model, ort_quant
 from impl.l8_production.stage_io import write_json
 from impl.pipeline.stages import stage_main
@@ -43,15 +44,13 @@ def calibration_study(fp32_bytes: bytes, calibration, pixels, labels, seed: int)
         int8 = ort_quant.quantize_static(fp32_bytes, calibration, **settings)
         return model.accuracy(ort_quant.run(int8, pixels), labels)
 
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.GridSampler(space, seed=seed))
-    study.optimize(objective, n_trials=len(ort_quant.GRID), n_jobs=1)
+    with optuna_quiet():
+        study = optuna.create_study(direction="maximize", sampler=optuna.samplers.GridSampler(space, seed=seed))
+        study.optimize(objective, n_trials=len(ort_quant.GRID), n_jobs=1)
     return study
 
 
 def run(knobs: dict, out_dir: Path) -> dict:
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     data = artifacts.load_arrays("splits")
     weights, biases = model.load_layers(artifacts.path("weights"))
     pixels, labels = model.to_pixels(data["X_val"]), data["y_val"]

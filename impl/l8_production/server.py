@@ -8,10 +8,12 @@ params that chose the model, its MD5 as in dvc.lock, the input contract, validat
 figures), `POST /predict` (JSON `{"inputs": [1, 28, 28] one image | [N, 1, 28, 28] a batch}` ->
 `{"logits": ..., "classes": ...}`).
 
-A bad request never reaches the model and never costs a 500: the body is read with a byte limit
-(413 past `max_body_bytes`, checked on Content-Length and again while streaming), parsed and
-checked by `serving.parse_request` (400 malformed JSON, 422 a broken contract), and answered with
-`{"error": message}`. Inference runs on the event loop thread: one ORT session, no thread hand-off,
+A bad request never reaches the model and never costs a 500: a body that is not declared
+`Content-Type: application/json` is refused (415), the body is read with a byte limit (413 past
+`max_body_bytes`, checked on Content-Length and again while streaming, so a chunked body without a
+Content-Length is cut off too), parsed and checked by `serving.parse_request` (400 malformed JSON,
+422 a broken contract); an unknown route is 404 and a wrong method 405 (with `Allow`). Every refusal
+is answered with `{"error": message}`. Inference runs on the event loop thread: one ORT session, no thread hand-off,
 so requests are served one at a time in arrival order (the load test measures that queue).
 """
 # No `from __future__ import annotations`: FastAPI reads the handlers' annotations (Request) at definition.
@@ -48,6 +50,7 @@ def create_app(model_path, *, card_path=None, max_batch: int = serving.MAX_BATCH
         card = json.loads(card_path.read_text(encoding="utf-8"))
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException
 
     predictor = serving.Predictor(model_path, threads=threads, max_batch=max_batch)
     card = {**card, "artifact": {"path": str(predictor.path), "md5": predictor.md5}, **predictor.contract()}
@@ -57,7 +60,15 @@ def create_app(model_path, *, card_path=None, max_batch: int = serving.MAX_BATCH
     async def refused(request: Request, exc: serving.RequestError):
         return JSONResponse({"error": str(exc)}, status_code=exc.status)
 
+    @app.exception_handler(HTTPException)  # routing's own refusals (404, 405) in the same shape as ours
+    async def routing_refused(request: Request, exc: HTTPException):
+        message = f"{exc.detail}: {request.method} {request.url.path}"
+        return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
+
     async def read_body(request: Request) -> bytes:
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type != "application/json":
+            raise serving.RequestError(415, f"Content-Type must be application/json, got {media_type or 'none'!r}")
         declared = request.headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > max_body_bytes):
             raise serving.RequestError(413, f"body too large: Content-Length {declared} exceeds the limit of "

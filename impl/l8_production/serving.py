@@ -98,6 +98,13 @@ def _refuse_constant(name: str):
     raise RequestError(422, f"inputs contains {name}: every value must be a finite number in [0, 1]")
 
 
+def _holds_boolean(value) -> bool:
+    """Whether a parsed JSON value holds `true` or `false` anywhere (NumPy turns [0.5, true] into [0.5, 1.0])."""
+    if isinstance(value, bool):
+        return True
+    return isinstance(value, list) and any(_holds_boolean(item) for item in value)
+
+
 def parse_request(body, *, max_batch: int = MAX_BATCH) -> tuple[np.ndarray, bool]:
     """(float32 array [N, 1, 28, 28], single) from a JSON body; `single` when one [1, 28, 28] image was sent.
     Raises RequestError(status, message) for anything else."""
@@ -123,6 +130,15 @@ def parse_request(body, *, max_batch: int = MAX_BATCH) -> tuple[np.ndarray, bool
     inputs = payload["inputs"]
     if not isinstance(inputs, list):
         raise RequestError(422, f"inputs must be a nested list of numbers, got {type(inputs).__name__}")
+    # A JSON boolean among numbers would become 1.0 or 0.0 in the array below. A request that conforms holds
+    # neither token (its only strings are the field names and "float32"), so the walk runs only for bad ones.
+    try:
+        boolean = (b"true" in body or b"false" in body) and _holds_boolean(inputs)
+    except RecursionError:
+        raise RequestError(422, "inputs is nested too deeply: expected [1, 28, 28] or [N, 1, 28, 28]") from None
+    if boolean:
+        raise RequestError(422, "inputs contains a JSON boolean (true/false): every value must be a finite number "
+                                "in [0, 1]")
     # A batch's first dimension is known before the array is built: refuse a huge batch cheaply.
     if len(inputs) > max_batch and not (inputs and isinstance(inputs[0], list) and len(inputs) == 1):
         raise RequestError(422, f"inputs holds a batch of {len(inputs)}, more than the maximum {max_batch}")

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from impl.atomic import atomic_write_bytes
+from impl.isolation import torch_state
 from impl.l3_optim import mlp as l3
 from impl.l8_production import artifacts, model
 from impl.pipeline.stages import stage_main
@@ -23,10 +24,8 @@ TINY_KNOBS = {"hidden": [16, 8], "num_epochs": 1}
 def run(knobs: dict, out_dir: Path) -> dict:
     import torch
 
-    torch.use_deterministic_algorithms(True)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(knobs["num_threads"])
-    try:
+    # One fixed thread count and deterministic kernels, restored on return (a test may call run() in-process).
+    with torch_state(num_threads=knobs["num_threads"], deterministic=True):
         data = artifacts.load_arrays("splits")
         X, y = l3.to_tensors(data["X_train"], data["y_train"])
         X_val, y_val = l3.to_tensors(data["X_val"], data["y_val"])
@@ -37,8 +36,6 @@ def run(knobs: dict, out_dir: Path) -> dict:
         buffer = io.BytesIO()
         torch.save(net.state_dict(), buffer)
         onnx_bytes = model.export_onnx(net, doc="MNIST MLP 784-512-256-10 (Lesson 8), float32")
-    finally:
-        torch.set_num_threads(threads)
     atomic_write_bytes(Path(out_dir) / artifacts.FILES["weights"], buffer.getvalue())
     atomic_write_bytes(Path(out_dir) / artifacts.FILES["fp32"], onnx_bytes)
     return {"val_accuracy": curves.test_accuracy[-1], "train_loss": curves.train_loss[-1],

@@ -13,7 +13,7 @@ from impl.harness.kinds import (
     Tensor, Text, Vector,
 )
 from impl.harness.sweep import Case, HeavyCase, run_sweep
-from impl.l4_tuning import cifar_cnn, postgres, storage, studies, sunspots_lstm, workers
+from impl.l4_tuning import cifar_cnn, lstm_study, postgres, storage, studies, sunspots_lstm, workers
 from impl.l4_tuning import benchmarks, comparison, curves, importance, pruning, search_spaces
 
 CASES = [
@@ -108,12 +108,29 @@ CASES += [
     Case(sunspots_lstm.make_lstm, Seed(), Count(3, 1, 10**5)),
     Case(sunspots_lstm.fit_lstm, Instance(l4("lstm")), Matrix(WINDOWS, linked=True), Vector(SUNSPOTS[3:9], linked=True),
          lr=Real(0.01, 0.0, low_open=True), num_epochs=Count(2), batch_size=Count(4), seed=Seed(),
-         eval_every=Count(1), on_eval=Optional(Instance(l4("hook")))),
+         schedule=Choice("cosine", sunspots_lstm.SCHEDULES), eval_every=Count(1),
+         on_eval=Optional(Instance(l4("hook")))),
     Case(sunspots_lstm.predict, Instance(l4("lstm")), Matrix(WINDOWS)),
     Case(sunspots_lstm.rmse, Vector(SUNSPOTS, linked=True), Vector(SUNSPOTS[::-1], linked=True)),
     Case(sunspots_lstm.persistence_forecast, Vector(SUNSPOTS), Count(1, 1, 39), Count(5, 2, 40)),
     Case(sunspots_lstm.autoreg_forecast, Vector(SUNSPOTS), Count(2, 1, 1000), Count(30, 6, 40), Count(35, 2, 39),
          Count(40, 36, 40)),
+]
+
+
+def _lstm_knobs():
+    from impl.pipeline import params
+
+    return params.knobs("l4_tuning", "lstm")
+
+
+# The sunspot LSTM's study and the schedule decision: a good call trains LSTMs for minutes, so bad calls only.
+LSTM_KNOBS = Instance(Lazy(_lstm_knobs))
+CASES += [
+    Case(lstm_study.load_periods, LSTM_KNOBS),
+    HeavyCase(lstm_study.validation_study, Vector(SUNSPOTS), Count(30, 2, 39), LSTM_KNOBS, name=Text("sweep"),
+              held_out=Optional(Instance(studies.HeldOut(lambda: None)))),
+    HeavyCase(lstm_study.compare_schedules, Vector(SUNSPOTS), Count(30, 2, 39), LSTM_KNOBS, Counts((0, 1), minimum=0)),
 ]
 
 # Samplers, pruners and importance on synthetic objectives (benchmarks, curves): every good call is a tiny study.

@@ -19,17 +19,22 @@ def _json(name: str):
 def test_sunspots(claim):
     """An LSTM tuned by Optuna forecasts yearly sunspot numbers one year ahead better than
     persistence and about as well as a classical autoregression: a TPE study (seeded, 12 trials)
-    over window 4-24 years, hidden units {8, 16, 32} and lr log-uniform in [1e-3, 3e-2] (Adam,
-    cosine-annealed over 150 epochs), with MedianPruner on validation RMSE every 10 epochs, trained
-    on 1700-1949 and chosen on 1950-1979,
-    then refitted on 1700-1979, gives a test RMSE over 1980-2008 that is <= 0.85x the persistence
-    forecast's and <= 1.25x that of statsmodels AutoReg(9) fitted on 1700-1979. Sanity check on
-    the baselines: AutoReg(9) itself is <= 0.85x persistence. (The catalog expects the AR model to
-    be hard to beat on ~300 points; the numbers are recorded whichever wins.)
+    over window 4-24 years, hidden units {8, 16, 32} and lr log-uniform in [1e-3, 3e-2] (Adam at a
+    constant learning rate, 150 epochs), with MedianPruner on validation RMSE every 10 epochs,
+    trained on 1700-1949 and chosen on 1950-1979, then refitted on 1700-1979, gives a test RMSE over
+    1980-2008 that is <= 0.85x the persistence forecast's and <= 1.62x that of statsmodels
+    AutoReg(9) fitted on 1700-1979 (the catalog's 1.25x is judged beside it; 1.62 is its 5-seed
+    calibration, claims.yaml). Sanity check on the baselines: AutoReg(9) itself is <= 0.85x
+    persistence. (The catalog expects the AR model to be hard to beat on ~300 points; the numbers
+    are recorded whichever wins.)
 
-    Tuned by the DVC stage `tune_lstm`; here the saved LSTM is re-run on the test windows, the
-    persistence RMSE is recomputed from the series, and the AR forecasts are recomputed through
-    statsmodels' own `AutoReg.predict` with the stage's coefficients refitted.
+    The test years decide nothing: the learning-rate schedule (constant rather than cosine
+    annealing, which had been chosen after test-period ratios were seen) was re-decided on the
+    validation years alone by `impl.l4_tuning.lstm_study` (numbers in params.yaml), and the stage
+    reads the test years once, after its study. Tuned by the DVC stage `tune_lstm`; here the saved
+    LSTM is re-run on the test windows, the persistence RMSE is recomputed from the series, and the
+    AR forecasts are recomputed through statsmodels' own `AutoReg.predict` with the stage's
+    coefficients refitted.
     Course: Lesson 4, optimizing LSTM models with Optuna for time-series forecasting.
     """
     import torch
@@ -60,7 +65,7 @@ def test_sunspots(claim):
     autoreg = sunspots_lstm.rmse(np.asarray(ar_forecast), truth)
 
     states = [trial["state"] for trial in export["trials"]]
-    claim.record(test_years=result["test_years"], n_trials=len(states), complete=states.count("COMPLETE"),
+    claim.record(test_years=result["test_years"], lr_schedule=result["lr_schedule"], n_trials=len(states), complete=states.count("COMPLETE"),
                  pruned=states.count("PRUNED"), chosen=chosen, chosen_trial=export["best_trial"],
                  best_val_rmse=export["best_value"], test_rmse_lstm=lstm, test_rmse_persistence=persistence,
                  test_rmse_autoreg=autoreg, importances=export["importances"])
@@ -87,3 +92,4 @@ def test_sunspots(claim):
     claim.expect("autoreg_over_persistence", autoreg / persistence, "<=", "max_autoreg_over_persistence")
     claim.expect("lstm_over_persistence", lstm / persistence, "<=", "max_lstm_over_persistence")
     claim.expect("lstm_over_autoreg", lstm / autoreg, "<=", "max_lstm_over_autoreg")
+    claim.expect("lstm_over_autoreg_catalog", lstm / autoreg, "<=", "max_lstm_over_autoreg_catalog")

@@ -3,6 +3,7 @@ import random
 import numpy as np
 import pytest
 
+from impl.isolation import global_rngs_preserved
 from impl.l4_tuning import benchmarks, comparison
 
 
@@ -24,14 +25,10 @@ def test_determinism(claim):
     sphere, n_trials = benchmarks.sphere_benchmark(5), 40
     claim.use_seed(42)
     first = comparison.study_trace(sphere, "tpe", n_trials, 42)
-    saved_numpy, saved_python = np.random.get_state(), random.getstate()
-    try:  # a sampler that drew from the global generators would now sample differently
+    with global_rngs_preserved():  # a sampler that drew from the global generators would now sample differently
         np.random.seed(12345)
         random.seed(12345)
         second = comparison.study_trace(sphere, "tpe", n_trials, 42)
-    finally:
-        np.random.set_state(saved_numpy)
-        random.setstate(saved_python)
     other = comparison.study_trace(sphere, "tpe", n_trials, 43)
     claim.record(best_value_seed42=[float(first.values.min()), float(second.values.min())],
                  best_value_seed42_hex=[float(first.values.min()).hex(), float(second.values.min()).hex()],

@@ -16,9 +16,9 @@ def _test_pixels(n: int) -> np.ndarray:
 @pytest.mark.perf
 def test_latency(claim):
     """The chosen int8 model served in-process (ONNX Runtime CPU, intra_op = 1) answers single images
-    (batch 1) with p50 <= 1 ms and p99 <= 5 ms over 2,000 timed calls after 200 warm-up calls, and its
-    median latency is <= 1.25x the float model's under the interleaved protocol (no regression); the
-    int8/fp32 speed ratio is reported.
+    (batch 1) with p50 <= 1 ms and p99 <= 5 ms over 1,000 timed calls (one per test image) after 200
+    warm-up calls, and its median latency is <= 1.25x the float model's under the interleaved protocol
+    (no regression); the int8/fp32 speed ratio is reported.
 
     Course: Lesson 8, deploying optimized models.
     """
@@ -43,7 +43,7 @@ def test_latency(claim):
     comparison.require_quiet()
     claim.expect("p50_ms", p50, "<=", "max_p50_ms")
     claim.expect("p99_ms", p99, "<=", "max_p99_ms")
-    claim.expect("int8_over_fp32", comparison.median_a / comparison.median_b, "<=", "max_int8_over_fp32")
+    comparison.judge(claim, "int8_over_fp32", "<=", "max_int8_over_fp32", invert=True)
 
 
 @pytest.mark.cpu

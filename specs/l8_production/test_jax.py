@@ -13,9 +13,6 @@ def test_no_retrace(claim):
 
     Course: Lesson 8, integrating Optuna with JAX.
     """
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     seed = claim.use_seed(0)
     traced = jax_tuning.tune(claim.t["n_trials"], seed, traced_hparams=True)
     closed = jax_tuning.tune(claim.t["n_trials"], seed, traced_hparams=False)

@@ -20,6 +20,7 @@ def _outputs(root) -> dict[str, str]:
 
 @pytest.mark.cpu
 @pytest.mark.slow
+@pytest.mark.flag("F55")
 def test_dvc(claim, tmp_path):
     """The lesson's DVC pipeline prepare -> train -> search -> quantize -> evaluate, built in a throw-away
     project (smaller knobs: 1,000 / 300 / 100 / 300 images, a 784-128-64-10 MLP, 3 epochs, 10 + 10

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from impl.harness import bench
-from impl.l8_production import artifacts, client, model, serving
+from impl.l8_production import artifacts, client, model, server, serving
 
 
 def _images(n: int) -> np.ndarray:
@@ -17,41 +17,68 @@ def _body(pixels) -> bytes:
     return json.dumps({"inputs": pixels.tolist()}).encode()
 
 
+def _with_value(image: np.ndarray, token: bytes) -> bytes:
+    """The JSON body of `image` with its first pixel's value replaced by a raw JSON token."""
+    return _body(image).replace(b"[[[0.0,", b"[[[" + token + b",", 1)
+
+
 @pytest.mark.cpu
 def test_bad_requests(claim):
-    """The service refuses bad requests with a 4xx whose JSON message names the problem, never a 500,
-    and keeps serving: a wrong shape, a wrong dtype (strings; a `dtype` other than float32), NaN, an
-    infinity, pixels outside [0, 1], a ragged array, an oversized body (Content-Length over 8 MiB), a
-    body nested 100,000 levels deep, malformed JSON, a missing `inputs` field, an unknown field and a
-    batch of 300 images (> 256) each get 400, 413 or 422 naming the field or the limit; after all of
-    them a correct request is answered 200 with the same logits as before.
+    """The service, asked over real HTTP on loopback, refuses bad requests with the right 4xx and a
+    JSON `error` message naming the problem, never a 500, and keeps serving. 400: malformed JSON, a
+    body nested 100,000 levels deep. 404: an unknown route. 405: a wrong method (GET /predict). 413:
+    a body over 8 MiB, declared by Content-Length or sent chunked with no Content-Length. 415: a
+    Content-Type other than application/json. 422: a body that is not a JSON object, a missing or
+    unknown field, `inputs` not a list, a wrong shape, an empty batch, a batch of 300 images (> 256), a
+    ragged array, strings, a `dtype` other than float32, JSON booleans or nulls (a whole image of them,
+    or one among numbers), NaN, Infinity, 1e400 (a float64 overflow), pixels outside [0, 1]. After
+    all of them a correct request is answered 200 with the same logits as before.
 
     Course: Lesson 8, deploying optimized models (real-world constraints).
     """
     one = _images(1)[0]
+    assert _body(one).startswith(b'{"inputs": [[[0.0,'), "the first pixel of the first test image is 0"
     nan = one.copy()
     nan[0, 0, 0] = np.nan
-    cases = {
-        "wrong_shape": (_body(one[0]), 422, "shape"),
-        "wrong_dtype_strings": (json.dumps({"inputs": [[["0.5"] * 28] * 28]}).encode(), 422, "numbers"),
-        "wrong_dtype_field": (json.dumps({"inputs": one.tolist(), "dtype": "float64"}).encode(), 422, "dtype"),
-        "nan": (json.dumps({"inputs": nan.tolist()}).encode(), 422, "NaN"),
-        "infinity": (_body(one).replace(b"0.0", b"Infinity", 1), 422, "Infinity"),
-        "out_of_range": (_body(one * 255), 422, "[0, 1]"),
-        "ragged": (json.dumps({"inputs": [[[0.5] * 28] * 27 + [[0.5] * 5]]}).encode(), 422, "rectangular"),
-        "oversized_body": (b" " * (9 << 20), 413, "too large"),
-        "deep_nesting": (b"[" * 100_000, 400, "nested"),
-        "malformed_json": (b'{"inputs": [1, 2', 400, "malformed JSON"),
-        "missing_field": (b'{"input": []}', 422, "inputs"),
-        "unknown_field": (json.dumps({"inputs": one.tolist(), "debug": True}).encode(), 422, "debug"),
-        "huge_batch": (_body(np.zeros((300, 1, 28, 28), np.float32)), 422, "300"),
+    limit = server.MAX_BODY_BYTES
+    post = dict(method="POST", path="/predict", headers=None, chunked=False)
+    cases = {  # name: (request, expected status, what the message must name)
+        "malformed_json": ({**post, "body": b'{"inputs": [1, 2'}, 400, "malformed JSON"),
+        "deep_nesting": ({**post, "body": b"[" * 100_000}, 400, "nested"),
+        "unknown_route": ({**post, "path": "/predictions", "body": _body(one)}, 404, "Not Found"),
+        "wrong_method": ({**post, "method": "GET", "body": None}, 405, "Method Not Allowed"),
+        "oversized_body": ({**post, "body": b" " * (9 << 20)}, 413, "too large"),
+        "oversized_chunked_body": ({**post, "body": b" " * (limit + 1), "chunked": True}, 413, "too large"),
+        "wrong_content_type": ({**post, "body": _body(one), "headers": {"Content-Type": "text/plain"}}, 415,
+                               "Content-Type"),
+        "not_an_object": ({**post, "body": json.dumps([one.tolist()]).encode()}, 422, "JSON object"),
+        "missing_field": ({**post, "body": b'{"input": []}'}, 422, "inputs"),
+        "unknown_field": ({**post, "body": json.dumps({"inputs": one.tolist(), "debug": 1}).encode()}, 422, "debug"),
+        "inputs_not_a_list": ({**post, "body": b'{"inputs": 0.5}'}, 422, "nested list"),
+        "wrong_shape": ({**post, "body": _body(one[0])}, 422, "shape"),
+        "empty_batch": ({**post, "body": b'{"inputs": []}'}, 422, "shape"),
+        "huge_batch": ({**post, "body": _body(np.zeros((300, 1, 28, 28), np.float32))}, 422, "300"),
+        "ragged": ({**post, "body": json.dumps({"inputs": [[[0.5] * 28] * 27 + [[0.5] * 5]]}).encode()}, 422,
+                   "rectangular"),
+        "strings": ({**post, "body": json.dumps({"inputs": [[["0.5"] * 28] * 28]}).encode()}, 422, "numbers"),
+        "wrong_dtype_field": ({**post, "body": json.dumps({"inputs": one.tolist(), "dtype": "float64"}).encode()},
+                              422, "dtype"),
+        "booleans": ({**post, "body": json.dumps({"inputs": [[[True] * 28] * 28]}).encode()}, 422, "boolean"),
+        "boolean_among_numbers": ({**post, "body": _with_value(one, b"true")}, 422, "boolean"),
+        "nulls": ({**post, "body": json.dumps({"inputs": [[[None] * 28] * 28]}).encode()}, 422, "numbers"),
+        "null_among_numbers": ({**post, "body": _with_value(one, b"null")}, 422, "numbers"),
+        "nan": ({**post, "body": json.dumps({"inputs": nan.tolist()}).encode()}, 422, "NaN"),
+        "infinity": ({**post, "body": _with_value(one, b"Infinity")}, 422, "Infinity"),
+        "overflow_1e400": ({**post, "body": _with_value(one, b"1e400")}, 422, "infinite"),
+        "out_of_range": ({**post, "body": _body(one * 255)}, 422, "[0, 1]"),
     }
     answers = {}
     with client.running_server(artifacts.path("int8")) as port:
         status, before = client.request(port, "POST", "/predict", _body(one))
         assert status == 200, before
-        for name, (body, _, _) in cases.items():
-            answers[name] = client.request(port, "POST", "/predict", body)
+        for name, (ask, _, _) in cases.items():
+            answers[name] = client.request(port, ask["method"], ask["path"], ask["body"], headers=ask["headers"],
+                                           chunked=ask["chunked"])
         status_after, after = client.request(port, "POST", "/predict", _body(one))
     claim.record(answers={name: [status, payload] for name, (status, payload) in answers.items()})
     for name, (_, expected_status, needle) in cases.items():
@@ -106,7 +133,8 @@ def test_load(claim):
     requests in rounds of 500, alternating between an int8 server and an fp32 server (6 rounds each);
     no request fails, and the int8 service's p99 latency over HTTP (pooled over its rounds) is within the
     SLO of params in claims.yaml (5 ms, the issue's aim); p50, throughput and the int8/fp32 ratios are
-    reported. A round-to-round p99 spread above the protocol's 20% makes the verdict "not run" (noisy host).
+    reported. A round-to-round p99 spread above the protocol's 20%, or other processes busy on the host,
+    makes the verdict "not run" (inconclusive).
 
     Course: Lesson 8, deploying optimized models (serving).
     """
@@ -115,6 +143,7 @@ def test_load(claim):
     bodies = [_body(x) for x in _images(50)]
     runs = {"int8": [], "fp32": []}
     saved = set(cpus)
+    load = bench.HostLoad().start()
     with client.running_server(artifacts.path("int8"), cpus=(cpus[0],) if pin else None) as port8, \
             client.running_server(artifacts.path("fp32"), cpus=(cpus[0],) if pin else None) as port32:
         ports = {"int8": port8, "fp32": port32}
@@ -130,6 +159,7 @@ def test_load(claim):
         finally:
             if pin:
                 os.sched_setaffinity(0, saved)
+    foreign_cores = load.stop()
     figures = {}
     for name, rounds in runs.items():
         latencies = [t for r in rounds for t in r["latencies_s"]]
@@ -144,7 +174,9 @@ def test_load(claim):
                xlabel="round", ylabel="ms", hline=claim.t["max_p99_ms"])
     claim.expect("failures", figures["int8"]["failures"] + figures["fp32"]["failures"], "==", 0)
     spread = max(bench.robust_cv(figures[n]["round_p99_ms"]) for n in figures)
-    claim.record(round_p99_cv=spread)
+    claim.record(round_p99_cv=spread, foreign_cores=foreign_cores)
+    if foreign_cores > bench.MAX_FOREIGN_CORES:
+        raise bench.Inconclusive(f"busy host: other processes used {foreign_cores:.2f} cores during the load test")
     if spread > bench.NOISY_CV:
-        pytest.xfail(f"noisy host: round-to-round p99 CV {spread:.0%} > {bench.NOISY_CV:.0%}")
+        raise bench.Inconclusive(f"noisy host: round-to-round p99 CV {spread:.0%} > {bench.NOISY_CV:.0%}")
     claim.expect("int8_p99_ms", figures["int8"]["p99_ms"], "<=", "max_p99_ms")
