@@ -2,8 +2,13 @@
 
 Both minimise the same objective: mean cross-entropy + (lambda / 2) ||W||^2 on standardised
 features (intercepts unpenalised). Spark's `regParam` is lambda; scikit-learn's `C` multiplies the
-*summed* loss against (1/2) ||W||^2, so the same model needs C = 1 / (n_train * lambda).
-`spark_fit` returns the fitted `PipelineModel`; `spark_predict` its predictions in input row order.
+*summed* loss against (1/2) ||W||^2, so C = 1 / (n lambda) on the same features. They are not quite
+the same features: Spark's StandardScaler divides by the sample SD (n - 1), scikit-learn's by the
+population SD (n), so Spark's are scikit-learn's times c = sqrt((n - 1) / n); with V = c W the
+objective becomes the same on scikit-learn's features with lambda / c^2, i.e. C = (n - 1) / (n^2 lambda).
+scikit-learn is run to tol 1e-10 (its default 1e-4 stops ~1e-3 away in probability; Spark's is 1e-9).
+`spark_fit` returns the fitted `PipelineModel`; `spark_predict` its predictions and `spark_predict_proba`
+its class probabilities, in input row order.
 """
 from __future__ import annotations
 
@@ -12,9 +17,10 @@ import pandas as pd
 
 from impl.checks import as_float, as_instance, as_int, as_labels, as_matrix, same_length
 
-__all__ = ["to_frame", "spark_pipeline", "spark_fit", "spark_predict", "sklearn_fit"]
+__all__ = ["to_frame", "spark_pipeline", "spark_fit", "spark_predict", "spark_predict_proba", "sklearn_fit"]
 
 MAX_ITER = 100
+SKLEARN_TOL = 1e-10
 
 
 def _xy(X, y) -> tuple[np.ndarray, np.ndarray]:
@@ -70,8 +76,17 @@ def spark_predict(spark, model, X: np.ndarray) -> np.ndarray:
     return rows.sort_values("row")["prediction"].to_numpy().astype(np.int64)
 
 
+def spark_predict_proba(spark, model, X: np.ndarray) -> np.ndarray:
+    """(n_rows, n_classes) class probabilities for the rows of `X`, in order."""
+    from pyspark.ml import PipelineModel
+
+    model = as_instance(model, "model", PipelineModel)
+    rows = model.transform(to_frame(spark, X)).select("row", "probability").toPandas().sort_values("row")
+    return np.stack([vector.toArray() for vector in rows["probability"]]).astype(np.float64)
+
+
 def sklearn_fit(X: np.ndarray, y: np.ndarray, reg_param: float = 0.01, max_iter: int = 1000):
-    """StandardScaler -> LogisticRegression(C = 1 / (n * reg_param)), fitted."""
+    """StandardScaler -> LogisticRegression(C = (n - 1) / (n^2 reg_param), tol 1e-10), fitted: Spark's objective."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -79,5 +94,9 @@ def sklearn_fit(X: np.ndarray, y: np.ndarray, reg_param: float = 0.01, max_iter:
     X, y = _xy(X, y)
     reg_param = as_float(reg_param, "reg_param", low=0.0, low_open=True)
     max_iter = as_int(max_iter, "max_iter", minimum=1, maximum=100_000)
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0 / (len(X) * reg_param), max_iter=max_iter))
+    n = len(X)
+    if n < 2:
+        raise ValueError(f"X needs at least 2 rows (a sample SD), got {n}")
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=(n - 1) / (n * n * reg_param), max_iter=max_iter,
+                                                               tol=SKLEARN_TOL))
     return model.fit(X, y)

@@ -1,4 +1,4 @@
-"""The process's one SparkSession, and the setting that picks its master.
+"""The process's one SparkSession, the setting that picks its master, and sessions lent for a block.
 
 `CLAIMS_SPARK_MASTER` selects the master: `local[*]` (the embedded default: one JVM, one thread per
 core), `local[N]`, `local[N,F]` (N threads, each task tried up to F times) or `spark://host:port`
@@ -6,21 +6,27 @@ core), `local[N]`, `local[N,F]` (N threads, each task tried up to F times) or `s
 builds the session on first use with the course's settings (UI off, 4 shuffle partitions, driver
 bound to 127.0.0.1) and returns the same object afterwards; `stop()` ends it, so that a spec which
 needs another master (scaling, retries) can stop it, use its own, and leave the next caller a fresh one.
-Starting the JVM costs about 10 s, which is why everything shares one session; a new context in the
-running JVM costs ~0.3 s. Callers should ask `session()` each time rather than keep the object for
-long: another claim may have stopped it to switch masters.
+Starting the JVM costs about 10 s; a new context in the running JVM costs ~0.1 s (plus ~0.7 s for its
+first Python task). So a test run starts the JVM once (`launch_jvm()`, before any claim) and each claim
+borrows a context for itself (`borrowed(master)`): on leaving, the context is stopped and the processes
+it started (its Python workers, a standalone cluster's executors) are gone, so a claim leaves no process,
+socket or environment variable behind. Callers should ask `session()` each time rather than keep the
+object for long: another claim may have stopped it to switch masters.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
 import threading
+import time
 
 from impl import paths
-from impl.checks import as_str
+from impl.checks import as_float, as_str
 
-__all__ = ["MASTER_ENV", "DEFAULT_MASTER", "SETTINGS", "configured_master", "session", "stop"]
+__all__ = ["MASTER_ENV", "DEFAULT_MASTER", "SETTINGS", "configured_master", "session", "stop", "launch_jvm",
+           "borrowed"]
 
 MASTER_ENV = "CLAIMS_SPARK_MASTER"
 DEFAULT_MASTER = "local[*]"
@@ -64,7 +70,6 @@ def session(master: str | None = None, app_name: str = "ml-claims"):
     global _SESSION, _SESSION_MASTER
     wanted = configured_master() if master is None else _valid_master(master, "master")
     app_name = as_str(app_name, "app_name")
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     with _LOCK:
         if _SESSION is not None and _SESSION.sparkContext._jsc is not None:
             if wanted != _SESSION_MASTER:
@@ -76,9 +81,24 @@ def session(master: str | None = None, app_name: str = "ml-claims"):
         builder = SparkSession.builder.master(wanted).appName(app_name)
         for key, value in {**SETTINGS, **_python_settings()}.items():
             builder = builder.config(key, value)
-        _SESSION, _SESSION_MASTER = builder.getOrCreate(), wanted
+        with _local_ip_for_jvm():
+            _SESSION, _SESSION_MASTER = builder.getOrCreate(), wanted
         _SESSION.sparkContext.setLogLevel("ERROR")
         return _SESSION
+
+
+@contextlib.contextmanager
+def _local_ip_for_jvm():
+    """SPARK_LOCAL_IP=127.0.0.1 (unless set) for a JVM launched inside, which copies os.environ when it
+    starts: Spark binds its services to loopback whatever the host name resolves to. Ours is put back."""
+    if "SPARK_LOCAL_IP" in os.environ:
+        yield
+        return
+    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    try:
+        yield
+    finally:
+        os.environ.pop("SPARK_LOCAL_IP", None)
 
 
 def _python_settings() -> dict[str, str]:
@@ -96,3 +116,64 @@ def stop() -> None:
         if _SESSION is not None:
             _SESSION.stop()
         _SESSION, _SESSION_MASTER = None, None
+
+
+def launch_jvm() -> None:
+    """Start the JVM that this process's sessions run in (~10 s, once), keeping no context: call it
+    before the claims (a session-scoped fixture), so that no claim is the one that started it."""
+    session()
+    stop()
+
+
+# What a context starts and stopping it ends: Python workers, and a standalone cluster's executors.
+_CONTEXT_PROCESSES = ("pyspark.daemon", "pyspark.worker", "CoarseGrainedExecutorBackend")
+
+
+def _context_processes() -> dict[int, object]:
+    import psutil
+
+    found = {}
+    for process in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if any(marker in " ".join(process.cmdline()) for marker in _CONTEXT_PROCESSES):
+                found[process.pid] = process
+    return found
+
+
+def borrowed(master: str | None = None, app_name: str = "ml-claims", settle_s: float = 30.0):
+    """A context manager lending a session on `master` (None: `configured_master()`) for a `with` block.
+
+    Any running session is stopped first. On leaving, the session is stopped and the Python workers and
+    executors it started are waited for (`settle_s` at most; those still alive then are killed)."""
+    if master is not None:
+        _valid_master(master, "master")
+    app_name = as_str(app_name, "app_name")
+    settle_s = as_float(settle_s, "settle_s", low=0.0, high=600.0)
+    return _borrowed(master, app_name, settle_s)
+
+
+@contextlib.contextmanager
+def _borrowed(master: str | None, app_name: str, settle_s: float):
+    stop()
+    before = set(_context_processes())
+    try:
+        yield session(master, app_name)
+    finally:
+        stop()
+        deadline = time.monotonic() + settle_s
+        left = {pid: p for pid, p in _context_processes().items() if pid not in before}
+        while left and time.monotonic() < deadline:  # a cluster's worker ends its executors after the app
+            time.sleep(0.1)
+            left = {pid: p for pid, p in left.items() if _alive(p)}
+        for process in left.values():
+            with contextlib.suppress(Exception):
+                process.kill()
+
+
+def _alive(process) -> bool:
+    import psutil
+
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False

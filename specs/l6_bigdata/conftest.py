@@ -1,12 +1,13 @@
-"""Lesson 6's Spark fixtures: the process's one SparkSession, and masters a claim needs for itself.
+"""Lesson 6's Spark fixtures: one JVM for the test run, and a context of its own for each claim.
 
-`spark` is the shared session on the configured master (`impl.l6_bigdata.spark.configured_master()`,
-`local[*]` unless CLAIMS_SPARK_MASTER says otherwise), started once (about 10 s) and stopped when the
-test run ends. `on_master` lends a session on another master (`local[1]`, `local[2,3]`, a standalone
-cluster) for the length of a `with` block: it stops the shared context first (one per JVM), and the
-next `spark` user gets the shared one back. Switching contexts inside the running JVM costs ~0.3 s.
+`_spark_jvm` starts the JVM once (about 10 s) before the first Spark claim, so no claim is the one
+that started it. `spark` lends a claim a session on the configured master
+(`impl.l6_bigdata.spark.configured_master()`, `local[*]` unless CLAIMS_SPARK_MASTER says otherwise);
+`on_master` lends one on another master (`local[1]`, `local[2,3]`, a standalone cluster) for the
+length of a `with` block. Either way the context is the claim's own (~0.1 s to start in the running
+JVM): it is stopped when the claim ends, and its Python workers and executors are gone with it, so a
+claim leaves no process, socket or setting behind (the plugin's state guard checks).
 """
-import contextlib
 from pathlib import Path
 
 import pytest
@@ -29,23 +30,20 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def _spark_run():
+def _spark_jvm():
+    spark_session.launch_jvm()
     yield
     spark_session.stop()
 
 
 @pytest.fixture
-def spark(_spark_run):
-    return spark_session.session()
+def spark(_spark_jvm):
+    with spark_session.borrowed() as session:
+        yield session
 
 
 @pytest.fixture
-def on_master(_spark_run):
-    @contextlib.contextmanager
+def on_master(_spark_jvm):
     def lend(master: str):
-        spark_session.stop()
-        try:
-            yield spark_session.session(master)
-        finally:
-            spark_session.stop()
+        return spark_session.borrowed(master)
     return lend

@@ -2,12 +2,16 @@
 with pyspark's own `spark-class`, on loopback and free ports), one executor with one core each.
 
 The cluster starts once for this module and is stopped (every process, its temporary folder) when
-the module ends, also after a failure. The claims compare it with the embedded `local[*]` session.
-The worker-loss claim kills a worker, so it runs last.
+the module ends, also after a failure. Each claim connects an application of its own (two executors
+start for it and end with it). The claims compare the cluster with the embedded `local[*]` session and
+the aggregation with pandas. The worker-loss claim kills a worker, so it has a cluster of its own.
 """
+import contextlib
 import threading
 import time
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from impl.harness.bench import compare
@@ -16,18 +20,47 @@ from impl.l6_bigdata import spark as spark_session
 from specs.l6_bigdata.corpora import zipf_corpus
 
 
+REGISTER_TIMEOUT_S = 120.0  # for a new application's executors to register (a few seconds on a quiet host)
+
+
 @pytest.fixture(scope="module")
-def standalone(_spark_run):
-    """(the running Cluster, a SparkSession connected to it)."""
+def standalone(_spark_jvm):
+    """The running Cluster (a master and two one-core workers), for the module's claims."""
+    with _started_cluster() as running:
+        yield running
+
+
+@pytest.fixture
+def remote(standalone):
+    """A session connected to the cluster, the claim's own: its executors end with the claim."""
+    with _connected(standalone) as session:
+        yield session
+
+
+@pytest.fixture
+def own_cluster(_spark_jvm):
+    """(a Cluster of the claim's own, a session on it): for a claim that kills a worker, so that the
+    module's cluster stays whole whatever order the claims run in."""
+    with _started_cluster() as running, _connected(running) as session:
+        yield running, session
+
+
+@contextlib.contextmanager
+def _started_cluster():
     reason = cluster.unavailable_reason()
     if reason is not None:
         pytest.skip(f"no Spark standalone cluster can start here: {reason}")
     with cluster.local_cluster(n_workers=2, cores=1, memory="1g", timeout_s=180.0) as running:
-        spark_session.stop()
-        try:
-            yield running, spark_session.session(running.url)
-        finally:
-            spark_session.stop()
+        yield running
+
+
+@contextlib.contextmanager
+def _connected(running):
+    with spark_session.borrowed(running.url) as session:
+        deadline = time.monotonic() + REGISTER_TIMEOUT_S
+        while _executors(session) < len(running.alive_workers()) and time.monotonic() < deadline:
+            time.sleep(0.2)  # the workers launch the application's executors after it connects
+        yield session
 
 
 def _executors(spark) -> int:
@@ -47,6 +80,18 @@ def _executor_processes(spark, n_partitions: int) -> set[int]:
                .collect())
 
 
+def _against_pandas(table: pd.DataFrame, reference: pd.DataFrame) -> tuple[int, float]:
+    """(cells of key, n and total that differ, largest relative difference of mean_mod): a Spark
+    aggregation against pandas' (both sorted by key; a missing or extra key counts every cell)."""
+    columns = ["key", "n", "total"]
+    if len(table) != len(reference):
+        return max(len(table), len(reference)) * len(columns), float("inf")
+    differing = int((table[columns].to_numpy(np.int64) != reference[columns].to_numpy(np.int64)).sum())
+    mean_rel = float(np.max(np.abs(table["mean_mod"].to_numpy() - reference["mean_mod"].to_numpy())
+                            / np.abs(reference["mean_mod"].to_numpy())))
+    return differing, mean_rel
+
+
 def _workloads(spark, t, tmp_path):
     lines = zipf_corpus(t["n_lines"] * 5, 2000, 1.1, 5, 0)
     sales = frames.sales_table(t["n_rows"], 0)
@@ -58,28 +103,25 @@ def _workloads(spark, t, tmp_path):
 
 @pytest.mark.cpu
 @pytest.mark.slow
-def test_standalone(claim, standalone, tmp_path_factory):
+def test_standalone(claim, standalone, remote, tmp_path_factory):
     """The same jobs give the same answers on a standalone cluster (spark://127.0.0.1:<port>, a
     master and two one-core workers) as on the embedded local[*] master: the RDD word count of a
     20,000-line corpus exactly, the sales summary (50,000 rows, groupBy/agg/join) with equal keys
-    and counts and sums within 1e-9 relative, and the 10^6-row aggregation exactly. Two
+    and counts and sums within 1e-9 relative, and the 10^6-row aggregation exactly; and that
+    aggregation equals pandas' own (row counts and sums exactly, means within 1e-9 relative). Two
     executors register, and the tasks of one job run in both.
 
     Course: Lesson 6, Building scalable data applications (a cluster; the local master as its stand-in).
     """
-    running, remote = standalone
     on_cluster = _workloads(remote, claim.t, tmp_path_factory.mktemp("cluster"))
     executors, processes = _executors(remote), _executor_processes(remote, 8)
-    spark_session.stop()
-    try:
-        on_local = _workloads(spark_session.session("local[*]"), claim.t, tmp_path_factory.mktemp("local"))
-    finally:
-        spark_session.stop()
-        spark_session.session(running.url)  # the module's next claims run on the cluster again
-    claim.record(master=running.url, workers=len(running.workers), executors=executors,
-                 executor_processes_used=len(processes))
-    claim.expect("executors", executors, "==", len(running.workers))
-    claim.expect("executors_running_tasks", len(processes), "==", len(running.workers))
+    with spark_session.borrowed("local[*]") as local:  # stops the cluster's application first
+        on_local = _workloads(local, claim.t, tmp_path_factory.mktemp("local"))
+    by_pandas = scaling.aggregation_pandas(claim.t["n_agg_rows"])
+    claim.record(master=standalone.url, workers=len(standalone.workers), executors=executors,
+                 executor_processes_used=len(processes), aggregation_keys=len(by_pandas))
+    claim.expect("executors", executors, "==", len(standalone.workers))
+    claim.expect("executors_running_tasks", len(processes), "==", len(standalone.workers))
     claim.expect("word_count_equal", on_cluster["word_count"] == on_local["word_count"], "==", True)
     a, b = on_cluster["summary"], on_local["summary"]
     claim.expect("summary_keys_and_counts_equal",
@@ -88,22 +130,25 @@ def test_standalone(claim, standalone, tmp_path_factory):
     sum_rel = float(((a["revenue_sum"] - b["revenue_sum"]).abs() / b["revenue_sum"].abs()).max())
     claim.expect("summary_sum_rel", sum_rel, "<=", "rel_tol")
     claim.expect("aggregation_equal", on_cluster["aggregation"].equals(on_local["aggregation"]), "==", True)
+    for where, table in (("cluster", on_cluster["aggregation"]), ("local", on_local["aggregation"])):
+        differing, mean_rel = _against_pandas(table, by_pandas)
+        claim.expect(f"aggregation_{where}_vs_pandas_cells_differing", differing, "==", 0)
+        claim.expect(f"aggregation_{where}_vs_pandas_mean_rel", mean_rel, "<=", "rel_tol")
 
 
 @pytest.mark.cpu
 @pytest.mark.slow
 @pytest.mark.perf
-def test_scaling(claim, standalone):
+def test_scaling(claim, remote):
     """On the two-worker cluster, the aggregation over spark.range(2e7) split into 2 partitions
     (run by both workers' executors at once) is not slower than the same job in 1 partition (one
     worker's executor does all the work): T2 <= 1.1 T1 by the performance protocol (3 warm-up runs each,
-    interleaved repeats, median of 3 quick / 7 full), and both give identical results. The speed-up and the efficiency
+    interleaved repeats, median of 7, judged on the ratio's 95% interval), and both give identical results.
+    The speed-up and the efficiency
     T1/(2 T2) are reported, not asserted: both workers share this host's two vCPUs.
 
     Course: Lesson 6, Building scalable data applications (resource management: adding workers).
     """
-    running, remote = standalone
-    remote = spark_session.session(running.url)
     n_rows = claim.t["n_rows"]
     one = scaling.aggregation(remote, n_rows, 1)
     two = scaling.aggregation(remote, n_rows, 2)
@@ -116,12 +161,11 @@ def test_scaling(claim, standalone):
     claim.plot("Standalone cluster: aggregation over 2e7 rows, median seconds", ["1 worker", "2 workers"],
                {"seconds": [result.median_a, result.median_b]}, xlabel="workers used", ylabel="s", kind="bar")
     claim.expect("results_equal", one.equals(two), "==", True)
-    result.require_quiet()
-    claim.expect("t2_over_t1", result.ratio, "<=", "max_t2_over_t1")
+    result.judge(claim, "t2_over_t1", "<=", "max_t2_over_t1")
 
 
 @pytest.mark.cpu
-def test_worker_loss(claim, standalone):
+def test_worker_loss(claim, own_cluster):
     """Killing one of the two workers (SIGKILL to the worker and its executor) while a two-stage
     job runs on both (8 map tasks of 2 s each, then reduceByKey) does not lose the job: it
     completes on the surviving worker with exactly the right per-key sums, the dead worker's
@@ -129,8 +173,7 @@ def test_worker_loss(claim, standalone):
 
     Course: Lesson 6, Building scalable data applications (fault tolerance on a cluster).
     """
-    running, remote = standalone
-    remote = spark_session.session(running.url)
+    running, remote = own_cluster
     t = claim.t
     n, tracker = t["n_values"], remote.sparkContext.statusTracker()
     executors_before = _executors(remote)

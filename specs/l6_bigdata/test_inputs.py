@@ -3,7 +3,7 @@
 The sweep (impl.harness.sweep) finds the functions from each module's `__all__` and derives the
 bad values from each argument's kind. Whatever needs Spark, a cluster or torchrun is a HeavyCase:
 its bad calls must be refused before a JVM, a process or a file is touched. Its good Spark values
-are built lazily, so only a sweep that reaches them starts the (shared) session.
+(a session, tables, a model) are built lazily from the claim's own session and dropped when it ends.
 """
 import functools
 
@@ -25,7 +25,7 @@ Y = np.arange(40) % 2
 
 @functools.cache
 def _spark_objects():
-    """A session, a tiny Spark table and an empty fitted pipeline, built when first needed."""
+    """The claim's session, a tiny Spark table and an empty fitted pipeline, built when first needed."""
     from pyspark.ml import PipelineModel
 
     session = spark_session.session()
@@ -42,6 +42,8 @@ CASES = [
     Case(spark_session.configured_master),
     HeavyCase(spark_session.session, Optional(Text("local[2]")), Text("ml-claims")),
     HeavyCase(spark_session.stop),
+    HeavyCase(spark_session.launch_jvm),
+    HeavyCase(spark_session.borrowed, Optional(Text("local[2]")), Text("ml-claims"), Real(30.0, 0.0, 600.0)),
     Case(mapreduce.mapper, Text("a b, c", nonempty=False)),
     Case(mapreduce.add_counts, Count(1, 0, mapreduce.MAX_COUNT), Count(2, 0, mapreduce.MAX_COUNT)),
     Case(mapreduce.reducer, Text("word"), Instance([1, 2, 3])),
@@ -74,6 +76,7 @@ CASES = [
     HeavyCase(ml.spark_fit, SPARK, Matrix(X, linked=True), Labels(Y, linked=True), Real(0.01, 0.0),
               Count(100, 1, 100_000)),
     HeavyCase(ml.spark_predict, SPARK, Instance(sp("model")), Matrix(X)),
+    HeavyCase(ml.spark_predict_proba, SPARK, Instance(sp("model")), Matrix(X)),
     Case(ml.sklearn_fit, Matrix(X, linked=True), Labels(Y, linked=True), Real(0.01, 0.0, low_open=True),
          Count(100, 1, 100_000)),
     Case(ddp.global_batches, Count(2, 1, 100_000), Count(8, 1, 1797), Seed()),
@@ -89,11 +92,14 @@ CASES = [
 
 
 @pytest.mark.cpu
-def test_rejects_bad_input(claim):
+def test_rejects_bad_input(claim, spark):
     """Every exported function of Lesson 6 (its modules' `__all__`) refuses NaN, infinite, empty,
     wrongly-shaped, wrongly-typed or None arguments and out-of-range or unbounded counts with a
     ValueError or TypeError naming the argument.
 
     Course: Lesson 6 (house rule: a learner's mistake gets a clear message, not a wrong number).
     """
-    run_sweep(claim, "impl.l6_bigdata", CASES)
+    try:
+        run_sweep(claim, "impl.l6_bigdata", CASES)
+    finally:
+        _spark_objects.cache_clear()  # they belong to this claim's session, which ends with it
