@@ -10,7 +10,8 @@ import numpy as np
 
 from impl.checks import MAX_DIM, as_float, as_float_array, as_int, as_rng, as_str
 
-__all__ = ["NAMES", "FRAMEWORKS", "INITS", "activation", "depth_ratio", "xor_accuracy", "clip_gradients"]
+__all__ = ["NAMES", "FRAMEWORKS", "INITS", "activation", "sigmoid_derivative", "depth_ratio", "xor_accuracy",
+           "clip_gradients"]
 
 NAMES = ("sigmoid", "tanh", "relu", "leaky_relu", "softmax")
 FRAMEWORKS = ("numpy", "torch", "tf", "jax")
@@ -59,6 +60,24 @@ def activation(x, name: str, framework: str) -> np.ndarray:
     return np.asarray(fn(jax.numpy.asarray(x)), dtype=np.float64)
 
 
+def sigmoid_derivative(x, framework: str) -> np.ndarray:
+    """d sigmoid / dx at every entry of a float32 batch `x`, by automatic differentiation in `framework`
+    ("torch": backward of the sum, each output depending on its own input only; "jax": elementwise
+    `grad`), returned as a float64 array."""
+    x = as_float_array(x, "x", ndim=2, dtype=np.float32)
+    framework = as_str(framework, "framework", choices=("torch", "jax"))
+    if framework == "torch":
+        import torch
+
+        inputs = torch.from_numpy(x.copy()).requires_grad_(True)
+        torch.sigmoid(inputs).sum().backward()
+        return inputs.grad.numpy().astype(np.float64)
+    import jax
+
+    elementwise = jax.vmap(jax.vmap(jax.grad(jax.nn.sigmoid)))
+    return np.asarray(elementwise(jax.numpy.asarray(x)), dtype=np.float64)
+
+
 def depth_ratio(init: str, *, depth: int, width: int, rng) -> float:
     """Mean square of the last hidden layer over that of the first in a `depth`-layer ReLU network of
     `width` units (no biases) on standard normal inputs, with weights drawn by `init`."""
@@ -89,9 +108,10 @@ def xor_accuracy(hidden: int, activation_name: str, seed: int, num_steps: int = 
     num_steps = as_int(num_steps, "num_steps", minimum=1, maximum=10**6)
     import torch
 
-    torch.manual_seed(seed)
     act = {"none": torch.nn.Identity, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[activation_name]
-    layers = [torch.nn.Linear(2, hidden), torch.nn.Linear(hidden, hidden), torch.nn.Linear(hidden, 1)]
+    with torch.random.fork_rng(devices=[]):  # seeded init; the caller's generator is left as it was
+        torch.manual_seed(seed)
+        layers = [torch.nn.Linear(2, hidden), torch.nn.Linear(hidden, hidden), torch.nn.Linear(hidden, 1)]
     net = torch.nn.Sequential(layers[0], act(), layers[1], act(), layers[2]).double()
     X = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
     y = torch.tensor([[0.0], [1.0], [1.0], [0.0]], dtype=torch.float64)

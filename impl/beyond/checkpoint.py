@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from impl.checks import as_bool, as_int, as_path
+from impl.isolation import torch_state
 
 __all__ = ["train", "train_in_fresh_process"]
 
@@ -41,9 +42,7 @@ def train(seed: int, num_epochs: int, checkpoint_in: Path | None, checkpoint_out
     checkpoint_in = None if checkpoint_in is None else as_path(checkpoint_in, "checkpoint_in")
     checkpoint_out = as_path(checkpoint_out, "checkpoint_out")
     keep_optimizer = as_bool(keep_optimizer, "keep_optimizer")
-    deterministic = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(True)  # restored below: the caller's process keeps its setting
-    try:
+    with torch_state(deterministic=True):  # restored on exit: the caller's process keeps its setting
         X, y = _digits()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -63,8 +62,6 @@ def train(seed: int, num_epochs: int, checkpoint_in: Path | None, checkpoint_out
                 optimizer.zero_grad()
                 nn.functional.cross_entropy(model(X[batch]), y[batch]).backward()
                 optimizer.step()
-    finally:
-        torch.use_deterministic_algorithms(deterministic)
     state = {"model": model.state_dict(), "generator": generator.get_state()}
     if keep_optimizer:
         state["optimizer"] = optimizer.state_dict()

@@ -7,12 +7,18 @@ and the parameters are 320 + 18,496 + 102,464 + 650 = 121,930.
 
 Every output size is floor((n + 2p - k) / s) + 1, for convolutions and pools alike. TensorFlow is
 imported inside the functions that need it (its import costs seconds).
+
+Random weights come from explicit seeds, never from global state: torch layers are built inside
+`impl.isolation.torch_state(seed=...)` (a forked generator), Keras layers get seeded initializers
+(`keras.utils.set_random_seed` would reseed Python's, NumPy's and TensorFlow's global generators and
+Keras's own global seed for the rest of the process).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from impl.checks import MAX_DIM, as_int
+from impl.isolation import torch_state
 
 __all__ = ["conv_output_size", "notes_cnn_torch", "notes_cnn_keras", "torch_feature_shapes", "receptive_field",
            "lstm_param_counts", "bottleneck_keras"]
@@ -31,12 +37,10 @@ def conv_output_size(size: int, kernel: int, padding: int, stride: int) -> int:
 
 def notes_cnn_torch(seed: int):
     """The notes' CNN as a torch `nn.Sequential` taking (n, 1, 28, 28) images, initialised from `seed`."""
-    import torch
     from torch import nn
 
     seed = as_int(seed, "seed", minimum=0)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with torch_state(seed=seed):
         return nn.Sequential(
             nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
@@ -49,13 +53,23 @@ def notes_cnn_keras(seed: int):
     seed = as_int(seed, "seed", minimum=0)
     import keras
 
-    keras.utils.set_random_seed(seed)
+    glorot = _keras_initializers(seed, 4)
     return keras.Sequential([
         keras.Input((28, 28, 1)),
-        keras.layers.Conv2D(32, 3, activation="relu"), keras.layers.MaxPooling2D(2),
-        keras.layers.Conv2D(64, 3, activation="relu"), keras.layers.MaxPooling2D(2),
-        keras.layers.Flatten(), keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10),
+        keras.layers.Conv2D(32, 3, activation="relu", kernel_initializer=next(glorot)), keras.layers.MaxPooling2D(2),
+        keras.layers.Conv2D(64, 3, activation="relu", kernel_initializer=next(glorot)), keras.layers.MaxPooling2D(2),
+        keras.layers.Flatten(), keras.layers.Dense(64, activation="relu", kernel_initializer=next(glorot)),
+        keras.layers.Dense(10, kernel_initializer=next(glorot)),
     ])
+
+
+def _keras_initializers(seed: int, count: int, kind: str = "GlorotUniform"):
+    """`count` Keras initializers of `kind`, each with its own seed drawn from `seed` (one seed for
+    all would give same-shaped layers the same weights)."""
+    import keras
+
+    for layer_seed in np.random.default_rng(seed).integers(0, 2**31 - 1, count):
+        yield getattr(keras.initializers, kind)(seed=int(layer_seed))
 
 
 def torch_feature_shapes(model, image_size: int) -> list[tuple[str, tuple[int, ...]]]:
@@ -85,11 +99,10 @@ def receptive_field(num_convs: int, channels: int) -> tuple[int, int]:
 
     num_convs = as_int(num_convs, "num_convs", minimum=1, maximum=50)
     channels = as_int(channels, "channels", minimum=1, maximum=256)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        convs = [nn.Conv2d(channels, channels, 3, bias=False, dtype=torch.float64) for _ in range(num_convs)]
     size = 2 * num_convs + 9
-    x = torch.randn(1, channels, size, size, dtype=torch.float64, requires_grad=True)
+    with torch_state(seed=0):
+        convs = [nn.Conv2d(channels, channels, 3, bias=False, dtype=torch.float64) for _ in range(num_convs)]
+        x = torch.randn(1, channels, size, size, dtype=torch.float64, requires_grad=True)
     y = x
     for conv in convs:
         y = conv(y)
@@ -106,8 +119,10 @@ def lstm_param_counts(input_size: int, hidden_size: int) -> tuple[int, int]:
     import keras
     from torch import nn
 
-    torch_count = sum(p.numel() for p in nn.LSTM(input_size, hidden_size).parameters())
-    layer = keras.layers.LSTM(hidden_size)
+    with torch_state(seed=0):
+        torch_count = sum(p.numel() for p in nn.LSTM(input_size, hidden_size).parameters())
+    kernel, recurrent = _keras_initializers(0, 1), _keras_initializers(1, 1, "Orthogonal")
+    layer = keras.layers.LSTM(hidden_size, kernel_initializer=next(kernel), recurrent_initializer=next(recurrent))
     layer.build((None, 5, input_size))
     return torch_count, int(layer.count_params())
 
@@ -116,6 +131,6 @@ def bottleneck_keras():
     """The personal notes' bottleneck model: 50 inputs -> Dense 100 -> Dense 1 -> Dense 100 -> Dense 50, no activations."""
     import keras
 
-    keras.utils.set_random_seed(0)
-    return keras.Sequential([keras.Input((50,)), keras.layers.Dense(100), keras.layers.Dense(1),
-                             keras.layers.Dense(100), keras.layers.Dense(50)])
+    glorot = _keras_initializers(0, 4)
+    return keras.Sequential([keras.Input((50,))] + [keras.layers.Dense(width, kernel_initializer=next(glorot))
+                                                     for width in (100, 1, 100, 50)])

@@ -2,10 +2,20 @@
 
 Runs in a fresh process (`measure_in_fresh_process`), so its settings touch nothing else: 2 threads
 everywhere (OMP, torch intra-op, TF intra-op 2 / inter-op 1, set before either runtime starts) and
-glibc's allocator told to keep freed memory (MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_): by
-default every large activation buffer is a fresh mmap whose pages fault in again on each step,
-which on this VM more than doubled the first hundred steps. Both frameworks share the process and
-so the allocator setting.
+glibc's allocator told to keep freed memory for the next step. By default glibc's dynamic mmap
+threshold soon rises above the activation buffers, but it sets the trim threshold to only twice
+that, and the buffers a step frees leave more than that free at the top of the heap: free() hands
+it back to the kernel and the next step faults every page in again. How much this costs depends on
+the heap's history (it hits the timed training, the first thing this process does, hardest), so
+both variables are set, before the process starts (glibc reads them once):
+- MALLOC_TRIM_THRESHOLD_ (2 GiB) stops the trimming. Set alone it is the worst choice: any explicit
+  setting switches the dynamic threshold off, so every buffer above 128 KiB becomes its own mmap.
+- MALLOC_MMAP_THRESHOLD_ (32 MiB) then serves every per-step buffer from the heap. 32 MiB is glibc's
+  own ceiling for the dynamic threshold and the most that older glibc accept (HEAP_MAX_SIZE / 2 on
+  64-bit); a refused value is dropped silently, which would leave the trim setting alone. Newer
+  glibc accept more, which measured no faster.
+`python -m impl.beyond.malloc_probe` measures page faults and step times under each combination.
+Both frameworks share the process and so the allocator setting.
 
 1. Ours (`cnn_train.train_notes_cnn`) trains for real; its wall time (steps only) and its test
    accuracy on the official 10,000 images are measured, and its per-window step times give the
@@ -27,7 +37,7 @@ from impl.checks import as_float, as_int
 __all__ = ["measure", "measure_in_fresh_process"]
 
 _ENV = {"OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2", "TF_NUM_INTRAOP_THREADS": "2", "TF_NUM_INTEROP_THREADS": "1",
-        "MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str(1 << 31), "TF_CPP_MIN_LOG_LEVEL": "2"}
+        "MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(1 << 31), "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 
 def _check(num_epochs, batch_size, max_lr, keras_epochs, keras_batch_size, window_steps, rounds):

@@ -6,21 +6,26 @@ from __future__ import annotations
 import numpy as np
 
 from impl.checks import MAX_DIM, as_bool, as_float, as_float_array, as_int, as_tensor, same_length
+from impl.isolation import torch_state
 
 __all__ = ["make_mlp", "train_curves", "early_stop_epoch"]
 
 
-def make_mlp(hidden: int, dropout: float, seed: int):
-    """torch MLP 784-hidden-hidden-10 with Dropout(dropout) after each hidden ReLU, init fixed by `seed`."""
+def make_mlp(hidden: int, dropout: float, seed: int, input_dropout: float = 0.0):
+    """torch MLP 784-hidden-hidden-10 with Dropout(dropout) after each hidden ReLU (and, when
+    `input_dropout` > 0, Dropout(input_dropout) on the pixels, as in Hinton et al. 2012), init fixed by `seed`."""
     hidden = as_int(hidden, "hidden", minimum=1, maximum=MAX_DIM)
     dropout = as_float(dropout, "dropout", low=0.0, high=1.0, high_open=True)
     seed = as_int(seed, "seed", minimum=0)
+    input_dropout = as_float(input_dropout, "input_dropout", low=0.0, high=1.0, high_open=True)
     import torch
 
-    torch.manual_seed(seed)
     nn = torch.nn
-    return nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Dropout(dropout),
-                         nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, 10))
+    inputs = [nn.Dropout(input_dropout)] if input_dropout > 0 else []
+    with torch.random.fork_rng(devices=[]):  # the init is seeded without touching the caller's generator
+        torch.manual_seed(seed)
+        return nn.Sequential(*inputs, nn.Linear(784, hidden), nn.ReLU(), nn.Dropout(dropout),
+                             nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, 10))
 
 
 def _evaluate(model, X, y) -> tuple[float, float]:
@@ -58,16 +63,17 @@ def train_curves(model, data: dict, *, num_epochs: int, batch_size: int, lr: flo
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
     curves: dict[str, list[float]] = {f"{split}_{what}": [] for split in data for what in ("loss", "accuracy")}
-    for _ in tqdm(range(num_epochs), desc="epochs", disable=not progress, leave=False):
-        model.train()
-        for batch in torch.randperm(len(y), generator=generator).split(batch_size):
-            optimizer.zero_grad()
-            torch.nn.functional.cross_entropy(model(X[batch]), y[batch]).backward()
-            optimizer.step()
-        for split, (X_split, y_split) in data.items():
-            loss, accuracy = _evaluate(model, X_split, y_split)
-            curves[f"{split}_loss"].append(loss)
-            curves[f"{split}_accuracy"].append(accuracy)
+    with torch_state(seed=seed):  # dropout masks come from torch's generator: a forked one, seeded here
+        for _ in tqdm(range(num_epochs), desc="epochs", disable=not progress, leave=False):
+            model.train()
+            for batch in torch.randperm(len(y), generator=generator).split(batch_size):
+                optimizer.zero_grad()
+                torch.nn.functional.cross_entropy(model(X[batch]), y[batch]).backward()
+                optimizer.step()
+            for split, (X_split, y_split) in data.items():
+                loss, accuracy = _evaluate(model, X_split, y_split)
+                curves[f"{split}_loss"].append(loss)
+                curves[f"{split}_accuracy"].append(accuracy)
     return curves
 
 

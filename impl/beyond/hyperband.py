@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from impl.checks import MAX_STEPS, as_int, as_rng, as_str
+from impl.isolation import optuna_quiet
 
 __all__ = ["Rung", "successive_halving", "halving_cost", "hyperband_brackets", "synthetic_curves", "pruned_study"]
 
@@ -98,11 +99,6 @@ def pruned_study(curves: np.ndarray, pruner: str, eta: int, seed: int) -> tuple[
         chosen = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=eta)
     else:
         chosen = optuna.pruners.HyperbandPruner(min_resource=1, max_resource=num_steps, reduction_factor=eta)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    # Hyperband puts each trial in a bracket by a hash of the study name and the trial number: a named
-    # study makes the replay deterministic (an unnamed one gets a random name, so random brackets).
-    study = optuna.create_study(study_name=f"replay-{pruner}-eta{eta}-seed{seed}", direction="minimize",
-                                pruner=chosen, sampler=optuna.samplers.RandomSampler(seed))
     used = [0]
 
     def objective(trial):
@@ -114,5 +110,10 @@ def pruned_study(curves: np.ndarray, pruner: str, eta: int, seed: int) -> tuple[
                 raise optuna.TrialPruned()
         return float(row[-1])
 
-    study.optimize(objective, n_trials=num_trials)
+    # Hyperband puts each trial in a bracket by a hash of the study name and the trial number: a named
+    # study makes the replay deterministic (an unnamed one gets a random name, so random brackets).
+    with optuna_quiet():  # one INFO line per trial otherwise; the caller's verbosity comes back after
+        study = optuna.create_study(study_name=f"replay-{pruner}-eta{eta}-seed{seed}", direction="minimize",
+                                    pruner=chosen, sampler=optuna.samplers.RandomSampler(seed))
+        study.optimize(objective, n_trials=num_trials)
     return used[0], study.best_trial.number

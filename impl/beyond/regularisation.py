@@ -9,6 +9,7 @@ from typing import NamedTuple
 import numpy as np
 
 from impl.checks import MAX_DIM, MAX_STEPS, as_float, as_float_array, as_int, as_matrix, as_rng, as_str, same_length
+from impl.isolation import torch_state
 
 __all__ = ["DECAY_RULES", "sparse_regression", "weight_decay_path", "dropout_outputs", "mc_dropout_linear",
            "early_stopping"]
@@ -68,12 +69,12 @@ def dropout_outputs(x, p: float, seed: int) -> dict[str, np.ndarray]:
     import keras
     import torch
 
-    torch.manual_seed(seed)
     layer = torch.nn.Dropout(p)
-    out = {"torch_train": layer(torch.from_numpy(x)).numpy().astype(np.float64)}
+    with torch_state(seed=seed):  # the mask is drawn from a forked, seeded generator
+        out = {"torch_train": layer(torch.from_numpy(x)).numpy().astype(np.float64)}
     layer.eval()
     out["torch_eval"] = layer(torch.from_numpy(x)).numpy().astype(np.float64)
-    keras_layer = keras.layers.Dropout(p, seed=seed)
+    keras_layer = keras.layers.Dropout(p, seed=seed)  # its own seed generator: no global seeding
     out["keras_train"] = np.asarray(keras_layer(x, training=True), dtype=np.float64)
     out["keras_eval"] = np.asarray(keras_layer(x, training=False), dtype=np.float64)
     return out
@@ -89,9 +90,9 @@ def mc_dropout_linear(x, W, p: float, num_passes: int, seed: int) -> tuple[np.nd
     seed = as_int(seed, "seed", minimum=0)
     import torch
 
-    torch.manual_seed(seed)
     layer, xt, Wt = torch.nn.Dropout(p), torch.from_numpy(x), torch.from_numpy(W)
-    passes = layer(xt.expand(num_passes, -1)) @ Wt  # each row an independent mask
+    with torch_state(seed=seed):  # the masks are drawn from a forked, seeded generator
+        passes = layer(xt.expand(num_passes, -1)) @ Wt  # each row an independent mask
     layer.eval()
     return (layer(xt) @ Wt).numpy(), passes.mean(dim=0).numpy()
 
@@ -110,8 +111,8 @@ def early_stopping(val_losses, patience: int) -> EarlyStop:
     patience = as_int(patience, "patience", minimum=0, maximum=len(losses))
     import keras
 
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    # seeded through the initializer, not keras.utils.set_random_seed (which reseeds every global generator)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, kernel_initializer=keras.initializers.GlorotUniform(seed=0))])
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
     saved: list[list[np.ndarray]] = []
 
@@ -122,7 +123,8 @@ def early_stopping(val_losses, patience: int) -> EarlyStop:
 
     stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
     X = np.random.default_rng(0).standard_normal((16, 2)).astype(np.float32)
-    history = model.fit(X, X.sum(axis=1), epochs=len(losses), batch_size=16, verbose=0, callbacks=[Script(), stopper])
+    history = model.fit(X, X.sum(axis=1), epochs=len(losses), batch_size=16, verbose=0, shuffle=False,
+                        callbacks=[Script(), stopper])
     best = int(np.argmin(losses[: len(history.epoch)]))
     final = model.get_weights()
     same = lambda a, b: all(np.array_equal(u, v) for u, v in zip(a, b))  # noqa: E731

@@ -8,8 +8,12 @@
   neighbours' default k = 5 averages all of them: a constant);
 - five standard classifiers on iris (70/30 split);
 - the notes' Keras MLP for MNIST, with or without the Flatten its 784-wide first layer needs.
+  Keras training is seeded the only way that also fixes `fit`'s shuffling, `keras.utils.set_random_seed`,
+  inside `_keras_seeded`, which puts back every global generator and Keras's own global seed after.
 """
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 
@@ -117,11 +121,32 @@ def keras_mlp_accuracy(images, labels, test_images, test_labels, flatten: bool, 
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=1000)
     import keras
 
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(128, activation="relu"),
-                              keras.layers.Dense(10, activation="softmax")])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    shape = (-1, 784) if flatten else (-1, 28, 28)
-    x, x_test = (images / 255.0).reshape(shape), (test_images / 255.0).reshape(shape)
-    model.fit(x, labels, epochs=num_epochs, batch_size=32, verbose=0)
-    return float(model.evaluate(x_test, test_labels, verbose=0)[1])
+    with _keras_seeded(0):
+        model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(128, activation="relu"),
+                                  keras.layers.Dense(10, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        shape = (-1, 784) if flatten else (-1, 28, 28)
+        x, x_test = (images / 255.0).reshape(shape), (test_images / 255.0).reshape(shape)
+        model.fit(x, labels, epochs=num_epochs, batch_size=32, verbose=0)
+        return float(model.evaluate(x_test, test_labels, verbose=0)[1])
+
+
+@contextlib.contextmanager
+def _keras_seeded(seed: int):
+    """`keras.utils.set_random_seed(seed)` for the block; afterwards Python's, NumPy's, torch's and
+    TensorFlow's global generators and Keras's global seed (and seed generator) are as they were."""
+    import keras
+    from keras.src.backend.common import global_state
+    from keras.src.random.seed_generator import GLOBAL_SEED_GENERATOR
+    from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED
+
+    from impl.isolation import global_rngs_preserved
+
+    saved = {name: global_state.get_global_attribute(name) for name in (GLOBAL_RANDOM_SEED, GLOBAL_SEED_GENERATOR)}
+    with global_rngs_preserved():
+        try:
+            keras.utils.set_random_seed(seed)
+            yield
+        finally:
+            for name, value in saved.items():
+                global_state.set_global_attribute(name, value)

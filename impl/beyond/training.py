@@ -40,8 +40,9 @@ def count_updates(num_samples: int, batch_size: int, num_epochs: int, *, drop_la
     X, y = torch.randn(num_samples, 4, generator=generator), torch.randn(num_samples, 1, generator=generator)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=batch_size,
                                          shuffle=True, drop_last=drop_last, generator=generator)
-    torch.manual_seed(seed)
-    model = torch.nn.Linear(4, 1)
+    with torch.random.fork_rng(devices=[]):  # seeded init; the caller's generator is left as it was
+        torch.manual_seed(seed)
+        model = torch.nn.Linear(4, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     steps = [0]
     optimizer.register_step_post_hook(lambda *_: steps.__setitem__(0, steps[0] + 1))

@@ -10,13 +10,15 @@ import numpy as np
 from impl.beyond import (allreduce, attention, autoencoder, checkpoint, cnn_shapes, cnn_speed, cnn_train, ddp, drift,
                          etl, fedavg, fgsm, gan, hyperband, movie_titles, snippets, transfer)
 from impl.harness.kinds import (
-    Choice, Count, Counts, Flag, Images, Instance, Labels, Lazy, Matrix, Optional, PathArg, Real, Rng, Seed, Tensor, Vector,
+    Choice, Count, Counts, Flag, Images, Instance, Labels, Lazy, Matrix, Optional, PathArg, Real, Rng, Seed, Tensor, Text,
+    Vector,
 )
 from impl.harness.sweep import Case, HeavyCase  # noqa: F401  (the table below uses them)
 
 IMAGES = (np.arange(8 * 28 * 28) % 256).astype(np.uint8).reshape(8, 28, 28)
 DIGITS = np.array([0, 1, 2, 3, 4, 5, 6, 7])
 FIVE = np.array([0, 1, 2, 3, 4, 0, 1, 2])
+TEN_IMAGES, TWO_OF_FIVE = np.concatenate([IMAGES, IMAGES[:2]]), np.arange(10) % 5  # two images per class (2 folds)
 X = np.arange(24.0).reshape(8, 3) / 10 + np.eye(8, 3)
 Y = np.linspace(-1.0, 1.0, 8)
 CLIENTS = np.array([0, 1] * 4)
@@ -36,7 +38,9 @@ def _built():
             "cnn": cnn_shapes.notes_cnn_torch(0), "ae": autoencoder.train_autoencoder(X, (3, 2, 3), True, 2, 0.01, 0),
             "frame": etl.clean(etl.raw_sales(20, np.random.default_rng(0))),
             "titles": pd.Series(["Toy Story (1995)", "GoldenEye (1995)"]),
-            "rungs": hyperband.successive_halving(9, 3, 1), "small_cnn": transfer.from_scratch(IMAGES, FIVE, 1, 0)}
+            "items": pd.DataFrame({"movie_title": ["Toy Story (1995)", "Heat (1995)"],
+                                   **{g: [int(g == "Animation"), int(g == "Crime")] for g in movie_titles.GENRES}}),
+            "rungs": hyperband.successive_halving(9, 3, 1), "small_cnn": transfer.from_scratch(IMAGES, FIVE, num_steps=1, seed=0)}
 
 
 def built(name):
@@ -113,11 +117,18 @@ CASES = [
     Case(fgsm.random_sign, Tensor(built("images")), Real(0.1, 0.0, 1.0), Seed()),
     Case(fgsm.train_mlp, IMAGE_T, LABEL_T, Count(1, 1, 1000), Flag(True), Real(0.1, 0.0, 1.0), Seed()),
     Case(fgsm.accuracy, Instance(built("mlp")), IMAGE_T, LABEL_T),
-    Case(transfer.pretrain, Images(IMAGES, linked=True), Labels(FIVE, 5, linked=True), Count(1, 1, 1000), Seed()),
+    Case(transfer.network, Seed(), Choice("probe", ("notes", "probe"))),
+    Case(transfer.pretrain, Images(IMAGES, linked=True), Labels(FIVE, 5, linked=True), Images(IMAGES, linked=True),
+         Labels(FIVE, 5, linked=True), max_epochs=Count(1, 1, 1000), patience=Count(1, 1, 1000), seed=Seed()),
     Case(transfer.fine_tune_head, Instance(built("small_cnn")), Images(IMAGES, linked=True), Labels(FIVE, 5, linked=True),
-         Count(1, 1, 10**5), Seed()),
-    Case(transfer.from_scratch, Images(IMAGES, linked=True), Labels(FIVE, 5, linked=True), Count(1, 1, 10**5), Seed()),
+         l2=Real(0.1, 0.0), max_iter=Count(5, 1, 10**5), seed=Seed()),
+    Case(transfer.choose_l2, Instance(built("small_cnn")), Images(TEN_IMAGES, linked=True),
+         Labels(TWO_OF_FIVE, 5, linked=True), Vector([0.1]), num_folds=Count(2, 2, 10), seed=Seed()),
+    Case(transfer.from_scratch, Images(IMAGES, linked=True), Labels(FIVE, 5, linked=True), num_steps=Count(1, 1, 10**5),
+         seed=Seed()),
     Case(transfer.accuracy, Instance(built("small_cnn")), Images(IMAGES, linked=True), Labels(FIVE, 5, linked=True)),
+    Case(transfer.backbone_state, Instance(built("small_cnn"))),
+    Case(transfer.same_backbone, Instance(built("small_cnn")), Instance(built("small_cnn"))),
     Case(snippets.describe, Vector(Y)),
     Case(snippets.gradient_descent_line, Vector(Y), Vector(2 * Y, linked=True), Real(0.01, 0.0, 10.0, low_open=True),
          Count(10, 0, 10**7)),
@@ -132,4 +143,12 @@ CASES = [
     Case(movie_titles.strip_years, Instance(built("titles")), Flag(True)),
     Case(movie_titles.add_rating, Matrix(X), Vector(Y, linked=True)),
     Case(movie_titles.cosine_similarity, Matrix(X)),
+    Case(movie_titles.cross_cosine, Matrix(X), Matrix(X[:3].copy())),
+    HeavyCase(movie_titles.bert_encoder_error, Text("bert-base-uncased")),
+    Case(movie_titles.content_texts, Instance(built("items"))),
+    Case(movie_titles.tfidf_similarity, Instance(["toy story animation", "heat crime"]), Instance(["crime"])),
+    Case(movie_titles.tied_at_rank, Matrix(X @ X.T), Count(2, 1, 7), Real(1e-12, 0.0, 1.0), Flag(True)),
+    Case(ddp.sgd_batches, Count(2, 1, 8), Count(3, 1, 10_000)),
+    HeavyCase(ddp.ddp_sgd, Count(3, 1, 10_000), Real(0.05, 0.0, 10.0, low_open=True), Count(2, 1, 8)),
+    Case(ddp.sgd_reference, Count(3, 1, 10_000), Real(0.05, 0.0, 10.0, low_open=True), Count(2, 1, 8), Flag(False)),
 ]

@@ -6,6 +6,7 @@ from impl.data import digits
 
 
 @pytest.mark.cpu
+@pytest.mark.flag("F25")
 def test_pca_anomaly(claim):
     """(a) A linear autoencoder 64 -> 10 -> 64 (MSE, Adam lr 1e-2, 2,000 full-batch steps) on the
     centred digits (pixels / 16, the 70% training part of a stratified split, seed 0) reaches a

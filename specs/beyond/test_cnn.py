@@ -68,19 +68,25 @@ def test_shapes_params_accuracy(claim):
 
 @pytest.mark.cpu
 @pytest.mark.flag("F46")
-@pytest.mark.xfail(strict=True, reason="the flatten layer of the notes' two-block CNN outputs 1,600 values "
-                                       "(64 x 5 x 5), not 5,408 (= 13 x 13 x 32, the size after the first block)")
+@pytest.mark.known_refuted("keras_flatten_width",
+                           source="the CNN's flatten layer turns the 13 x 13 x 32 feature maps into 5,408 values")
 def test_notes_flatten_5408(claim):
     """As the notes' CNN walkthrough has it: the model's flatten layer turns the 13 x 13 x 32 feature
     maps into a vector of 5,408 values.
 
-    Known refuted: the notes' own model has a second conv block, so the flatten sees 5 x 5 x 64 =
-    1,600 values, in PyTorch and in Keras. The corrected statement is B.cnn.flatten_1600.
+    Known refuted at `keras_flatten_width`: the notes' own model has a second conv block, so the
+    flatten sees 5 x 5 x 64 values. Checked beside it: 13 x 13 x 32 is indeed the first block's
+    output in that model (where the notes' number comes from), and PyTorch's copy of the model
+    flattens to the same width as Keras's.
     Course: beyond the course (AI-wiki digests: the CNN walkthrough).
     """
     keras_model = cnn_shapes.notes_cnn_keras(0)
     widths = [int(layer.output.shape[-1]) for layer in keras_model.layers if type(layer).__name__ == "Flatten"]
+    first_block = [tuple(layer.output.shape[1:]) for layer in keras_model.layers if type(layer).__name__ == "MaxPooling2D"][0]
+    torch_width = dict(cnn_shapes.torch_feature_shapes(cnn_shapes.notes_cnn_torch(0), 28))["Flatten"][0]
     claim.record(keras_flatten_widths=widths)
+    claim.expect("keras_first_block_output", list(first_block), "==", [13, 13, 32])
+    claim.expect("torch_equals_keras_flatten_width", torch_width, "==", widths[0])
     claim.expect("keras_flatten_width", widths[0], "==", 5408)
 
 
@@ -107,31 +113,40 @@ def test_flatten_1600(claim):
 @pytest.mark.slow
 @pytest.mark.perf
 def test_time_to_99(claim):
-    """The notes' MNIST CNN (121,930 parameters, unchanged) can be trained to >= 99% test accuracy on
-    full MNIST (60,000 training images, official 10,000 test images) in <= 60 s on 2 CPU threads:
-    2 epochs of Adam with a one-cycle schedule (peak lr 4e-3, batch 128) on images converted to one
-    channels-last tensor once. The same network in the notes' Keras style (`compile` + `model.fit`,
-    Adam 1e-3, batch 64, 5 epochs) is timed per step in windows interleaved with ours and
-    extrapolated to its recipe; both figures are reported, only ours is asserted.
+    """The notes' MNIST CNN (121,930 parameters, unchanged) trains to >= 99% test accuracy on full
+    MNIST (60,000 training images, official 10,000 test images) on 2 CPU threads with Adam and a
+    one-cycle schedule (peak lr 4e-3, batch 128) on images converted to one channels-last tensor
+    once, for as few epochs as the DVC stage `b_cnn_recipe` chose on validation data: a stratified
+    10,000 of the training images held out, candidates 1 to 5 epochs tried in order, the first whose
+    validation accuracy clears 99% by one standard error (0.1 pp) is the recipe (the spec checks one did).
+    The test set is read once, by the final model. The same network in the notes' Keras style
+    (`compile` + `model.fit`, Adam 1e-3, batch 64, 5 epochs) is timed per step in windows interleaved
+    with ours and extrapolated to its recipe.
 
-    The accuracy part always asserts; the 60 s part says "not run" on a noisy host (our per-window
-    step times or the interleaved windows with a robust CV above 20%). Runs in a fresh process with
-    threads pinned (see impl.beyond.cnn_speed). Course: beyond the course (AI-wiki digests: the CNN
-    in Keras and PyTorch, "98-99%"; house performance protocol).
+    Time is reported, not asserted: our training seconds and the Keras recipe's extrapolated seconds
+    are recorded beside the 60 s benchmark target (with the runs' robust CVs, which say how quiet the
+    host was). Runs in a fresh process with threads pinned (see impl.beyond.cnn_speed).
+    Course: beyond the course (AI-wiki digests: the CNN in Keras and PyTorch, "98-99%"; house
+    performance protocol).
     """
+    import json
+
     from impl.pipeline import artifacts
 
     artifacts.require("data/prepared/mnist.npz")  # the measuring process only reads it
-    knobs = claim.t["recipe"]
-    result = cnn_speed.measure_in_fresh_process(knobs["num_epochs"], knobs["batch_size"], knobs["max_lr"],
-                                                knobs["keras_epochs"], knobs["keras_batch_size"],
+    recipe = json.loads(artifacts.require("data/models/beyond/cnn_recipe.json").read_text())
+    claim.use_seed(recipe["seed"])
+    claim.record(recipe_val_accuracy=recipe["val_accuracy"], recipe_num_epochs=recipe["num_epochs"],
+                 recipe_num_val=recipe["num_val"])
+    claim.expect("recipe_cleared_on_validation", recipe["cleared"], "==", True)
+    result = cnn_speed.measure_in_fresh_process(recipe["num_epochs"], recipe["batch_size"], recipe["max_lr"],
+                                                claim.t["keras_epochs"], claim.t["keras_batch_size"],
                                                 claim.t["window_steps"], claim.t["rounds"])
-    claim.record(**{key: value for key, value in result.items() if key != "per_step_s"}, per_step_s=result["per_step_s"])
-    claim.plot("Training time on full MNIST, 2 threads", ["ours to 99% (measured)", "Keras model.fit recipe (extrapolated)"],
-               {"seconds": [result["ours_train_seconds"], result["keras_recipe_seconds"]]}, kind="bar", ylabel="seconds")
+    claim.record(**{key: value for key, value in result.items() if key != "per_step_s"}, per_step_s=result["per_step_s"],
+                 benchmark_target_seconds=claim.t["benchmark_seconds"],
+                 host_quiet=max(result["ours_window_cv"], result["comparison_cv"]) <= claim.t["max_cv"])
+    claim.plot("Training time on full MNIST, 2 threads (benchmark target dashed)",
+               ["ours to 99% (measured)", "Keras model.fit recipe (extrapolated)"],
+               {"seconds": [result["ours_train_seconds"], result["keras_recipe_seconds"]]}, kind="bar", ylabel="seconds",
+               hline=float(claim.t["benchmark_seconds"]))
     claim.expect("ours_test_accuracy", result["ours_test_accuracy"], ">=", "min_accuracy")
-    noisy = max(result["ours_window_cv"], result["comparison_cv"])
-    if noisy > claim.t["max_cv"]:
-        pytest.xfail(f"noisy host: CV {noisy:.0%} > {claim.t['max_cv']:.0%} (ours trained in "
-                     f"{result['ours_train_seconds']:.1f} s; Keras recipe {result['keras_recipe_seconds']:.1f} s)")
-    claim.expect("ours_train_seconds", result["ours_train_seconds"], "<=", "max_seconds")

@@ -67,8 +67,8 @@ def _vote_gaps(claim):
 
 @pytest.mark.cpu
 @pytest.mark.flag("F35")
-@pytest.mark.xfail(strict=True, reason="over seeds 0-19 (285 test points each), RandomForestClassifier.predict "
-                   "differs from the trees' majority vote on 44 points in 17 of the 20 seeds")
+@pytest.mark.known_refuted("points_differing_from_majority_vote",
+                           source="a random forest classifies by the mode of its trees' votes")
 def test_notes_forest_majority_vote(claim):
     """The notes' account of a random forest's decision: it takes the mode of its trees' votes, so
     scikit-learn's `RandomForestClassifier.predict` (25 trees, min_samples_leaf=5, breast_cancer,

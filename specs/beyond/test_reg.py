@@ -18,27 +18,38 @@ def _lasso(claim, seed):
 
 
 @pytest.mark.cpu
-@pytest.mark.xfail(strict=True, reason="seed 0: 39 exact zeros, 6 noise coefficients kept (largest 0.053); over seeds "
-                   "0-9: 35-42 zeros, the exact support in none (alpha = 0.1 is below the noise level "
-                   "sigma sqrt(2 log p / n) = 0.20)")
+@pytest.mark.known_refuted("lasso_support_is_true_support",
+                           source="L1 regularisation selects features: it sets the irrelevant coefficients exactly to "
+                                  "zero and keeps the relevant ones")
 def test_lasso_exact_support(claim, seed):
     """The catalog's sparsity statement for the problem below: `Lasso(alpha=0.1)` sets at least 40
-    of the 50 coefficients exactly to zero and its non-zeros are exactly the 5 true ones.
+    of the 50 coefficients exactly to zero and its non-zeros are exactly the 5 true ones (which
+    implies 45 zeros, so one check judges both parts).
 
+    Refuted as an intrinsic property of the setting, not of one draw: alpha = 0.1 sits below the
+    noise level sigma sqrt(2 log p / n) that exact support recovery needs, and the spec records the
+    share of seeds 0-99 on which the exact support is recovered (the calibration over seeds
+    1000-3999 behind B.reg.l1_l2 finds a few noise coefficients kept on almost every draw).
     Course: beyond the course, D1 ML fundamentals (regularisation); D2 (L1/L2).
     """
+    from sklearn.linear_model import Lasso
+
     _, _, beta, lasso = _lasso(claim, seed)
-    claim.expect("lasso_exact_zeros", int(np.sum(lasso == 0)), ">=", "min_lasso_zeros")
+    exact = []
+    for other in range(claim.t["support_survey_seeds"]):
+        X, y, true = regularisation.sparse_regression(200, 50, 5, 1.0, np.random.default_rng(other))
+        exact.append(bool(np.array_equal(np.flatnonzero(Lasso(alpha=0.1).fit(X, y).coef_), np.flatnonzero(true))))
+    claim.record(noise_level_alpha=float(np.sqrt(2 * np.log(50) / 200)), exact_support_share_seeds_0_99=float(np.mean(exact)))
     claim.expect("lasso_support_is_true_support", bool(np.array_equal(np.flatnonzero(lasso), np.flatnonzero(beta))), "==", True)
 
 
 @pytest.mark.cpu
 def test_l1_l2(claim, seed):
     """For y = X beta + N(0, 1) with 5 non-zero coefficients (+-2) of 50, X ~ N(0, I), n = 200:
-    `Lasso(alpha=0.1)` keeps all 5 true coefficients and sets more than half of the 45 others
-    exactly to zero (the catalog's stronger "at least 40 zeros, exactly the true support" is
-    refuted: see lasso_exact_support); `Ridge` sets none to zero and its |beta|_2 strictly falls as alpha goes
-    1 -> 10 -> 100. An L2 penalty lam/2 |w|^2 lifts every eigenvalue of the least-squares Hessian
+    `Lasso(alpha=0.1)` keeps all 5 true coefficients and sets at least 29 of the 45 others exactly
+    to zero (the lower edge of a band calibrated over 3,000 seeds; the catalog's stronger "at least
+    40 zeros, exactly the true support" is refuted: see lasso_exact_support); `Ridge` sets none to
+    zero and its |beta|_2 strictly falls as alpha goes 1 -> 10 -> 100. An L2 penalty lam/2 |w|^2 lifts every eigenvalue of the least-squares Hessian
     by exactly lam (autograd Hessian vs X^T X / n, 1e-10). torch `SGD(weight_decay=lam)` takes the
     same steps as gradient descent on the loss + lam/2 |w|^2 (to 1e-12), while Adam(weight_decay=lam)
     and AdamW(weight_decay=lam) part by more than 1e-4 within 10 steps: Adam's L2 is rescaled by
@@ -54,7 +65,7 @@ def test_l1_l2(claim, seed):
     norms = [float(np.linalg.norm(Ridge(alpha=a).fit(X, y).coef_)) for a in (1.0, 10.0, 100.0)]
     ridge_zeros = int(np.sum(Ridge(alpha=1.0).fit(X, y).coef_ == 0))
     claim.record(ridge_norms=norms)
-    claim.expect("lasso_exact_zeros", int(np.sum(lasso == 0)), ">=", "min_lasso_zeros")
+    claim.expect("lasso_null_zeros", int(np.sum(lasso[beta == 0] == 0)), ">=", "min_lasso_zeros")
     claim.expect("lasso_keeps_true_coefficients", kept_true, "==", True)
     claim.expect("ridge_exact_zeros", ridge_zeros, "==", 0)
     claim.expect("ridge_norm_steps", float(max(np.diff(norms))), "<", 0.0)
@@ -79,7 +90,7 @@ def test_dropout_early_stopping(claim):
     stochastic passes within 1% of its scale (the ensemble view). (b) Keras `EarlyStopping(patience=5,
     restore_best_weights=True)` fed a scripted validation-loss curve stops exactly 5 epochs after
     the last improvement and restores that epoch's weights bitwise. (c) An MLP 784-512-512-10
-    trained without dropout for 40 epochs on 1,000 MNIST images (Adam, 3 seeds): the weights early
+    trained without dropout for 40 epochs on 1,000 MNIST images (Adam, 5 seeds): the weights early
     stopping keeps (patience 5 on a 500-image validation split) have a mean test loss no higher than
     the last epoch's. (Whether dropout closes the train - test gap there is dropout_closes_gap.)
 
@@ -120,27 +131,51 @@ def _curves(claim) -> dict:
     return record["runs"]
 
 
+def _final(by_seed: dict, key: str) -> list[float]:
+    return [c[key][-1] for c in by_seed.values()]
+
+
 @pytest.mark.cpu
-@pytest.mark.xfail(strict=True, reason="mean of seeds 0-2: train - test accuracy gap 0.103 without dropout, 0.107 "
-                   "with dropout 0.5 (-4% shrink); test accuracy 0.897 vs 0.892; final test loss 0.584 vs 0.584")
+@pytest.mark.known_refuted("gap_shrink_relative",
+                           source="dropout reduces overfitting: it narrows the gap between training and test performance")
 def test_dropout_closes_gap(claim):
     """The catalog's effect of dropout: an MLP 784-512-512-10 trained 40 epochs with Adam on 1,000
-    MNIST images (mean of 3 seeds) has a train - test accuracy gap at least 30% smaller with dropout
-    0.5 after each hidden layer than without, and loses at most 1 pp of test accuracy.
+    MNIST images (mean of seeds 0-4) has a train - test accuracy gap at least 30% smaller with
+    dropout 0.5 after each hidden layer than without, and loses at most 1 pp of test accuracy (the
+    accuracy change is recorded; the gap part alone already fails, so it is the judged check).
 
+    Shown intrinsic to the setting, not to a weak run: without dropout the network memorises its
+    1,000 images and its test loss rises past its minimum (it overfits); the test accuracy of every
+    arm has plateaued by epoch 40 (curves recorded and plotted); and Hinton et al.'s stronger
+    recipe (dropout 0.2 on the pixels as well) does not shrink the gap by 30% either. The
+    cross-entropy gap, which dropout does narrow, is recorded beside it.
     Course: beyond the course, D1, D2 (dropout); D3 (dropout layers).
     """
     runs = _curves(claim)
-    summary = {d: {"gap": float(np.mean([c["train_accuracy"][-1] - c["test_accuracy"][-1] for c in by_seed.values()])),
-                   "test_accuracy": float(np.mean([c["test_accuracy"][-1] for c in by_seed.values()])),
-                   "test_loss": float(np.mean([c["test_loss"][-1] for c in by_seed.values()]))}
-               for d, by_seed in runs.items()}
-    claim.record(summary=summary)
-    epochs = list(range(1, len(runs["0.0"]["0"]["train_accuracy"]) + 1))
-    curves = {f"{kind} dropout {d}": np.mean([c[f"{kind}_accuracy"] for c in runs[d].values()], axis=0)
-              for d in ("0.0", "0.5") for kind in ("train", "test")}
-    claim.plot("MLP on 1,000 MNIST images: accuracy with and without dropout (mean of 3 seeds)", epochs, curves,
+    plain = runs["0.0"]
+    summary = {arm: {"accuracy_gap": float(np.mean(np.subtract(_final(r, "train_accuracy"), _final(r, "test_accuracy")))),
+                     "loss_gap": float(np.mean(np.subtract(_final(r, "test_loss"), _final(r, "train_loss")))),
+                     "train_accuracy": float(np.mean(_final(r, "train_accuracy"))),
+                     "test_accuracy": float(np.mean(_final(r, "test_accuracy")))} for arm, r in runs.items()}
+    shrink = {arm: 1 - summary[arm]["accuracy_gap"] / summary["0.0"]["accuracy_gap"] for arm in summary}
+    claim.record(summary=summary, accuracy_gap_shrink=shrink,
+                 loss_gap_shrink={arm: 1 - summary[arm]["loss_gap"] / summary["0.0"]["loss_gap"] for arm in summary},
+                 test_accuracy_loss_pp={arm: 100 * (summary["0.0"]["test_accuracy"] - summary[arm]["test_accuracy"])
+                                        for arm in summary})
+    epochs = list(range(1, len(plain["0"]["train_accuracy"]) + 1))
+    mean_curve = lambda r, key: np.mean([c[key] for c in r.values()], axis=0)  # noqa: E731
+    claim.plot("MLP on 1,000 MNIST images: accuracy with and without dropout (mean of 5 seeds)", epochs,
+               {f"{kind} {arm}": mean_curve(runs[arm], f"{kind}_accuracy") for arm in runs for kind in ("train", "test")},
                xlabel="epoch", ylabel="accuracy")
-    plain, dropped = summary["0.0"], summary["0.5"]
-    claim.expect("gap_shrink_relative", 1 - dropped["gap"] / plain["gap"], ">=", "min_gap_shrink")
-    claim.expect("test_accuracy_loss_pp", 100 * (plain["test_accuracy"] - dropped["test_accuracy"]), "<=", "max_accuracy_loss_pp")
+    claim.plot("Test cross-entropy (mean of 5 seeds)", epochs, {arm: mean_curve(runs[arm], "test_loss") for arm in runs},
+               xlabel="epoch", ylabel="test loss")
+    claim.expect("plain_train_accuracy", summary["0.0"]["train_accuracy"], ">=", "min_memorised_accuracy")
+    claim.expect("plain_test_loss_rise", float(np.mean([c["test_loss"][-1] - min(c["test_loss"]) for c in plain.values()])),
+                 ">", 0.0)
+    window = claim.t["plateau_epochs"]
+    for arm, r in runs.items():  # converged: the last window's mean test accuracy is where the one before it was
+        curve = mean_curve(r, "test_accuracy")
+        claim.expect(f"{arm}_test_accuracy_drift_pp", float(100 * abs(curve[-window:].mean() - curve[-2 * window:-window].mean())),
+                     "<=", "max_plateau_drift_pp")
+    claim.expect("stronger_recipe_gap_shrink", shrink["input0.2_hidden0.5"], "<", "min_gap_shrink")
+    claim.expect("gap_shrink_relative", shrink["0.5"], ">=", "min_gap_shrink")

@@ -5,16 +5,20 @@ from impl.data import mnist
 
 
 @pytest.mark.cpu
+@pytest.mark.flag("F29")
 def test_fgsm(claim):
     """An MLP 784-256-10 trained 10 epochs on the 4,000-image MNIST subset (pixels in [0, 1], Adam
-    1e-3, batch 64, seed 0) reaches >= 0.90 accuracy on a 1,000-image test subset; FGSM at eps = 0.1
-    drops it to <= 0.50, while random signs of the same size cost <= 5 pp. FGSM adversarial training
+    1e-3, batch 64, seed 0) reaches >= 0.913 accuracy on a 1,000-image test subset; FGSM at eps = 0.1
+    drops it to <= 0.50, while random signs of the same size cost <= 4.1 pp. FGSM adversarial training
     (each batch's loss the mean of the clean and the FGSM loss, same epochs) raises the FGSM accuracy
-    by >= 20 pp and costs <= 3 pp of clean accuracy.
+    by >= 20 pp and costs <= 3 pp of clean accuracy. FGSM is written out directly (the syllabus's
+    ART toolbox is not in the stack).
 
-    Calibrated (catalog section 0.7) on seeds 0-1: clean 0.925 / 0.928 (catalog bar 0.93 moved to
-    0.90), FGSM 0.139 / 0.143, random signs cost 3.0 / 1.9 pp (catalog bar 3 pp moved to 5 pp),
-    adversarial training: FGSM 0.748 / 0.746, clean 0.937 / 0.933.
+    Two bars depart from the catalog by its calibration rule (section 0.7: over training seeds 0-5,
+    a bar less than 3 SD inside the distribution moves to mean -+ 3 SD): the catalog's clean accuracy
+    >= 0.93 sits above the mean of this recipe, and its 3 pp random-sign cost about 1.2 SD above the
+    mean, so either would fail a correct run in a large share of seeds; the per-seed figures are in
+    claims.yaml. The others are the catalog's.
     Course: beyond the course (deep-learning syllabus, module 7: adversarial attacks, defences, adversarial training).
     """
     train, test = mnist.subset("train", 4000, 0), mnist.subset("test", 1000, 0)

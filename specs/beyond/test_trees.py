@@ -45,8 +45,8 @@ def _stump_picks(claim):
 
 @pytest.mark.cpu
 @pytest.mark.flag("F36")
-@pytest.mark.xfail(strict=True, reason="random_state 0..19 give two different root splits, photon_pt <= 25.0 and "
-                   "lepton_pt <= 18.0 (both pure): the best split is not unique")
+@pytest.mark.known_refuted("distinct_root_splits",
+                           source="the worked example's Gini computation singles out one best split")
 def test_notes_unique_best_split(claim):
     """The notes' worked example read as having one best split: a depth-1 scikit-learn tree on the
     three-event table picks the same (feature, threshold) for every random_state 0..19.
@@ -137,8 +137,7 @@ def _support_vectors(claim):
 
 @pytest.mark.cpu
 @pytest.mark.flag("F34")
-@pytest.mark.xfail(strict=True, reason="an RBF SVC keeps 215 support vectors at n = 500 and 783 at n = 2,000 (3.64x): "
-                   "its size grows with the data")
+@pytest.mark.known_refuted("support_vector_growth", source="an SVM is a parametric model")
 def test_notes_svm_parametric(claim):
     """The notes' statement that an SVM is parametric: a fitted RBF SVC keeps a fixed number of
     parameters, so its support-vector count grows by at most 10% when the training set goes from
