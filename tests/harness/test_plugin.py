@@ -70,7 +70,7 @@ def project(pytester, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(paths.ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     pytester.makeconftest('pytest_plugins = ["impl.harness.plugin"]')
     pytester.makefile(".yaml", params="profile: quick\nseed: 0\n")
-    pytester.makeini("[pytest]\nxfail_strict = true\n")
+    pytester.makeini("[pytest]\nxfail_strict = true\naddopts = -p no:randomly\n")
     pytester.mkpydir("specs")
     pytester.mkpydir("specs/l9_demo")
     (pytester.path / "specs/l9_demo/test_demo.py").write_text(SPEC)
