@@ -26,18 +26,24 @@ TINY_KNOBS = {"representative_size": 4, "size": 32}
 
 
 def run(knobs: dict, out_dir: Path) -> dict:
+    """The work runs in a fresh process: TensorFlow's threads are really pinned there, and Keras' global
+    seeding stays there (the tiny stage test calls `run` in the test process)."""
+    return tflite_tools.in_fresh_process(_convert, dict(knobs), str(out_dir))
+
+
+def _convert(knobs: dict, out_dir: str) -> dict:
     import keras
     import tensorflow as tf
 
-    tflite_tools.pin_tf_threads(1)
-    keras.utils.set_random_seed(knobs["seed"])
+    threads = tflite_tools.pin_tf_threads(1)
+    keras.utils.set_random_seed(knobs["seed"])  # the initial weights (global seeding: this is a process of its own)
     from impl.data import cifar10
 
     size = knobs["size"]
     model = mobilenet.mobilenet_v2(knobs["alpha"], size, 10)
     images = cifar10.load("train").X[: knobs["representative_size"]].transpose(0, 2, 3, 1)
     representative = tf.image.resize(images.astype(np.float32) / 255.0, (size, size)).numpy()
-    summary = {"params": int(model.count_params())}
+    summary = {"params": int(model.count_params()), "tf_threads": threads}
     for variant, file in FILES.items():
         content = tflite_tools.convert_keras(model, variant, representative if variant == "int8" else None)
         atomic_write_bytes(Path(out_dir) / file, content)

@@ -25,23 +25,32 @@ TFLITE = {variant: f"cnn_{variant}.tflite" for variant in tflite_tools.VARIANTS}
 TINY_KNOBS = {"representative_size": 10}
 
 
-def keras_cnn(*, legacy: bool = False):
-    """The Keras CNN with the trained weights of `cnn_torch.pt` (brought up to date by `train_models`)."""
+def cnn_weights() -> Path:
+    """The path of `cnn_torch.pt`, brought up to date by `train_models`."""
     from impl.pipeline import artifacts
 
-    net = models.load_state(artifacts.require(f"data/models/l5_quantization/{CNN}"))
+    return artifacts.require(f"data/models/l5_quantization/{CNN}")
+
+
+def keras_cnn(*, legacy: bool = False, weights: str | Path | None = None):
+    """The Keras CNN with the trained weights of `cnn_torch.pt` (at `weights`, default: brought up to date)."""
+    net = models.load_state(cnn_weights() if weights is None else weights)
     return keras_models.carry_weights(net, keras_models.build_cnn_keras(models.cnn_widths(net), legacy=legacy))
 
 
 def run(knobs: dict, out_dir: Path) -> dict:
-    import tensorflow as tf
+    """The conversions run in a fresh process, where TensorFlow's threads are really pinned (and from
+    which no TF state reaches the caller: the tiny stage test calls `run` in the test process)."""
+    return tflite_tools.in_fresh_process(_convert, dict(knobs), str(out_dir), str(cnn_weights()))
 
-    tflite_tools.pin_tf_threads(1)
-    model = keras_cnn()
+
+def _convert(knobs: dict, out_dir: str, weights: str) -> dict:
+    threads = tflite_tools.pin_tf_threads(1)
+    model = keras_cnn(weights=weights)
     X_train, _, X_test, y_test = models.mnist5k(knobs["split_seed"])
     representative = models.to_nhwc(X_train[:knobs["representative_size"]])
     x_test = models.to_nhwc(X_test)
-    summary = {"keras_accuracy": models.accuracy(model.predict(x_test, verbose=0), y_test)}
+    summary = {"keras_accuracy": models.accuracy(model.predict(x_test, verbose=0), y_test), "tf_threads": threads}
     for variant, file in TFLITE.items():
         content = tflite_tools.convert_keras(model, variant, representative if variant == "int8" else None)
         atomic_write_bytes(Path(out_dir) / file, content)

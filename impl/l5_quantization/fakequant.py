@@ -9,15 +9,16 @@ gradient checked directly.)
 
 `LowBitMLP` wraps a trained `models.make_mlp` network: every Linear layer sees its input fake-quantized
 to `act_bits` unsigned codes (range [0, a_max] calibrated once as the largest value on calibration
-data) and its weight fake-quantized per output channel, symmetric, to `weight_bits` signed codes (scale =
-max|w_row| / (2^(b-1) - 1), recomputed from the current weights at every forward). Trained, it is QAT;
+data, or given as saved from such a calibration) and its weight fake-quantized per output channel,
+symmetric, to `weight_bits` signed codes (scale = max|w_row| / (2^(b-1) - 1), recomputed from the
+current weights at every forward). Trained, it is QAT;
 used as is, post-training quantization (PTQ) of the same grid.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from impl.checks import as_bool, as_instance, as_int, as_tensor
+from impl.checks import as_bool, as_float_array, as_instance, as_int, as_tensor
 from impl.l5_quantization.quantize import MAX_BITS, MIN_BITS, qrange
 
 __all__ = ["fake_quant", "LowBitMLP"]
@@ -102,17 +103,28 @@ class LowBitMLP:
     `module` is the torch module to call or train; the wrapped network's own weights are trained in place.
     """
 
-    def __init__(self, mlp, calibration, *, weight_bits: int = 3, act_bits: int = 4):
+    def __init__(self, mlp, calibration=None, *, weight_bits: int = 3, act_bits: int = 4, act_max=None):
+        """Activation ranges come from `calibration` (float32 images, NCHW) or are given as `act_max`
+        (one positive float per Linear layer, e.g. saved from an earlier calibration): exactly one of the two."""
         torch = _torch()
         as_instance(mlp, "mlp", torch.nn.Module)
-        calibration = as_tensor(calibration, "calibration", ndim=4, floating=True)
         self.weight_bits = as_int(weight_bits, "weight_bits", minimum=MIN_BITS, maximum=MAX_BITS)
         self.act_bits = as_int(act_bits, "act_bits", minimum=MIN_BITS, maximum=MAX_BITS)
         self.linears = [m for m in mlp if isinstance(m, torch.nn.Linear)] if isinstance(mlp, torch.nn.Sequential) else []
         if not self.linears:
             raise ValueError("mlp must be a models.make_mlp network (a Sequential with Linear layers)")
         self.mlp = mlp
-        self.act_max = self._calibrate(calibration)
+        if (calibration is None) == (act_max is None):
+            raise ValueError("give exactly one of calibration and act_max")
+        if calibration is not None:
+            self.act_max = self._calibrate(as_tensor(calibration, "calibration", ndim=4, floating=True))
+        else:
+            if getattr(act_max, "dtype", None) in (np.bool_, torch.bool):
+                raise TypeError("act_max must be real numbers, got booleans")
+            act_max = as_float_array(act_max, "act_max", ndim=1)
+            if len(act_max) != len(self.linears) or np.any(act_max <= 0):
+                raise ValueError(f"act_max must hold {len(self.linears)} positive values, one per Linear layer")
+            self.act_max = [float(v) for v in act_max]
         wrapper = self
 
         class Quantized(torch.nn.Module):

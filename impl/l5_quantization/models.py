@@ -2,7 +2,8 @@
 
 Pretrained ResNet/MobileNet weights and COCO cannot be had offline, so the lesson trains small models
 from scratch on real MNIST (the `mnist5k` split: a stratified 4,000-image training subset and a
-1,000-image test subset of the official test set):
+1,000-image test subset of the official test set; `mnist_validation` adds 1,000 other images of the official
+training set, for choosing recipes and showing convergence without the test set):
 
 - `ResNetCNN`: a small ResNet-style CNN, conv stem + max-pool, then two residual blocks (the second
   strided, with a 1x1 projection shortcut), global average pooling and a linear classifier;
@@ -16,14 +17,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from impl.checks import MAX_DIM, MAX_STEPS, as_bool, as_float, as_float_array, as_images, as_instance, as_int, as_labels, as_path, same_length
+from impl.checks import (
+    MAX_DIM, MAX_STEPS, as_bool, as_callable, as_float, as_float_array, as_images, as_instance, as_int, as_labels,
+    as_path, as_str, same_length,
+)
 
 __all__ = [
-    "TRAIN_SIZE", "TEST_SIZE", "mnist5k", "to_nchw", "to_nhwc", "make_cnn", "make_mlp", "count_params",
-    "cnn_widths", "load_state", "train", "predict_logits", "accuracy",
+    "TRAIN_SIZE", "TEST_SIZE", "VALIDATION_SIZE", "SCHEDULES", "mnist5k", "mnist_validation", "to_nchw", "to_nhwc",
+    "make_cnn", "make_mlp", "count_params", "cnn_widths", "load_state", "train", "predict_logits", "log_loss",
+    "accuracy",
 ]
 
 TRAIN_SIZE, TEST_SIZE = 4000, 1000  # the catalog's mnist5k: 4k/1k
+VALIDATION_SIZE = 1000
+SCHEDULES = ("constant", "cosine")
 
 
 def mnist5k(split_seed: int = 0):
@@ -33,6 +40,19 @@ def mnist5k(split_seed: int = 0):
 
     train, test = mnist.subset("train", TRAIN_SIZE, split_seed), mnist.subset("test", TEST_SIZE, split_seed)
     return train.X, train.y.astype(np.int64), test.X, test.y.astype(np.int64)
+
+
+def mnist_validation(split_seed: int = 0, n: int = VALIDATION_SIZE):
+    """(X_val, y_val): a stratified sample of `n` official training images that are not among
+    `mnist5k(split_seed)`'s 4,000 training images (the sample's own seed is derived from `split_seed`)."""
+    split_seed = as_int(split_seed, "split_seed", minimum=0)
+    n = as_int(n, "n", minimum=1, maximum=10_000)
+    from impl.data import mnist, splits
+
+    full = mnist.load("train")
+    unused = np.setdiff1d(np.arange(len(full.y)), splits.stratified_indices(full.y, TRAIN_SIZE, split_seed))
+    chosen = unused[splits.stratified_indices(full.y[unused], n, split_seed + 1)]
+    return full.X[chosen], full.y[chosen].astype(np.int64)
 
 
 def to_nchw(X) -> np.ndarray:
@@ -156,10 +176,13 @@ def _data(X, y):
 
 
 def train(model, X, y, *, epochs: int, lr: float = 1e-3, batch_size: int = 64, seed: int = 0,
-          progress: bool = False):
+          progress: bool = False, schedule: str = "constant", on_epoch=None):
     """Adam on cross-entropy, shuffled minibatches from `seed`; returns the mean loss of each epoch.
 
-    `X` is float32 (n, 1, 28, 28) from `to_nchw`. The model is trained in place and left in eval mode.
+    `X` is float32 (n, 1, 28, 28) from `to_nchw`. `schedule` "cosine" decays the learning rate from `lr`
+    to 0 over all steps (so the last epochs settle instead of jumping around the minimum). `on_epoch`,
+    if given, is called as `on_epoch(epoch, mean_loss)` after each epoch with the model in eval mode
+    (a validation curve). The model is trained in place and left in eval mode.
     """
     torch = _torch()
     as_instance(model, "model", torch.nn.Module)
@@ -169,14 +192,19 @@ def train(model, X, y, *, epochs: int, lr: float = 1e-3, batch_size: int = 64, s
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_DIM)
     seed = as_int(seed, "seed", minimum=0)
     progress = as_bool(progress, "progress")
+    schedule = as_str(schedule, "schedule", choices=SCHEDULES)
+    if on_epoch is not None:
+        as_callable(on_epoch, "on_epoch")
     from tqdm import tqdm
 
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    steps = epochs * -(-len(Xt) // batch_size)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if schedule == "cosine" else None
     generator = torch.Generator().manual_seed(seed)
     losses = []
-    model.train()
-    for _ in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
+    for epoch in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
+        model.train()
         order, total = torch.randperm(len(Xt), generator=generator), 0.0
         for start in range(0, len(Xt), batch_size):
             idx = order[start:start + batch_size]
@@ -184,9 +212,13 @@ def train(model, X, y, *, epochs: int, lr: float = 1e-3, batch_size: int = 64, s
             loss = torch.nn.functional.cross_entropy(model(Xt[idx]), yt[idx])
             loss.backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             total += loss.item() * len(idx)
         losses.append(total / len(Xt))
-    model.eval()
+        model.eval()
+        if on_epoch is not None:
+            on_epoch(epoch + 1, losses[-1])
     return losses
 
 
@@ -198,6 +230,18 @@ def predict_logits(model, X) -> np.ndarray:
     model.eval()
     with torch.no_grad():
         return np.concatenate([model(torch.from_numpy(X[i:i + 500])).numpy() for i in range(0, len(X), 500)])
+
+
+def log_loss(logits, y) -> float:
+    """Mean cross-entropy of logits (n, 10) against labels, in float64."""
+    logits = as_float_array(logits, "logits", ndim=2).astype(np.float64)
+    if logits.shape[1] != 10:
+        raise ValueError(f"logits must have shape (n, 10), got {logits.shape}")
+    y = as_labels(y, "y", num_classes=10)
+    same_length("logits", logits, "y", y)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return float(-np.mean(log_probs[np.arange(len(y)), y]))
 
 
 def accuracy(scores, y) -> float:

@@ -14,30 +14,56 @@ Inference uses `ai_edge_litert.interpreter.Interpreter`, not the deprecated `tf.
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 
-from impl.checks import MAX_DIM, as_bytes, as_float_array, as_int, as_str
+from impl.checks import MAX_DIM, as_bool, as_bytes, as_float_array, as_int, as_str
+from impl.isolation import logger_levels_preserved
 
-__all__ = ["VARIANTS", "pin_tf_threads", "convert_keras", "TFLiteRunner"]
+__all__ = ["VARIANTS", "pin_tf_threads", "in_fresh_process", "convert_keras", "TFLiteRunner"]
 
 VARIANTS = ("float32", "float16", "dynamic", "int8")
 
 
-def pin_tf_threads(num_threads: int) -> None:
-    """Run TensorFlow ops on `num_threads` intra-op threads and one inter-op thread.
+def pin_tf_threads(num_threads: int) -> dict[str, int]:
+    """Run TensorFlow ops on `num_threads` intra-op threads and one inter-op thread; returns the pool sizes
+    TensorFlow reports afterwards ({"intra_op": ..., "inter_op": ...}), for the caller to record.
 
-    TensorFlow fixes its thread pools when it first runs an op. A stage runs in a process of its
-    own (DVC), so the pools are always set there; a process that already ran TensorFlow (the tiny
-    stage test runs several stages in one process) keeps the pools it has, which changes speed only.
+    TensorFlow fixes its pools when it first runs an op. Where it already ran with other sizes, this raises
+    RuntimeError naming the sizes in force, rather than leaving them as they are unnoticed: TF work that
+    must be pinned runs in a process of its own (`in_fresh_process`).
     """
     num_threads = as_int(num_threads, "num_threads", minimum=1, maximum=1024)
     import tensorflow as tf
 
+    threading = tf.config.threading
     try:
-        tf.config.threading.set_intra_op_parallelism_threads(num_threads)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:  # "cannot be modified after initialization": this process already ran TF
-        pass
+        threading.set_intra_op_parallelism_threads(num_threads)
+        threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError as exc:  # "cannot be modified after initialization"
+        raise RuntimeError(
+            f"TensorFlow already ran in this process with {threading.get_intra_op_parallelism_threads()} intra-op and "
+            f"{threading.get_inter_op_parallelism_threads()} inter-op threads (0: one per core) and cannot be pinned "
+            f"to {num_threads} and 1 now; run this work in a fresh process (in_fresh_process)") from exc
+    return {"intra_op": threading.get_intra_op_parallelism_threads(),
+            "inter_op": threading.get_inter_op_parallelism_threads()}
+
+
+def in_fresh_process(function: Callable[..., Any], *args: Any) -> Any:
+    """`function(*args)` run in a newly spawned Python process; returns its result.
+
+    TensorFlow's thread pools, its global seeds, Keras' random seed and TF_USE_LEGACY_KERAS start from
+    nothing there (so `pin_tf_threads` really pins), and none of them reaches the calling process.
+    `function` must be importable by name (a module-level function); arguments and result are pickled.
+    """
+    if not callable(function) or not hasattr(function, "__qualname__") or "<" in function.__qualname__:
+        raise TypeError(f"function must be a module-level function (importable by name), got {function!r}")
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
 
 
 def convert_keras(model, variant: str = "float32", representative=None) -> bytes:
@@ -72,19 +98,25 @@ def convert_keras(model, variant: str = "float32", representative=None) -> bytes
         converter.representative_dataset = samples
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = converter.inference_output_type = tf.int8
-    return converter.convert()
+    with logger_levels_preserved("absl"):  # the converter sets absl's logger to WARNING for the whole process
+        return converter.convert()
 
 
 class TFLiteRunner:
     """A LiteRT interpreter over a `.tflite` flatbuffer, callable on float batches of any size."""
 
-    def __init__(self, content: bytes, *, threads: int = 1):
+    def __init__(self, content: bytes, *, threads: int = 1, xnnpack: bool = True):
+        """`threads`: the interpreter's (and XNNPACK's) threads. `xnnpack=False` runs TFLite's built-in kernels
+        without the default XNNPACK delegate (which otherwise takes the float32 and the int8 models alike)."""
         content = as_bytes(content, "content", nonempty=True)
         threads = as_int(threads, "threads", minimum=1, maximum=256)
-        from ai_edge_litert.interpreter import Interpreter
+        xnnpack = as_bool(xnnpack, "xnnpack")
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
+        resolver = OpResolverType.AUTO if xnnpack else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
         try:
-            self.interpreter = Interpreter(model_content=content, num_threads=threads)
+            self.interpreter = Interpreter(model_content=content, num_threads=threads,
+                                           experimental_op_resolver_type=resolver)
         except ValueError as exc:
             raise ValueError(f"content is not a TFLite model: {exc}") from exc
         self._input, self._output = self.interpreter.get_input_details()[0], self.interpreter.get_output_details()[0]

@@ -96,6 +96,7 @@ def l5(name):
 WIDTHS = Instance((2, 4))
 CASES += [
     Case(models.mnist5k, Seed()),
+    Case(models.mnist_validation, Seed(), Count(10, 1, 10_000)),
     Case(models.to_nchw, Images(IMAGES)),
     Case(models.to_nhwc, Images(IMAGES)),
     Case(models.make_cnn, Seed(), WIDTHS),
@@ -105,12 +106,16 @@ CASES += [
     Case(models.load_state, PathArg(l5("saved"))),
     Case(models.train, Instance(l5("mlp")), Array(NCHW, linked=True), Labels(LABELS, 10, linked=True),
          epochs=Count(1, 1, 10**7), lr=Real(1e-3, 0.0, low_open=True), batch_size=Count(2, 1, 10**5), seed=Seed(),
-         progress=Flag(False)),
+         progress=Flag(False), schedule=Choice("cosine", models.SCHEDULES),
+         on_epoch=Optional(Instance(lambda epoch, loss: None))),
     Case(models.predict_logits, Instance(l5("mlp")), Array(NCHW)),
+    Case(models.log_loss, Matrix(np.eye(4, 10), linked=True), Labels(LABELS, 10, linked=True)),
     Case(models.accuracy, Matrix(np.eye(4, 10), linked=True), Labels(LABELS, 10, linked=True)),
     Case(keras_models.build_cnn_keras, WIDTHS, legacy=Flag(False)),
     Case(keras_models.carry_weights, Instance(l5("cnn")), Instance(l5("keras"))),
-    Case(tflite_tools.pin_tf_threads, Count(1, 1, 1024)),
+    # pinning changes this process's TensorFlow pools for good (or raises where TF already ran): bad calls only
+    HeavyCase(tflite_tools.pin_tf_threads, Count(1, 1, 1024)),
+    HeavyCase(tflite_tools.in_fresh_process, Instance(models.mnist5k)),
     Case(tflite_tools.convert_keras, Instance(l5("keras")), Choice("int8", tflite_tools.VARIANTS),
          Optional(Array(np.zeros((2, 28, 28, 1), np.float32)))),
     # the example's rank is the model's business (an MLP flattens any image rank)
@@ -125,7 +130,8 @@ CASES += [
     Case(fakequant.fake_quant, AnyRankTensor(l5("x_t")), Real(0.1, 0.0, low_open=True), Count(0, 0, 255), bits=BITS,
          signed=Flag(False), axis=Optional(Count(0, -2, 1))),
     Case(latency.int8_dot_product, Instance(["avx2", "avx512_vnni"])),
-    Case(latency.percentiles, Instance(lambda: None), calls=Count(3, 2, 10**7), warmup=Count(1, 0, 10**7)),
+    Case(latency.percentiles, Instance(lambda: None), calls=Count(latency.MIN_CALLS, latency.MIN_CALLS, 10**7),
+         warmup=Count(1, 0, 10**7)),
     Case(mobilenet.separable_params, Count(3, 1, 4096), Count(5, 1, 4096), Count(3, 1, 15)),
     Case(mobilenet.standard_params, Count(3, 1, 4096), Count(5, 1, 4096), Count(3, 1, 15)),
     Case(mobilenet.separable_torch, Count(3, 1, 4096), Count(5, 1, 4096), Count(3, 1, 15)),
