@@ -146,8 +146,9 @@ class HostLoad:
         total = psutil.cpu_times()
         busy = sum(total) - total.idle - getattr(total, "iowait", 0.0)
         me = psutil.Process()
-        own = 0.0
-        for proc in [me, *me.children(recursive=True)]:
+        mine = me.cpu_times()  # children_*: those already exited and waited for (a server stopped meanwhile)
+        own = mine.user + mine.system + mine.children_user + mine.children_system
+        for proc in me.children(recursive=True):
             try:
                 times = proc.cpu_times()
                 own += times.user + times.system
