@@ -1,5 +1,5 @@
 # Two commands do everything on a fresh machine (Python 3.11 + Java 17):
-#   make report   rebuild data -> models -> verdicts -> reports/ (dvc repro)
+#   make report   bring data -> models -> verdicts up to date (dvc repro), then render reports/
 #   make test     verify every claim this machine can run (pytest)
 # Both create the virtual environment and install the pinned dependencies first.
 
@@ -35,9 +35,13 @@ $(STAMP): requirements.lock requirements-nodeps.txt
 	  touch $(STAMP); \
 	fi
 
-# Every run leaves its evidence: the full log and a JUnit XML under reports/logs/.
+# Every run leaves its evidence: the full log and a JUnit XML under reports/logs/. Lessons the run
+# verified whole are then recorded as verified in dvc.lock (impl.pipeline.verified), so `make report`
+# reuses their verdicts; pytest's exit status is kept.
 LOGS := reports/logs
-RUN_PYTEST = mkdir -p $(LOGS) && $(PY) -m pytest --junitxml=$(LOGS)/junit.xml $(1) 2>&1 | tee $(LOGS)/pytest.log
+RECORD_FRESH = $(PY) -m impl.pipeline.verified --commit
+RUN_PYTEST = mkdir -p $(LOGS) && { $(PY) -m pytest --junitxml=$(LOGS)/junit.xml $(1) 2>&1 | tee $(LOGS)/pytest.log; \
+	status=$$?; $(RECORD_FRESH) || status=$$((status ? status : 1)); exit $$status; }
 
 test: $(STAMP)
 	$(call RUN_PYTEST,$(PYTEST_ARGS))
@@ -56,8 +60,13 @@ perf-repeat: $(STAMP)
 test-gpu: $(STAMP)
 	$(call RUN_PYTEST,-m gpu $(PYTEST_ARGS))
 
+# Verdicts a `make test` (or plain pytest) left fresh are reused; `dvc repro` re-runs only what changed:
+# a lesson's data and models, its verify stage when its code, specs or models changed, and the report.
+# The page is rendered once more when a pytest run left verdicts newer than it.
 report: $(STAMP)
+	$(RECORD_FRESH)
 	$(PY) -m dvc repro
+	$(PY) -m impl.harness.report --if-stale
 	@echo "reports: $(abspath reports)/index.html"
 
 readme: $(STAMP)

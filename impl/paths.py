@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PARAMS_FILE = ROOT / "params.yaml"    # the shared switches: profile, seed
-DVC_FILE = ROOT / "dvc.yaml"          # shared stages; each lesson has impl/<lesson>/dvc.yaml
+DVC_FILE = ROOT / "dvc.yaml"          # the shared `report` stage; each lesson has impl/<lesson>/dvc.yaml
 REQUIREMENTS_LOCK = ROOT / "requirements.lock"
 IMPL_DIR = ROOT / "impl"
 SPECS_DIR = ROOT / "specs"
@@ -20,7 +20,8 @@ DATA_DIR = ROOT / "data"
 RAW_DIR = DATA_DIR / "raw"
 PREPARED_DIR = DATA_DIR / "prepared"
 MODELS_DIR = DATA_DIR / "models"     # content-addressed stage outputs, one folder per lesson
-METRICS_DIR = DATA_DIR / "metrics"   # stage summaries and wall times (not cached), one folder per lesson
+METRICS_DIR = DATA_DIR / "metrics"   # stage summaries: deterministic figures only (committed), one folder per lesson
+TIMINGS_DIR = DATA_DIR / "timings"   # stage wall times and the CPU kind that ran them (never committed)
 
 REPORTS_DIR = ROOT / "reports"
 RESULTS_DIR = REPORTS_DIR / "results"        # one <lesson>.json of verdicts per lesson folder
@@ -36,8 +37,13 @@ def lesson_models(lesson: str) -> Path:
 
 
 def lesson_metrics(lesson: str) -> Path:
-    """Where a lesson's stages write their summaries (headline figures, wall times, CPU kind)."""
+    """Where a lesson's stages write their summaries (headline figures; no timings)."""
     return METRICS_DIR / lesson
+
+
+def lesson_timings(lesson: str) -> Path:
+    """Where a lesson's stages write their wall times and the CPU kind (a per-machine file, not committed)."""
+    return TIMINGS_DIR / lesson
 
 
 def relative(path: Path) -> str:

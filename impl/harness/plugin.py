@@ -18,6 +18,7 @@ import pytest
 
 from impl import paths
 from impl.harness import bench, hypothesis_profiles, ids, results, state, thresholds
+from impl.harness.freshness import FreshnessRecorder
 from impl.harness.claim import Claim
 from impl.harness.verdicts import VERDICTS, verdict
 from impl.pipeline import hardware, params, provenance
@@ -58,12 +59,16 @@ def pytest_configure(config: pytest.Config) -> None:
     plugin = ClaimsPlugin(config)
     config.stash[PLUGIN] = plugin
     config.pluginmanager.register(plugin, "claims-plugin")
+    if plugin.freshness is not None:
+        config.pluginmanager.register(plugin.freshness, "claims-freshness")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     plugin = config.stash.get(PLUGIN, None)
     if plugin is not None:
         del config.stash[PLUGIN]
+        if plugin.freshness is not None:
+            config.pluginmanager.unregister(plugin.freshness)
         config.pluginmanager.unregister(plugin)
 
 
@@ -184,6 +189,8 @@ class ClaimsPlugin:
         option = config.getoption("--claim-results")
         self.results_dir = Path(option) if option else self.root / "reports" / "results"
         self.write = not config.getoption("--no-claim-results") and not hasattr(config, "workerinput")
+        self.freshness = FreshnessRecorder(config, self.results_dir.parent) if self.write else None
+        self.fresh_lessons: list[str] = []
 
     # -- what an item is ---------------------------------------------------------------
     def is_claim(self, item: pytest.Item) -> bool:
@@ -297,6 +304,7 @@ class ClaimsPlugin:
         if self.write and self.records:
             results.merge(self.records, self.results_dir, root=self.root)
             results.append_history(self.records, self.results_dir.parent / paths.HISTORY_FILE.name)
+            self.fresh_lessons = self.freshness.write_markers(session.exitstatus)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.records or hasattr(self.config, "workerinput"):
@@ -305,6 +313,8 @@ class ClaimsPlugin:
         summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
         target = str(self.results_dir) if self.write else "not written"
         terminalreporter.write_sep("-", f"claims: {summary} -> {target}")
+        if self.fresh_lessons:
+            terminalreporter.write_line(f"verified whole (make report reuses these verdicts): {', '.join(self.fresh_lessons)}")
         for record in self.records:
             if record["verdict"] in ("refuted", "error"):
                 terminalreporter.write_line(f"{record['verdict'].upper():8} {record['key']}: {record['message'][:300]}")

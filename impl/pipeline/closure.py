@@ -107,8 +107,8 @@ def closure(start: list[Path], root: Path | None = None) -> set[Path]:
 def stage_needs(stage, root: Path | None = None) -> set[str]:
     """Root-relative files a stage's command reads: its entry point's closure (verify: the lesson's specs)."""
     root = Path(root or paths.ROOT)
-    if stage.name == "verify":
-        lesson = stage.cmd.split()[-1]
+    if stage.verified_lesson is not None:
+        lesson = stage.verified_lesson
         start = [root / "conftest.py", root / "params.yaml", *sorted((root / "specs" / lesson).rglob("*.py"))]
     elif stage.module is not None:
         start = [module_file(stage.module, root)]

@@ -34,6 +34,22 @@ def cpu_info() -> dict:
     }
 
 
+def physical_cores() -> int:
+    """Distinct physical cores among the CPUs this process may run on, from the kernel's topology
+    (two vCPUs that are hyper-threads of one core count once); the CPU count where topology is absent."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
+    cores = set()
+    for cpu in cpus:
+        base = f"/sys/devices/system/cpu/cpu{cpu}/topology"
+        try:
+            with open(f"{base}/physical_package_id", encoding="utf-8") as package, \
+                    open(f"{base}/core_id", encoding="utf-8") as core:
+                cores.add((package.read().strip(), core.read().strip()))
+        except OSError:
+            return len(cpus)
+    return len(cores)
+
+
 def thread_settings() -> dict:
     """Thread counts of the numeric libraries this process has already imported (none imported here)."""
     threads = {name: os.environ.get(name) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS") if os.environ.get(name)}

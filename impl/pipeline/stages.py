@@ -7,9 +7,11 @@ relative to the root, and each stage runs one `python -m impl.<package>.<module>
 A stage module is `run(knobs, out_dir) -> summary` plus `main = stage_main(run, lesson, section)`,
 and `TINY_KNOBS`: overrides that make `run` finish in seconds, so a test runs every stage for
 real in a temp folder (as flax's examples test `train_and_evaluate` with one tiny epoch).
-`run` does the work and returns its headline figures; the runner writes them, with the wall
-time and the CPU kind, to `data/metrics/<lesson>/<module>.json` (a DVC metric, not cached), so
-the content outputs (models, arrays) hold no timings and reproduce bit for bit on one machine.
+`run` does the work and returns its headline figures; the runner writes them to
+`data/metrics/<lesson>/<module>.json` (a DVC metric, committed) and the wall time, any figure
+named `*_seconds` and the CPU kind to `data/timings/<lesson>/<module>.json` (per machine, never
+committed). So the content outputs (models, arrays) and the metrics hold no timings, reproduce
+bit for bit on one machine, and a run leaves `git status` clean.
 """
 from __future__ import annotations
 
@@ -51,6 +53,13 @@ class Stage:
         """The entry-point module of `python -m impl....`, or None for another command."""
         match = _ENTRY.match(self.cmd)
         return match.group(1) if match else None
+
+    @property
+    def verified_lesson(self) -> str | None:
+        """The lesson folder a `verify_<lesson>` stage runs the specs of (`python -m impl.pipeline.verify
+        <lesson>`), or None for any other stage."""
+        parts = self.cmd.split()
+        return parts[3] if parts[:3] == ["python", "-m", "impl.pipeline.verify"] and len(parts) > 3 else None
 
     def covers(self, relpath: str) -> bool:
         """Is `relpath` (a file or folder) one of the deps or inside a folder dep?"""
@@ -103,6 +112,15 @@ def all_stages(root: Path | None = None) -> list[Stage]:
     return stages
 
 
+def verify_stage(lesson: str, root: Path | None = None) -> Stage:
+    """The stage that verifies a lesson folder's specs (`verify_<lesson>` in the root dvc.yaml)."""
+    found = [stage for stage in all_stages(root) if stage.verified_lesson == lesson]
+    if len(found) != 1:
+        raise KeyError(f"expected one stage running `python -m impl.pipeline.verify {lesson}` in dvc.yaml, "
+                       f"found {[stage.address for stage in found]}")
+    return found[0]
+
+
 def producer(relpath: str, root: Path | None = None) -> Stage:
     """The stage whose outputs include `relpath` (a root-relative path)."""
     for stage in all_stages(root):
@@ -112,15 +130,26 @@ def producer(relpath: str, root: Path | None = None) -> Stage:
 
 
 # -- the stage runner ----------------------------------------------------------------
-def write_metrics(path: Path, summary: dict[str, Any], wall_seconds: float) -> dict[str, Any]:
-    """A stage's summary plus its wall time and the CPU kind that produced its outputs."""
+def is_timing(key: str) -> bool:
+    """Figures that differ run to run on one machine: they go to the timings file, not the metrics."""
+    return key.endswith("_seconds")
+
+
+def write_metrics(path: Path, timings_path: Path, summary: dict[str, Any], wall_seconds: float) -> dict[str, Any]:
+    """Split a stage's summary: its deterministic figures (and profile) to `path`; its wall time, every
+    `*_seconds` figure and the CPU kind that produced the outputs to `timings_path`. Returns both merged."""
     from impl.pipeline import hardware, params
 
     cpu = hardware.cpu_info()
-    record = {**summary, "wall_seconds": round(wall_seconds, 3), "profile": params.profile(),
-              "cpu_model": cpu["cpu_model"], "cpu_flags": " ".join(cpu["cpu_flags"])}
-    atomic_write_text(Path(path), json.dumps(record, indent=1, sort_keys=True) + "\n")
-    return record
+    figures = {key: value for key, value in summary.items() if not is_timing(key)}
+    figures["profile"] = params.profile()
+    timings = {key: value for key, value in summary.items() if is_timing(key)}
+    timings.update(wall_seconds=round(wall_seconds, 3), profile=params.profile(), cpu_model=cpu["cpu_model"],
+                   cpu_flags=" ".join(cpu["cpu_flags"]))
+    for target, record in ((Path(path), figures), (Path(timings_path), timings)):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(target, json.dumps(record, indent=1, sort_keys=True) + "\n")
+    return {**figures, **timings}
 
 
 def stage_main(run: Callable[[dict[str, Any], Path], dict[str, Any]], lesson: str, section: str | None,
@@ -137,7 +166,8 @@ def stage_main(run: Callable[[dict[str, Any], Path], dict[str, Any]], lesson: st
         target.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         summary = run(knobs, target)
-        record = write_metrics(paths.lesson_metrics(lesson) / f"{module}.json", summary, time.perf_counter() - start)
+        record = write_metrics(paths.lesson_metrics(lesson) / f"{module}.json",
+                               paths.lesson_timings(lesson) / f"{module}.json", summary, time.perf_counter() - start)
         print(f"{lesson}.{module}: " + ", ".join(f"{k} {v}" for k, v in record.items() if not isinstance(v, (dict, list))),
               file=sys.stderr)
         return 0

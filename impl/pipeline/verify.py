@@ -1,7 +1,9 @@
-"""A lesson's DVC stage `verify`: run its specs and write reports/results/<lesson>.json.
+"""A lesson's DVC stage `verify_<lesson>`: run its specs into reports/results/<lesson>.json.
 
 `python -m impl.pipeline.verify <lesson folder>`. Each lesson has its own verify stage, so a
-change to one lesson's code re-verifies that lesson only.
+change to one lesson's code re-verifies that lesson only. Its DVC output is the lesson's
+freshness marker (impl.pipeline.verified), written only when the run finished against the
+inputs it started with.
 
 A refuted claim is a result, not a pipeline failure, so this exits 0 whenever pytest ran to
 completion (exit 0 or 1); it fails on usage, internal or collection errors, where no
@@ -16,16 +18,17 @@ import subprocess
 import sys
 
 from impl import paths
-from impl.pipeline import stages
+from impl.pipeline import stages, verified
 
 COMPLETED = (0, 1)  # all passed / some claims refuted or errored (shown in the report)
 
 
 def untracked_artifacts(lesson: str, records: dict) -> list[str]:
     """Artifacts the lesson's claims read that its verify stage does not list as deps."""
-    stage = next((s for s in stages.all_stages() if s.dvcfile == f"impl/{lesson}/dvc.yaml" and s.name == "verify"), None)
-    if stage is None:
-        return [f"impl/{lesson}/dvc.yaml has no `verify` stage"]
+    try:
+        stage = stages.verify_stage(lesson)
+    except KeyError as exc:
+        return [str(exc)]
     used = {path for record in records.values() for path in record.get("artifacts", {})}
     return sorted(path for path in used if not stage.covers(path))
 
@@ -39,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"lesson must be a folder under specs/, got {args.lesson!r}")
     results = paths.RESULTS_DIR / f"{args.lesson}.json"
     results.unlink(missing_ok=True)  # the whole lesson reruns: no stale merged records
+    verified.forget(args.lesson)
+    before = verified.lesson_digest(args.lesson)
     paths.LOGS_DIR.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", f"specs/{args.lesson}",
@@ -54,8 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     missing = untracked_artifacts(args.lesson, json.loads(results.read_text(encoding="utf-8"))["claims"])
     if missing:
         print(f"verify {args.lesson}: claims read artifacts the stage does not depend on: {missing}; "
-              f"add them to the deps of `verify` in impl/{args.lesson}/dvc.yaml", file=sys.stderr)
+              f"add them to the deps of `verify_{args.lesson}` in dvc.yaml", file=sys.stderr)
         return 1
+    if verified.lesson_digest(args.lesson) != before:
+        print(f"verify {args.lesson}: its deps changed while the specs ran; run it again", file=sys.stderr)
+        return 1
+    verified.write_marker(args.lesson, before)
     return 0
 
 

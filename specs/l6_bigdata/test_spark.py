@@ -13,6 +13,7 @@ import pytest
 from impl.harness import bench
 from impl.harness.bench import NOISY_CV, robust_cv
 from impl.l6_bigdata import frames, rdd, scaling
+from impl.pipeline.hardware import physical_cores
 from specs.l6_bigdata.corpora import zipf_corpus
 
 
@@ -182,8 +183,10 @@ def test_scaling(claim, on_master):
     """One aggregation over spark.range(2e7) (hash/mod expressions, groupBy on 1,000 keys, 2
     partitions) gives identical results under local[1] and local[2]; timed by the performance
     protocol (sessions alternated A B B A ..., 3 untimed warm-up rounds, median of 7, judged on the
-    paired ratio's 95% interval), local[2] is not slower than local[1] (T2 <= 1.1 T1). The speed-up T1/T2 and the efficiency T1/(2 T2) are
-    reported, not asserted: two vCPUs may be one hyper-threaded core.
+    paired ratio's 95% interval), local[2] is not slower than local[1] (T2 <= 1.1 T1), and where the
+    kernel shows at least two physical cores it is >= 1.2x faster (T1/T2 >= 1.2). The efficiency
+    T1/(2 T2) is reported. On one hyper-threaded core (two vCPUs, one core) the speed-up is reported,
+    not asserted: the catalog's own reason for making it optional.
 
     Course: Lesson 6, Building scalable data applications (resource management: cores).
     """
@@ -216,4 +219,9 @@ def test_scaling(claim, on_master):
     claim.plot("Aggregation over 2e7 rows: median seconds", list(masters), {"seconds": [t1, t2]},
                xlabel="master", ylabel="s", kind="bar")
     claim.expect("results_equal", answers["local[1]"].equals(answers["local[2]"]), "==", True)
-    result.judge(claim, "t2_over_t1", "<=", "max_t2_over_t1")
+    cores = physical_cores()
+    claim.record(physical_cores=cores, speedup_asserted=cores >= 2)
+    judgements = [(result, "t2_over_t1", "<=", "max_t2_over_t1", False)]
+    if cores >= 2:
+        judgements.append((result, "speedup_two_cores", ">=", "min_speedup_two_cores", True))
+    bench.judge_all(claim, judgements)

@@ -1,5 +1,5 @@
 """Adding a lesson touches its two folders only: a tiny lesson, built in a temp copy of the
-project's shared parts, goes through `dvc repro` to its own report page."""
+project's shared parts, goes through `dvc repro` and the report render to its own report page."""
 import os
 import shutil
 import subprocess
@@ -76,7 +76,7 @@ LESSON = {  # everything a new lesson adds, in its two folders
             params:
               - params.yaml: [profile, seed]
             outs:
-              - reports/results/l9_tiny.json:
+              - reports/verified/l9_tiny.json:
                   cache: false
     ''',
     "specs/l9_tiny/__init__.py": '"""Lesson 9: a tiny lesson."""\n',

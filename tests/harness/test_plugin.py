@@ -333,3 +333,60 @@ def test_malformed_flag_is_a_usage_error(project):
     result = project.runpytest_subprocess("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*test_flagged*flag(\"F<number>\")*"])
+
+
+VERIFY_STAGE = """stages:
+  verify:
+    cmd: python -m impl.pipeline.verify l9_demo
+    wdir: ../..
+    deps:
+      - specs/l9_demo
+    params:
+      - params.yaml: [profile, seed]
+    outs:
+      - reports/verified/l9_demo.json:
+          cache: false
+"""
+
+
+@pytest.fixture
+def verifiable(project):
+    """The demo project with the lesson's verify stage, so runs can leave freshness markers."""
+    (project.path / "impl/l9_demo").mkdir(parents=True)
+    (project.path / "impl/l9_demo/dvc.yaml").write_text(VERIFY_STAGE)
+    return project
+
+
+def _fresh(pytester) -> bool:
+    from impl.pipeline import verified
+
+    return verified.is_fresh("l9_demo", pytester.path, pytester.path / "reports")
+
+
+def test_a_whole_lesson_run_leaves_a_freshness_marker(verifiable):
+    """Refuted claims still make a complete run; the marker names every dep file and the params."""
+    result = verifiable.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == 1 and _fresh(verifiable)
+    marker = json.loads((verifiable.path / "reports/verified/l9_demo.json").read_text())
+    assert set(marker["deps"]) == {"specs/l9_demo/__init__.py", "specs/l9_demo/claims.yaml", "specs/l9_demo/test_demo.py"}
+    assert marker["params"] == {"params.yaml": {"profile": "quick", "seed": 0}}
+    result.stdout.fnmatch_lines(["*verified whole*l9_demo*"])
+
+
+@pytest.mark.parametrize("args", [("-k", "holds"), ("-m", "perf"), ("--claim-seeds", "0-1"),
+                                  ("specs/l9_demo/test_demo.py",), ("-x",), ("--no-claim-results",)],
+                         ids=["keyword", "marker", "seeds", "one-file", "exitfirst", "no-results"])
+def test_a_partial_run_leaves_no_marker(verifiable, args):
+    verifiable.runpytest_subprocess("-p", "no:cacheprovider", *args)
+    assert not _fresh(verifiable)
+
+
+def test_an_edit_after_the_run_makes_the_lesson_stale(verifiable):
+    verifiable.runpytest_subprocess("-p", "no:cacheprovider")
+    assert _fresh(verifiable)
+    (verifiable.path / "specs/l9_demo/claims.yaml").write_text(THRESHOLDS + "# edited\n")
+    assert not _fresh(verifiable)
+    (verifiable.path / "specs/l9_demo/claims.yaml").write_text(THRESHOLDS)
+    assert _fresh(verifiable)
+    (verifiable.path / "params.yaml").write_text("profile: quick\nseed: 1\n")
+    assert not _fresh(verifiable)

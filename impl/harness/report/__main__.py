@@ -1,7 +1,10 @@
-"""DVC stage `report`: `python -m impl.harness.report [--readme]`.
+"""DVC stage `report`: `python -m impl.harness.report [--readme] [--if-stale]`.
 
 Writes reports/index.html, reports/lessons/<lesson_folder>.md and reports/figures/*.png,
-all from one report model (records + reports/history.jsonl).
+all from one report model (records + reports/history.jsonl). DVC runs it when a lesson's
+freshness marker or the renderer changed; `make report` runs it again with `--if-stale` when a
+plain `pytest` run left verdicts newer than the page (the verdicts are not DVC deps: they differ by
+machine, so the stage's lock could not be committed).
 """
 from __future__ import annotations
 
@@ -18,14 +21,27 @@ from impl.harness.report.figures import render_png
 from impl.harness.report.model import build, load_history
 
 
+def is_stale() -> bool:
+    """Is the page missing, or older than a results file or the history?"""
+    page = paths.REPORTS_DIR / "index.html"
+    if not page.is_file():
+        return True
+    sources = [*paths.RESULTS_DIR.glob("*.json"), paths.HISTORY_FILE]
+    return any(source.is_file() and source.stat().st_mtime_ns > page.stat().st_mtime_ns for source in sources)
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--readme", action="store_true", help="also rewrite the README's generated tables")
+    parser.add_argument("--if-stale", action="store_true",
+                        help="do nothing when reports/index.html is newer than every verdict file")
     args = parser.parse_args(argv)
+    if args.if_stale and not args.readme and not is_stale():
+        print("report: up to date with the verdicts", file=sys.stderr)
+        return 0
     records = results.load()
     if not records:
-        print("report: no results yet; run `pytest` or `dvc repro verify` first", file=sys.stderr)
+        print("report: no results yet; run `make test` or `dvc repro` first", file=sys.stderr)
         return 1
     lessons = build(records, paths.ROOT, load_history(paths.HISTORY_FILE))
     figures_dir, lessons_dir = paths.REPORTS_DIR / "figures", paths.REPORTS_DIR / "lessons"

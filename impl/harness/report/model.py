@@ -322,20 +322,29 @@ def _sort_key(folder: str) -> tuple[int, str]:
     return (0 if folder == "data" else 100), folder
 
 
-STAGE_FACTS = ("wall_seconds", "profile", "cpu_model", "cpu_flags")  # shown in their own columns, not as headlines
+STAGE_FACTS = ("profile",)  # shown elsewhere on the page, not as a headline
 
 
-def stage_rows(metrics_dir: Path, folder: str) -> list[list[str]]:
-    """One row per stage summary in data/metrics/<lesson>/: headline figures, wall time, CPU kind."""
+def _json_or_empty(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def stage_rows(metrics_dir: Path, folder: str, timings_dir: Path | None = None) -> list[list[str]]:
+    """One row per stage summary in data/metrics/<lesson>/: headline figures, then the wall time and the
+    CPU kind from the per-machine data/timings/<lesson>/ file of the same name ("?" where none exists)."""
+    timings_dir = Path(timings_dir or Path(metrics_dir).parent / "timings")
     rows = []
     for path in sorted((Path(metrics_dir) / folder).glob("*.json")):
-        try:
-            summary = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        summary = _json_or_empty(path)
+        if not summary:
             continue
+        timing = _json_or_empty(timings_dir / folder / path.name)
         headline = "; ".join(f"{k} = {number(v)}" for k, v in summary.items() if k not in STAGE_FACTS)
-        cpu = f"{summary.get('cpu_model', '?')} ({summary.get('cpu_flags', '')})"
-        rows.append([path.stem, headline, number(summary.get("wall_seconds")), cpu])
+        cpu = f"{timing.get('cpu_model', '?')} ({timing.get('cpu_flags', '')})"
+        rows.append([path.stem, headline, number(timing.get("wall_seconds")), cpu])
     return rows
 
 

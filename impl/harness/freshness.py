@@ -1,0 +1,100 @@
+"""A plain `pytest` run that verified whole lessons leaves their freshness markers, as `dvc repro` would.
+
+A lesson counts as verified by this run when the run's selection held every claim of
+`specs/<lesson>` (the folder is among the arguments or under one; no `-k`, no `-m`, no
+`--claim-seeds`, nothing deselected) and every one of its items ran to its teardown. Then, if
+none of the lesson's source deps changed while the run went on, the run writes
+`reports/verified/<lesson>.json` (impl.pipeline.verified), and `make report` reuses its
+verdicts instead of running the specs again. Runs spread over xdist workers leave no markers
+(their controller does not collect, so it cannot tell a whole lesson from a part).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from impl.pipeline import verified
+
+
+def _lesson(item: pytest.Item, root: Path) -> str | None:
+    """The lesson folder of an item under specs/<lesson>/, else None."""
+    try:
+        parts = Path(item.path).relative_to(root).parts
+    except ValueError:
+        return None
+    return parts[1] if len(parts) > 2 and parts[0] == "specs" else None
+
+
+class FreshnessRecorder:
+    """Counts each lesson's selected and finished items; writes markers for lessons run whole."""
+
+    def __init__(self, config: pytest.Config, reports_dir: Path):
+        self.config = config
+        self.root = Path(config.rootpath)
+        self.reports_dir = reports_dir
+        self.selected: dict[str, int] = {}
+        self.finished: dict[str, int] = {}
+        self.partial: set[str] = set()
+        self.started: dict[str, dict[str, Any]] = {}
+
+    def _whole_selection(self) -> bool:
+        option = self.config.option
+        return not (getattr(option, "keyword", "") or getattr(option, "markexpr", "")
+                    or self.config.getoption("--claim-seeds") or getattr(option, "numprocesses", None))
+
+    def _covered(self, lesson: str) -> bool:
+        """Is specs/<lesson> itself or inside one of the run's path arguments (not a single file or test)?"""
+        folder = (self.root / "specs" / lesson).resolve()
+        invocation = Path(self.config.invocation_params.dir)
+        for arg in self.config.args:
+            if "::" in arg:
+                continue
+            path = (invocation / arg).resolve()
+            if path == folder or path in folder.parents:
+                return True
+        return False
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        self.partial.update(lesson for item in items if (lesson := _lesson(item, self.root)))
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for item in session.items:
+            lesson = _lesson(item, self.root)
+            if lesson:
+                self.selected[lesson] = self.selected.get(lesson, 0) + 1
+        if not self._whole_selection():
+            return
+        for lesson in self.selected:
+            if lesson in self.partial or not self._covered(lesson):
+                continue
+            try:
+                self.started[lesson] = verified.lesson_digest(lesson, self.root, sources_only=True)
+            except KeyError:  # a lesson folder without a verify stage: nothing to mark
+                continue
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "teardown":
+            lesson = Path(report.nodeid.partition("::")[0]).parts
+            if len(lesson) > 2 and lesson[0] == "specs":
+                self.finished[lesson[1]] = self.finished.get(lesson[1], 0) + 1
+
+    def write_markers(self, exitstatus: int) -> list[str]:
+        """After the results are written: markers for the lessons this run verified whole."""
+        if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+            return []
+        written = []
+        for lesson, digest in self.started.items():
+            if self.finished.get(lesson, 0) != self.selected.get(lesson):
+                continue
+            if verified.lesson_digest(lesson, self.root, sources_only=True) != digest:
+                continue  # an edit during the run: these verdicts belong to no one version of the code
+            try:
+                end = verified.lesson_digest(lesson, self.root)
+                verified.write_marker(lesson, end, self.reports_dir)
+            except (KeyError, ValueError):
+                continue
+            written.append(lesson)
+        return written
+
