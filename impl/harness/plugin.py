@@ -18,8 +18,8 @@ import pytest
 
 from impl import paths
 from impl.harness import bench, hypothesis_profiles, ids, results, state, thresholds
-from impl.harness.freshness import FreshnessRecorder
 from impl.harness.claim import Claim
+from impl.harness.freshness import FreshnessRecorder
 from impl.harness.verdicts import VERDICTS, verdict
 from impl.pipeline import hardware, params, provenance
 

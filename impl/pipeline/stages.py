@@ -56,7 +56,7 @@ class Stage:
 
     @property
     def verified_lesson(self) -> str | None:
-        """The lesson folder a `verify_<lesson>` stage runs the specs of (`python -m impl.pipeline.verify
+        """The lesson folder a `verify` stage runs the specs of (`python -m impl.pipeline.verify
         <lesson>`), or None for any other stage."""
         parts = self.cmd.split()
         return parts[3] if parts[:3] == ["python", "-m", "impl.pipeline.verify"] and len(parts) > 3 else None
@@ -113,7 +113,7 @@ def all_stages(root: Path | None = None) -> list[Stage]:
 
 
 def verify_stage(lesson: str, root: Path | None = None) -> Stage:
-    """The stage that verifies a lesson folder's specs (`verify_<lesson>` in the root dvc.yaml)."""
+    """The stage that verifies a lesson folder's specs (`verify` in impl/<lesson>/dvc.yaml)."""
     found = [stage for stage in all_stages(root) if stage.verified_lesson == lesson]
     if len(found) != 1:
         raise KeyError(f"expected one stage running `python -m impl.pipeline.verify {lesson}` in dvc.yaml, "

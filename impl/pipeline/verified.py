@@ -1,13 +1,13 @@
 """Which lessons' verdicts are fresh: a marker per lesson naming the exact inputs they were judged on.
 
 A lesson's verdicts are fresh when a complete run of its specs (every claim of `specs/<lesson>`,
-no `-k`/`-m`/deselection, no seed sweep) finished against the files its `verify_<lesson>` stage
+no `-k`/`-m`/deselection, no seed sweep) finished against the files its `verify` stage
 lists as deps, and none of them has changed since. Such a run, by `dvc repro` or by a plain
 `pytest`, leaves `reports/verified/<lesson>.json`: the md5 of every dep file and the values of
 its params, measured when the run started (checked again at its end, so an edit made during the
 run leaves no marker).
 
-The marker is the `verify_<lesson>` stage's DVC output. Its content depends only on the deps, so
+The marker is the `verify` stage's DVC output. Its content depends only on the deps, so
 the lock entry is the same on every machine and describes the code; the verdicts themselves
 (`reports/results/<lesson>.json`) differ by machine and stay uncommitted.
 

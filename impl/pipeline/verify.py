@@ -1,4 +1,4 @@
-"""A lesson's DVC stage `verify_<lesson>`: run its specs into reports/results/<lesson>.json.
+"""A lesson's DVC stage `verify`: run its specs into reports/results/<lesson>.json.
 
 `python -m impl.pipeline.verify <lesson folder>`. Each lesson has its own verify stage, so a
 change to one lesson's code re-verifies that lesson only. Its DVC output is the lesson's
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     missing = untracked_artifacts(args.lesson, json.loads(results.read_text(encoding="utf-8"))["claims"])
     if missing:
         print(f"verify {args.lesson}: claims read artifacts the stage does not depend on: {missing}; "
-              f"add them to the deps of `verify_{args.lesson}` in dvc.yaml", file=sys.stderr)
+              f"add them to the deps of `verify` in impl/{args.lesson}/dvc.yaml", file=sys.stderr)
         return 1
     if verified.lesson_digest(args.lesson) != before:
         print(f"verify {args.lesson}: its deps changed while the specs ran; run it again", file=sys.stderr)
