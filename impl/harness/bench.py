@@ -133,13 +133,21 @@ def median_interval(values: list[float], confidence: float = CONFIDENCE) -> tupl
 
 class HostLoad:
     """CPU used by other processes (cores' worth) between `start()` and `stop()`: all CPUs' busy time
-    minus this process tree's own, over the wall time."""
+    minus this process tree's own, over the wall time. As a context manager, `foreign_cores` holds
+    it after the block: `with HostLoad() as load: ...` then `require_quiet(load.foreign_cores, cv)`."""
 
     def __init__(self) -> None:
         import psutil
 
         self._psutil = psutil
         self._start: tuple[float, float, float] | None = None
+        self.foreign_cores: float | None = None
+
+    def __enter__(self) -> "HostLoad":
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
     def _sample(self) -> tuple[float, float, float]:
         psutil = self._psutil
@@ -164,7 +172,22 @@ class HostLoad:
         if self._start is None:
             raise RuntimeError("HostLoad.stop() before start()")
         wall, busy, own = (b - a for a, b in zip(self._start, self._sample()))
-        return max(0.0, (busy - own) / wall) if wall > 0 else 0.0
+        self.foreign_cores = max(0.0, (busy - own) / wall) if wall > 0 else 0.0
+        return self.foreign_cores
+
+
+def require_quiet(foreign_cores: float, cv: float, *, max_cv: float | None = None, what: str = "the timing") -> None:
+    """The protocol's gate for figures judged on their own (an SLO's p50/p99, a throughput) rather than a
+    ratio's interval: `Inconclusive` when other processes used more than MAX_FOREIGN_CORES during the
+    timing, or when its repeats varied by a robust CV above `max_cv` (default NOISY_CV)."""
+    limit = NOISY_CV if max_cv is None else max_cv
+    for name, value in (("foreign_cores", foreign_cores), ("cv", cv), ("max_cv", limit)):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    if foreign_cores > MAX_FOREIGN_CORES:
+        raise Inconclusive(f"busy host: other processes used {foreign_cores:.2f} cores during {what}")
+    if cv > limit:
+        raise Inconclusive(f"noisy host: {what} varied by robust CV {cv:.0%} > {limit:.0%}")
 
 
 @dataclass

@@ -206,13 +206,13 @@ def test_scaling(claim, on_master):
                         times[master].append(scaling.timings(lambda: scaling.aggregation(spark, n_rows, 2), 1, 0)[0])
         return times, answers
 
-    load = bench.HostLoad().start()
-    times, answers = measure()
-    attempts = 1
-    if max(robust_cv(v) for v in times.values()) > NOISY_CV:
-        times, answers, attempts = *measure(), 2
+    with bench.HostLoad() as load:
+        times, answers = measure()
+        attempts = 1
+        if max(robust_cv(v) for v in times.values()) > NOISY_CV:
+            times, answers, attempts = *measure(), 2
     result = bench.Comparison("local[1]", "local[2]", times["local[1]"], times["local[2]"], 1, 1, attempts=attempts,
-                              foreign_cores=load.stop())
+                              foreign_cores=load.foreign_cores)
     t1, t2 = result.median_a, result.median_b
     claim.record(times_local1=times["local[1]"], times_local2=times["local[2]"], speedup=t1 / t2,
                  efficiency=t1 / (2 * t2), cv=result.cv, attempts=attempts)

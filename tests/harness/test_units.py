@@ -156,9 +156,9 @@ def test_host_load_sees_another_process_spinning():
                              capture_output=True, text=True, check=True).stdout)
     try:
         time.sleep(0.3)
-        load = bench.HostLoad().start()
-        time.sleep(1.0)
-        assert load.stop() > 0.5
+        with bench.HostLoad() as load:
+            time.sleep(1.0)
+        assert load.foreign_cores > 0.5
     finally:
         try:
             os.kill(pid, signal.SIGKILL)
@@ -173,6 +173,18 @@ def test_judge_all_judges_every_ratio_before_calling_it_inconclusive():
     with pytest.raises(bench.Inconclusive):
         bench.judge_all(claim, [(straddles, "first", ">=", "min_ratio", False), (clears, "second", ">=", "min_ratio", False)])
     assert [c["name"] for c in claim.checks] == ["second"]
+
+
+def test_require_quiet_gates_on_foreign_load_then_on_spread():
+    bench.require_quiet(0.0, 0.05)  # quiet and steady: judged
+    with pytest.raises(bench.Inconclusive, match="busy host: other processes used 0.90 cores during the load test"):
+        bench.require_quiet(0.9, 0.05, what="the load test")
+    with pytest.raises(bench.Inconclusive, match="noisy host: .* robust CV 30% > 20%"):
+        bench.require_quiet(0.0, 0.30)
+    bench.require_quiet(0.0, 0.30, max_cv=0.35)
+    for bad in (float("nan"), -0.1, "0.1", True):
+        with pytest.raises(ValueError, match="foreign_cores"):
+            bench.require_quiet(bad, 0.1)
 
 
 def test_robust_cv_ignores_one_outlier():
