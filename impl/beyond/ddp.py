@@ -17,21 +17,15 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
-import socket
 
 import numpy as np
 
 from impl.checks import as_bool, as_float, as_int, as_str
+from impl.ports import free_port
 
 _FEATURES, _BATCH = 3, 8  # the linear model's inputs and each rank's batch size in `ddp_sgd`
 
 __all__ = ["backend_all_reduce", "sampler_orders", "sgd_batches", "ddp_sgd", "sgd_reference"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -72,7 +66,7 @@ def backend_all_reduce(backend: str, world_size: int) -> list[tuple[str, object]
 
     with _no_tracker_left_behind(), mp.get_context("spawn").Manager() as manager:  # no fork beside threads
         results = manager.dict()
-        mp.spawn(_worker, args=(world_size, backend, _free_port(), results), nprocs=world_size, join=True)
+        mp.spawn(_worker, args=(world_size, backend, free_port(), results), nprocs=world_size, join=True)
         return [tuple(results[rank]) for rank in range(world_size)]
 
 
@@ -145,7 +139,7 @@ def ddp_sgd(num_steps: int, lr: float, world_size: int) -> list[dict]:
 
     with _no_tracker_left_behind(), mp.get_context("spawn").Manager() as manager:  # no fork beside threads
         results = manager.dict()
-        mp.spawn(_sgd_worker, args=(world_size, _free_port(), num_steps, lr, results), nprocs=world_size, join=True)
+        mp.spawn(_sgd_worker, args=(world_size, free_port(), num_steps, lr, results), nprocs=world_size, join=True)
         return [dict(results[rank]) for rank in range(world_size)]
 
 

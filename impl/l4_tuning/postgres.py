@@ -19,13 +19,13 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from impl.checks import as_float, as_str
+from impl.ports import free_port
 
 __all__ = ["find_bindir", "unavailable_reason", "local_server"]
 
@@ -93,12 +93,6 @@ def unavailable_reason(run_as: str | None = None) -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class LocalServer:
     """A started server (from `local_server()`): `url`, `port`, `folder`, `log_file`; a context manager."""
 
@@ -141,7 +135,7 @@ class LocalServer:
             if done.returncode != 0:
                 raise RuntimeError(f"initdb failed ({done.returncode}): {done.stderr[-2000:]}")
             for _ in range(3):  # another process may take the free port between our probe and the server's bind
-                self.port = _free_port()
+                self.port = free_port()
                 options = " ".join(f"-c {s}" for s in SERVER_SETTINGS + (f"port={self.port}",
                                                                          f"unix_socket_directories={self.folder}"))
                 done = self._run(str(bindir / "pg_ctl"), "start", "-D", str(data), "-l", str(self.log_file), "-w",

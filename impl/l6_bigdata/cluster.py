@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,8 +24,9 @@ from pathlib import Path
 from typing import Iterator
 
 from impl.checks import as_float, as_int, as_str
+from impl.ports import free_port
 
-__all__ = ["spark_class", "unavailable_reason", "free_port", "Cluster", "local_cluster"]
+__all__ = ["spark_class", "unavailable_reason", "Cluster", "local_cluster"]
 
 HOST = "127.0.0.1"
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
@@ -54,13 +54,6 @@ def unavailable_reason() -> str | None:
     if shutil.which("java") is None and not (java_home and os.access(Path(java_home) / "bin" / "java", os.X_OK)):
         return "no `java` on PATH and no JAVA_HOME: Spark needs a JVM (Java 17)"
     return None
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

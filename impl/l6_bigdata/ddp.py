@@ -204,7 +204,7 @@ def launch(out_dir, nproc: int = 2, steps: int = 20, dtype: str = "float32", see
 
     Raises RuntimeError when a launcher fails or the whole run outlasts `timeout_s`, after stopping every
     process of the run, with a diagnosis (which ranks wrote results, the live workers' stacks, the logs)."""
-    from impl.l6_bigdata.cluster import free_port
+    from impl.ports import free_port
 
     out = as_path(out_dir, "out_dir")
     nproc = as_int(nproc, "nproc", minimum=1, maximum=MAX_PROCESSES)

@@ -7,7 +7,6 @@ records for the output our own stage wrote (`load_joblib_verified`).
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import subprocess
@@ -18,8 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from impl.checks import as_float, as_float_array, as_instance, as_int, as_path, as_str
+from impl.digests import file_md5
 
-__all__ = ["KINDS", "to_onnx", "onnx_session", "md5_of", "locked_md5", "verify_against_lock", "load_joblib_verified",
+__all__ = ["KINDS", "to_onnx", "onnx_session", "locked_md5", "verify_against_lock", "load_joblib_verified",
            "predict_in_fresh_process"]
 
 KINDS = ("torch_mlp", "torch_lowrank", "onnx", "joblib", "pickle")
@@ -52,11 +52,6 @@ def onnx_session(path, threads: int = 1):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def md5_of(path) -> str:
-    """MD5 hex digest of a file's bytes (DVC's hash for a file output)."""
-    return hashlib.md5(as_path(path, "path").read_bytes()).hexdigest()
-
-
 def locked_md5(relpath: str) -> str:
     """The MD5 dvc.lock records for the root-relative output `relpath`."""
     from impl.pipeline import provenance
@@ -75,7 +70,7 @@ def verify_against_lock(relpath: str, path=None) -> Path:
 
     expected = locked_md5(relpath)
     path = paths.ROOT / relpath if path is None else as_path(path, "path")
-    found = md5_of(path)
+    found = file_md5(path)
     if found != expected:
         raise ValueError(f"relpath {relpath}: md5 {found} differs from dvc.lock's {expected}; refusing to load it")
     return path

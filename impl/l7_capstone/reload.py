@@ -9,6 +9,8 @@ import sys
 
 import numpy as np
 
+from impl.digests import file_md5
+
 __all__ = []  # a command-line entry point, not library API
 
 
@@ -41,7 +43,7 @@ def main(argv: list[str]) -> int:
         with open(path, "rb") as handle:  # verified above: our own stage's bytes
             Y = pickle.load(handle).predict_proba(X)
     np.save(outputs, np.asarray(Y), allow_pickle=False)
-    print(json.dumps({"kind": kind, "relpath": relpath, "md5": deploy.md5_of(path)}))
+    print(json.dumps({"kind": kind, "relpath": relpath, "md5": file_md5(path)}))
     return 0
 
 

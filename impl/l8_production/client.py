@@ -12,7 +12,6 @@ import contextlib
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -22,17 +21,11 @@ from typing import Any
 import numpy as np
 
 from impl.checks import MAX_SAMPLES, as_bool, as_bytes, as_float, as_int, as_path, as_str
+from impl.ports import free_port
 
-__all__ = ["HOST", "free_port", "running_server", "request", "load_test", "percentiles"]
+__all__ = ["HOST", "running_server", "request", "load_test", "percentiles"]
 
 HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that the OS reports free now (bind to port 0, read it, close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 CHUNK_BYTES = 64 << 10

@@ -14,15 +14,15 @@ wrote with Python's shortest repr, so HTTP predictions can equal in-process ones
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
 import numpy as np
 
 from impl.checks import as_bytes, as_int, as_path
+from impl.digests import file_md5
 
-__all__ = ["IMAGE_SHAPE", "MAX_BATCH", "RequestError", "Predictor", "parse_request", "file_md5"]
+__all__ = ["IMAGE_SHAPE", "MAX_BATCH", "RequestError", "Predictor", "parse_request"]
 
 IMAGE_SHAPE = (1, 28, 28)
 MAX_BATCH = 256            # a larger batch is a client bug or an attack, not a workload (422)
@@ -34,14 +34,6 @@ class RequestError(ValueError):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
-
-
-def file_md5(path) -> str:
-    """The MD5 of a file's bytes (what dvc.lock records for an output)."""
-    path = as_path(path, "path")
-    if not path.is_file():
-        raise ValueError(f"path {path} is not a file")
-    return hashlib.md5(path.read_bytes()).hexdigest()
 
 
 class Predictor:

@@ -18,7 +18,6 @@ those verdicts instead of running the specs again.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import subprocess
 import sys
@@ -27,18 +26,11 @@ from typing import Any
 
 from impl import paths
 from impl.atomic import atomic_write_text
+from impl.digests import file_md5
 from impl.pipeline import stages
 
 SKIPPED_PARTS = ("__pycache__",)  # as .dvcignore: DVC does not hash them either
 SKIPPED_SUFFIXES = (".pyc",)
-
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _files(path: Path) -> list[Path]:
@@ -76,7 +68,7 @@ def deps_digest(stage: stages.Stage, root: Path | None = None, *, sources_only: 
             files[dep] = None
             continue
         for file in _files(path):
-            files[file.relative_to(root).as_posix()] = _md5(file)
+            files[file.relative_to(root).as_posix()] = file_md5(file)
     values = {file: _param_values(root / file, keys) for file, keys in sorted(stage.params.items())}
     return {"deps": dict(sorted(files.items())), "params": values}
 

@@ -54,7 +54,6 @@ CASES = [
          Count(2, 1, mapreduce.MAX_TASKS), Flag(True)),
     Case(cluster.spark_class),
     Case(cluster.unavailable_reason),
-    Case(cluster.free_port),
     HeavyCase(cluster.local_cluster, Count(2, 1, 8), Count(1, 1, 64), Text("1g"),
               Real(120.0, 0.0, 3600.0, low_open=True)),
     HeavyCase(rdd.word_count, SPARK, Instance(["a b", "b"]), Count(2, 1, rdd.MAX_PARTITIONS), Flag(False)),

@@ -112,7 +112,6 @@ CASES = [
     Case(mnist5k.make_student, Seed(), Count(4, 1, 10**5)),
     Case(deploy.to_onnx, MODEL, Count(784, 1, 10**5)),
     Case(deploy.onnx_session, PathArg(built("onnx_path")), Count(1, 1, 256)),
-    Case(deploy.md5_of, PathArg(built("onnx_path"))),
     Case(deploy.locked_md5, Text(MLP_ARTIFACT)),
     Case(deploy.verify_against_lock, Text(MLP_ARTIFACT), Optional(PathArg(MLP_ARTIFACT))),
     Case(deploy.load_joblib_verified, Text("data/models/l7_capstone/logreg.joblib"),

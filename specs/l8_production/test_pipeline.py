@@ -1,8 +1,7 @@
-import hashlib
-
 import pytest
 import yaml
 
+from impl.digests import file_md5
 from impl.l8_production import pipeline_repro
 
 TARGET = f"{pipeline_repro.LESSON_DVC}:evaluate"
@@ -10,12 +9,10 @@ LESSON_STAGES = [f"{pipeline_repro.LESSON_DVC}:{name}" for name in ("prepare", "
 OUT = "data/models/l8_production"
 
 
-def _md5(path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()
 
 
 def _outputs(root) -> dict[str, str]:
-    return {p.name: _md5(p) for p in sorted((root / OUT).iterdir())}
+    return {p.name: file_md5(p) for p in sorted((root / OUT).iterdir())}
 
 
 @pytest.mark.cpu
@@ -42,7 +39,7 @@ def test_dvc(claim, tmp_path):
     model = root / OUT / "model_int8.onnx"
     model.unlink()
     pipeline_repro.dvc(root, "checkout", f"{pipeline_repro.LESSON_DVC}:quantize")
-    restored = _md5(model) if model.exists() else None
+    restored = file_md5(model) if model.exists() else None
     for path in (root / OUT).iterdir():
         path.unlink()
     scratch = pipeline_repro.stages_run(pipeline_repro.dvc(root, "repro", "--force", TARGET))

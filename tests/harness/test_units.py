@@ -217,3 +217,28 @@ def test_repeat_table_counts_judged_runs_and_names_the_tightest_check():
             {"L9.a": {"verdict": "not run", "checks": []}}]
     text = repeat.table(runs)
     assert "| L9.a | holds | not run | 1/2 | near=2.1, - |" in text
+
+
+def test_file_md5_matches_hashlib_across_block_boundaries_and_refuses_non_files(tmp_path):
+    import hashlib
+
+    from impl.digests import BLOCK_BYTES, file_md5
+
+    data = bytes(range(256)) * (BLOCK_BYTES // 128 + 3)  # two full blocks and a tail
+    (tmp_path / "blob").write_bytes(data)
+    assert file_md5(tmp_path / "blob") == hashlib.md5(data).hexdigest()
+    with pytest.raises(ValueError, match="not a file"):
+        file_md5(tmp_path)
+    with pytest.raises(TypeError, match="path"):
+        file_md5(3)
+
+
+def test_free_port_is_bindable_on_loopback():
+    import socket
+
+    from impl.ports import LOOPBACK, free_port
+
+    port = free_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, port))
+    assert 1024 <= port <= 65535
