@@ -5,14 +5,13 @@ for several seeds, with per-epoch train / validation / test curves.
 Writes data/models/beyond/dropout_curves.json (curves only; wall times go to the stage's metrics)."""
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from impl.atomic import atomic_write_text
+from impl.atomic import atomic_write_json
 from impl.pipeline.stages import stage_main
 
 __all__ = []  # a DVC stage entry point (run/main), not library API
@@ -52,7 +51,7 @@ def _run(knobs: dict, out_dir: Path) -> dict:
                                               lr=knobs["lr"], seed=seed, progress=True)
             runs.setdefault(arm, {})[str(seed)] = curves
     record = {"runs": runs, "sizes": {k: int(len(v[1])) for k, v in data.items()}, "knobs": knobs}
-    atomic_write_text(Path(out_dir) / OUTPUT_NAME, json.dumps(record, indent=1) + "\n")
+    atomic_write_json(Path(out_dir) / OUTPUT_NAME, record)
     final = {d: float(np.mean([c["test_accuracy"][-1] for c in by_seed.values()])) for d, by_seed in runs.items()}
     return {"mean_final_test_accuracy": final, "train_seconds": time.perf_counter() - start}
 

@@ -14,12 +14,11 @@ chosen epoch count and the rule's inputs (no timings: those go to the stage's me
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from impl.atomic import atomic_write_text
+from impl.atomic import atomic_write_json
 from impl.pipeline.stages import stage_main
 
 __all__ = []  # a DVC stage entry point (run/main), not library API
@@ -52,7 +51,7 @@ def run(knobs: dict, out_dir: Path) -> dict:
     recipe = {"val_accuracy": accuracy, "num_epochs": chosen, "cleared": cleared, "num_fit": int(len(fit)),
               "num_val": int(len(val)), "target": knobs["target"], "margin": knobs["margin"],
               "batch_size": knobs["batch_size"], "max_lr": knobs["max_lr"], "seed": knobs["seed"]}
-    atomic_write_text(Path(out_dir) / RECIPE_NAME, json.dumps(recipe, indent=1, sort_keys=True) + "\n")
+    atomic_write_json(Path(out_dir) / RECIPE_NAME, recipe)
     return {"num_epochs": chosen, "cleared": cleared, **{f"val_accuracy_{k}": v for k, v in accuracy.items()}}
 
 

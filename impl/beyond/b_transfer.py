@@ -7,14 +7,12 @@ Writes data/models/beyond/transfer_models.pt (state_dicts "<seed>/backbone", "<s
 pretraining curves, the cross-validation scores and the few-shot image indices)."""
 from __future__ import annotations
 
-import io
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from impl.atomic import atomic_write_bytes, atomic_write_text
+from impl.atomic import atomic_save_torch, atomic_write_json
 from impl.pipeline.stages import stage_main
 
 __all__ = []  # a DVC stage entry point (run/main), not library API
@@ -31,8 +29,6 @@ def few_shot_indices(labels: np.ndarray, per_class: int, seed: int) -> np.ndarra
 
 
 def run(knobs: dict, out_dir: Path) -> dict:
-    import torch
-
     from impl.beyond import transfer
     from impl.data import mnist
     from impl.isolation import torch_state
@@ -60,10 +56,8 @@ def run(knobs: dict, out_dir: Path) -> dict:
                                "few_shot_indices": few.tolist(),
                                "probe_train_accuracy": transfer.accuracy(probe, X_few, y_few),
                                "scratch_train_accuracy": transfer.accuracy(scratch, X_few, y_few)}
-    buffer = io.BytesIO()
-    torch.save(models, buffer)
-    atomic_write_bytes(Path(out_dir) / MODELS_NAME, buffer.getvalue())
-    atomic_write_text(Path(out_dir) / RUNS_NAME, json.dumps({"runs": runs, "knobs": knobs}, indent=1) + "\n")
+    atomic_save_torch(Path(out_dir) / MODELS_NAME, models)
+    atomic_write_json(Path(out_dir) / RUNS_NAME, {"runs": runs, "knobs": knobs})
     return {"best_epochs": [r["best_epoch"] for r in runs.values()], "chosen_l2": [r["chosen_l2"] for r in runs.values()]}
 
 

@@ -6,12 +6,11 @@ Epoch wall times go to the stage's metrics, so both outputs reproduce bit for bi
 """
 from __future__ import annotations
 
-import io
-import json
 import sys
 from pathlib import Path
 
-from impl.atomic import atomic_write_bytes, atomic_write_text
+from impl.atomic import atomic_save_torch, atomic_write_json
+from impl.isolation import torch_state
 from impl.l3_optim import mlp, mnist_data
 from impl.pipeline.stages import stage_main
 
@@ -23,20 +22,22 @@ TINY_KNOBS = {"train_size": 200, "num_epochs": 1}  # seconds, for the tiny-knob 
 
 
 def run(knobs: dict, out_dir: Path) -> dict:
-    import torch
+    # Threads and deterministic kernels fixed so outputs reproduce; restored after (the tiny-knob test runs
+    # this in-process).
+    with torch_state(num_threads=knobs["num_threads"], deterministic=True):
+        return _run(knobs, out_dir)
 
-    torch.use_deterministic_algorithms(True)
+
+def _run(knobs: dict, out_dir: Path) -> dict:
     X, y, X_test, y_test = mnist_data.train_test_tensors(knobs["train_size"], knobs["split_seed"])
     model = mlp.make_mlp(knobs["seed"], knobs["hidden"])
     optimizer = mlp.make_optimizer("adam", model.parameters(), knobs["lr"])
     curves = mlp.train(model, optimizer, X, y, batch_size=knobs["batch_size"], num_epochs=knobs["num_epochs"],
                        seed=knobs["seed"], X_eval=X_test, y_eval=y_test, progress=True)
-    buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer)
-    atomic_write_bytes(Path(out_dir) / MODEL_NAME, buffer.getvalue())
+    atomic_save_torch(Path(out_dir) / MODEL_NAME, model.state_dict())
     rows = [{"epoch": e + 1, "train_loss": curves.train_loss[e], "test_loss": curves.test_loss[e],
              "test_accuracy": curves.test_accuracy[e]} for e in range(len(curves.train_loss))]
-    atomic_write_text(Path(out_dir) / CURVES_NAME, json.dumps(rows, indent=1) + "\n")
+    atomic_write_json(Path(out_dir) / CURVES_NAME, rows)
     return {"train_size": len(X), "test_size": len(X_test), "num_epochs": knobs["num_epochs"],
             "test_accuracy": curves.test_accuracy[-1], "train_seconds": sum(curves.epoch_seconds)}
 

@@ -5,14 +5,14 @@ final full-training-set loss and accuracy (no wall times: they go to the stage's
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from impl.atomic import atomic_write_text
+from impl.atomic import atomic_write_json
+from impl.isolation import torch_state
 from impl.l3_optim import mlp, mnist_data
 from impl.pipeline.stages import stage_main
 
@@ -25,10 +25,15 @@ TINY_KNOBS = {"train_size": 200, "num_epochs": 1, "seeds": [0]}  # seconds, for 
 
 
 def run(knobs: dict, out_dir: Path) -> dict:
-    import torch
+    # Threads and deterministic kernels fixed so outputs reproduce; restored after (the tiny-knob test runs
+    # this in-process).
+    with torch_state(num_threads=knobs["num_threads"], deterministic=True):
+        return _run(knobs, out_dir)
+
+
+def _run(knobs: dict, out_dir: Path) -> dict:
     from tqdm import tqdm
 
-    torch.use_deterministic_algorithms(True)
     X, y, X_test, y_test = mnist_data.train_test_tensors(knobs["train_size"], knobs["split_seed"])
     runs: dict[str, dict] = {name: {} for name in OPTIMIZERS}
     start = time.perf_counter()
@@ -43,7 +48,7 @@ def run(knobs: dict, out_dir: Path) -> dict:
                                      "test_loss": curves.test_loss, "final_train_accuracy": final_accuracy,
                                      "final_train_loss": final_loss}
     record = {"runs": runs, "train_size": len(X), "knobs": knobs}
-    atomic_write_text(Path(out_dir) / OUTPUT_NAME, json.dumps(record, indent=1) + "\n")
+    atomic_write_json(Path(out_dir) / OUTPUT_NAME, record)
     accuracy = {name: float(np.mean([run["test_accuracy"][-1] for run in runs[name].values()])) for name in OPTIMIZERS}
     return {"mean_test_accuracy": accuracy, "train_seconds": time.perf_counter() - start}
 

@@ -16,12 +16,10 @@ cnn_test.json (chosen config, test accuracy, the guard's read log).
 """
 from __future__ import annotations
 
-import io
-import json
 import sys
 from pathlib import Path
 
-from impl.atomic import atomic_write_bytes, atomic_write_text
+from impl.atomic import atomic_save_torch, atomic_write_bytes, atomic_write_json, torch_bytes
 from impl.isolation import torch_state
 from impl.l3_optim import mlp
 from impl.l4_tuning import cifar_cnn, studies
@@ -45,14 +43,6 @@ def suggest(trial, knobs: dict) -> cifar_cnn.CnnConfig:
         optimizer=trial.suggest_categorical("optimizer", knobs["optimizers"]),
         lr=trial.suggest_float("lr", *knobs["lr"], log=True),
     )
-
-
-def _state_bytes(model) -> bytes:
-    import torch
-
-    buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer)
-    return buffer.getvalue()
 
 
 def run(knobs: dict, out_dir: Path) -> dict:
@@ -81,7 +71,7 @@ def run(knobs: dict, out_dir: Path) -> dict:
                                                 on_epoch=report, **fit)
             value = curves.test_accuracy[-1]
             if not study_best or value > study_best["value"]:  # strict: Optuna's best trial is the first best
-                study_best.update(number=trial.number, value=value, weights=_state_bytes(model))
+                study_best.update(number=trial.number, value=value, weights=torch_bytes(model.state_dict()))
             return value
 
         export = studies.run_study(f"{STUDY}@{Path(out_dir).resolve()}", objective, knobs,
@@ -96,7 +86,7 @@ def run(knobs: dict, out_dir: Path) -> dict:
         test_accuracy, test_loss = mlp.evaluate(model, *cifar_cnn.to_tensors(test.X, test.y))
 
     atomic_write_bytes(Path(out_dir) / STUDY_BEST_NAME, study_best["weights"])
-    atomic_write_bytes(Path(out_dir) / MODEL_NAME, _state_bytes(model))
+    atomic_save_torch(Path(out_dir) / MODEL_NAME, model.state_dict())
     _write(out_dir, TRIALS_NAME, export)
     _write(out_dir, HISTORY_NAME, studies.history(export))
     _write(out_dir, TEST_NAME, {
@@ -110,7 +100,7 @@ def run(knobs: dict, out_dir: Path) -> dict:
 
 
 def _write(out_dir: Path, name: str, content) -> None:
-    atomic_write_text(Path(out_dir) / name, json.dumps(content, indent=1, allow_nan=False) + "\n")
+    atomic_write_json(Path(out_dir) / name, content)
 
 
 main = stage_main(run, "l4_tuning", "cnn")

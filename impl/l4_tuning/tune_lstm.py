@@ -17,14 +17,12 @@ forecasts vs truth by year: a DVC plot).
 """
 from __future__ import annotations
 
-import io
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from impl.atomic import atomic_write_bytes, atomic_write_text
+from impl.atomic import atomic_save_torch, atomic_write_json
 from impl.isolation import torch_state
 from impl.l4_tuning import lstm_study, studies, sunspots_lstm as fc
 from impl.pipeline.stages import stage_main
@@ -67,12 +65,8 @@ def run(knobs: dict, out_dir: Path) -> dict:
                      "persistence": fc.persistence_forecast(series, val_end, len(series)),
                      "autoreg": fc.autoreg_forecast(series, knobs["ar_lags"], val_end, val_end, len(series))[0]}
 
-    import torch
-
     test_rmse = {name: fc.rmse(forecast, truth) for name, forecast in forecasts.items()}
-    buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer)
-    atomic_write_bytes(Path(out_dir) / MODEL_NAME, buffer.getvalue())
+    atomic_save_torch(Path(out_dir) / MODEL_NAME, model.state_dict())
     _write(out_dir, TRIALS_NAME, export)
     _write(out_dir, HISTORY_NAME, studies.history(export))
     _write(out_dir, FORECASTS_NAME, [{"year": int(year), "truth": float(truth[i]),
@@ -90,7 +84,7 @@ def run(knobs: dict, out_dir: Path) -> dict:
 
 
 def _write(out_dir: Path, name: str, content) -> None:
-    atomic_write_text(Path(out_dir) / name, json.dumps(content, indent=1, allow_nan=False) + "\n")
+    atomic_write_json(Path(out_dir) / name, content)
 
 
 main = stage_main(run, "l4_tuning", "lstm")

@@ -17,12 +17,11 @@ qat_tfmot.json (per-epoch training loss of QAT and of the control).
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
-from impl.atomic import atomic_write_bytes, atomic_write_text
+from impl.atomic import atomic_write_bytes, atomic_write_json
 from impl.l5_quantization import models, tflite_tools
 from impl.l5_quantization.convert_tflite import cnn_weights, keras_cnn
 from impl.pipeline.stages import stage_main
@@ -75,7 +74,7 @@ def _qat(knobs: dict, out_dir: str, weights: str) -> dict:
             tflite_tools.TFLiteRunner(content)(x_test), y_test)
     rows = [{"epoch": epoch + 1, "loss": qat_loss, "control_loss": control_loss}
             for epoch, (qat_loss, control_loss) in enumerate(zip(qat_losses, control_losses))]
-    atomic_write_text(Path(out_dir) / LOG, json.dumps(rows, indent=1) + "\n")
+    atomic_write_json(Path(out_dir) / LOG, rows)
     return summary
 
 

@@ -14,11 +14,10 @@ Writes data/models/l5_quantization/mlp_qat.pt: a dict (loadable with `weights_on
 from __future__ import annotations
 
 import copy
-import io
 import sys
 from pathlib import Path
 
-from impl.atomic import atomic_write_bytes
+from impl.atomic import atomic_save_torch
 from impl.isolation import torch_state
 from impl.l5_quantization import fakequant, models
 from impl.l5_quantization.train_models import MLP
@@ -64,9 +63,7 @@ def _run(knobs: dict, out_dir: Path) -> dict:
             key = grid_key(weight_bits, act_bits)
             saved[f"{key}/seed{seed}"] = qat.mlp.state_dict()
             summary[f"{key}_seed{seed}_accuracy"] = models.accuracy(models.predict_logits(qat.module, x_test), y_test)
-    buffer = io.BytesIO()
-    torch.save(saved, buffer)
-    atomic_write_bytes(out_dir / QAT_FILE, buffer.getvalue())
+    atomic_save_torch(out_dir / QAT_FILE, saved)
     return summary
 
 

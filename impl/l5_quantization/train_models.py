@@ -18,12 +18,10 @@ cnn_static.onnx (ORT quantize_static: QDQ, per-channel int8 weights, int8 activa
 """
 from __future__ import annotations
 
-import io
-import json
 import sys
 from pathlib import Path
 
-from impl.atomic import atomic_write_bytes, atomic_write_text
+from impl.atomic import atomic_save_torch, atomic_write_json
 from impl.isolation import torch_state
 from impl.l5_quantization import models, onnx_tools
 from impl.pipeline.stages import stage_main
@@ -40,9 +38,7 @@ TINY_KNOBS = {"cnn_epochs": 1, "mlp_epochs": 1, "cnn_widths": [4, 8], "calibrati
 def _save(model, path: Path) -> None:
     import torch
 
-    buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_save_torch(path, model.state_dict())
 
 
 def run(knobs: dict, out_dir: Path) -> dict:
@@ -86,7 +82,7 @@ def _run(knobs: dict, out_dir: Path) -> dict:
         summary[f"{name}_final_loss"] = round(losses[-1], 6)
         summary[f"{name}_val_accuracy"] = curves[name][-1]["val_accuracy"]
         summary[f"{name}_test_accuracy"] = models.accuracy(models.predict_logits(net, x_test), y_test)
-    atomic_write_text(out_dir / CURVES, json.dumps(curves, indent=1) + "\n")
+    atomic_write_json(out_dir / CURVES, curves)
 
     calibration = x_train[:knobs["calibration_size"]]
     for name, files in (("cnn", CNN_ONNX), ("mlp_wide", MLP_ONNX)):

@@ -15,8 +15,6 @@ thread) go to the metrics.
 from __future__ import annotations
 
 import copy
-import io
-import json
 import statistics
 import sys
 import time
@@ -24,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from impl.atomic import atomic_write_bytes, atomic_write_text
+from impl.atomic import atomic_save_torch, atomic_write_bytes, atomic_write_json
 from impl.isolation import torch_state
 from impl.l3_optim import mlp
 from impl.l7_capstone import compress, deploy, mnist5k
@@ -148,11 +146,9 @@ def _run(knobs: dict, out_dir: Path) -> dict:
         latencies[name] = _latency_ms(model, single)
     for name, buffer_of in ((PRUNED_NAME, pruned), (LOWRANK_NAME, low.state_dict()),
                             (STUDENTS_NAME, {name: model.state_dict() for name, model in students.items()})):
-        buffer = io.BytesIO()
-        torch.save(buffer_of, buffer)
-        atomic_write_bytes(out_dir / name, buffer.getvalue())
+        atomic_save_torch(out_dir / name, buffer_of)
     atomic_write_bytes(out_dir / ONNX_NAME, deploy.to_onnx(low, 784))
-    atomic_write_text(out_dir / SUMMARY_NAME, json.dumps({"rank": knobs["rank"], "rows": rows}, indent=1) + "\n")
+    atomic_write_json(out_dir / SUMMARY_NAME, {"rank": knobs["rank"], "rows": rows})
     return {"torch_latency_ms_batch1": latencies, **{row["name"]: row["accuracy"] for row in rows},
             "student_best_epochs": {row["name"]: row["best_epoch"] for row in student_rows}}
 

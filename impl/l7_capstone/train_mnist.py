@@ -7,12 +7,11 @@ on the same pixels, saved by joblib and by pickle: the round trip's sklearn arti
 from __future__ import annotations
 
 import io
-import json
 import pickle
 import sys
 from pathlib import Path
 
-from impl.atomic import atomic_write_bytes, atomic_write_text
+from impl.atomic import atomic_save_torch, atomic_write_bytes, atomic_write_json
 from impl.isolation import torch_state
 from impl.l3_optim import mlp
 from impl.l7_capstone import mnist5k
@@ -33,14 +32,6 @@ def _train(model, X, y, X_test, y_test, knobs: dict, num_epochs: int) -> float:
     return curves.test_accuracy[-1]
 
 
-def _state_bytes(model) -> bytes:
-    import torch
-
-    buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer)
-    return buffer.getvalue()
-
-
 def run(knobs: dict, out_dir: Path) -> dict:
     # Threads fixed so outputs reproduce; restored after, as the tiny-knob test runs this in-process.
     with torch_state(num_threads=knobs["num_threads"], deterministic=True):
@@ -55,10 +46,10 @@ def _run(knobs: dict, out_dir: Path) -> dict:
     X, y, X_test, y_test = mnist5k.tensors(knobs["train_size"], knobs["test_size"], knobs["split_seed"])
     net = mnist5k.make_mlp(knobs["seed"], knobs["hidden"])
     mlp_accuracy = _train(net, X, y, X_test, y_test, knobs, knobs["mlp_epochs"])
-    atomic_write_bytes(out_dir / MLP_NAME, _state_bytes(net))
+    atomic_save_torch(out_dir / MLP_NAME, net.state_dict())
     teacher = mnist5k.make_teacher(knobs["seed"])
     teacher_accuracy = _train(teacher, X, y, X_test, y_test, knobs, knobs["teacher_epochs"])
-    atomic_write_bytes(out_dir / TEACHER_NAME, _state_bytes(teacher))
+    atomic_save_torch(out_dir / TEACHER_NAME, teacher.state_dict())
     logreg = LogisticRegression(C=0.05, max_iter=200).fit(X.numpy(), y.numpy())
     logreg_accuracy = float(logreg.score(X_test.numpy(), y_test.numpy()))
     buffer = io.BytesIO()
@@ -67,7 +58,7 @@ def _run(knobs: dict, out_dir: Path) -> dict:
     atomic_write_bytes(out_dir / PICKLE_NAME, pickle.dumps(logreg, protocol=5))
     summary = {"train_size": len(X), "test_size": len(X_test), "mlp_test_accuracy": mlp_accuracy,
                "teacher_test_accuracy": teacher_accuracy, "logreg_test_accuracy": logreg_accuracy}
-    atomic_write_text(out_dir / SUMMARY_NAME, json.dumps(summary, indent=1) + "\n")
+    atomic_write_json(out_dir / SUMMARY_NAME, summary)
     return summary
 
 

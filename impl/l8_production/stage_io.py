@@ -2,19 +2,18 @@
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from impl.atomic import atomic_write_bytes, atomic_write_text
+from impl.atomic import atomic_write_bytes, atomic_write_json
 
 __all__: list[str] = []  # stage plumbing, not library API
 
 
 def write_json(out_dir: Path, name: str, content: Any) -> None:
-    atomic_write_text(Path(out_dir) / name, json.dumps(content, indent=1, sort_keys=True, allow_nan=False) + "\n")
+    atomic_write_json(Path(out_dir) / name, content)
 
 
 def write_arrays(out_dir: Path, name: str, **arrays: np.ndarray) -> None:

@@ -6,11 +6,10 @@ model_fp32.onnx (the deployed float model: float32 pixels [N, 1, 28, 28] in [0, 
 """
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 
-from impl.atomic import atomic_write_bytes
+from impl.atomic import atomic_write_bytes, torch_bytes
 from impl.isolation import torch_state
 from impl.l3_optim import mlp as l3
 from impl.l8_production import artifacts, model
@@ -22,8 +21,6 @@ TINY_KNOBS = {"hidden": [16, 8], "num_epochs": 1}
 
 
 def run(knobs: dict, out_dir: Path) -> dict:
-    import torch
-
     # One fixed thread count and deterministic kernels, restored on return (a test may call run() in-process).
     with torch_state(num_threads=knobs["num_threads"], deterministic=True):
         data = artifacts.load_arrays("splits")
@@ -33,10 +30,9 @@ def run(knobs: dict, out_dir: Path) -> dict:
         optimizer = l3.make_optimizer("adam", net.parameters(), knobs["lr"])
         curves = l3.train(net, optimizer, X, y, batch_size=knobs["batch_size"], num_epochs=knobs["num_epochs"],
                           seed=knobs["seed"], X_eval=X_val, y_eval=y_val, progress=True)
-        buffer = io.BytesIO()
-        torch.save(net.state_dict(), buffer)
+        weights = torch_bytes(net.state_dict())
         onnx_bytes = model.export_onnx(net, doc="MNIST MLP 784-512-256-10 (Lesson 8), float32")
-    atomic_write_bytes(Path(out_dir) / artifacts.FILES["weights"], buffer.getvalue())
+    atomic_write_bytes(Path(out_dir) / artifacts.FILES["weights"], weights)
     atomic_write_bytes(Path(out_dir) / artifacts.FILES["fp32"], onnx_bytes)
     return {"val_accuracy": curves.test_accuracy[-1], "train_loss": curves.train_loss[-1],
             "parameters": int(sum(p.numel() for p in net.parameters()))}
