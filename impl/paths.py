@@ -26,6 +26,7 @@ TIMINGS_DIR = DATA_DIR / "timings"   # stage wall times and the CPU kind that ra
 REPORTS_DIR = ROOT / "reports"
 RESULTS_DIR = REPORTS_DIR / "results"        # one <lesson>.json of verdicts per lesson folder
 HISTORY_FILE = REPORTS_DIR / "history.jsonl"  # append-only: every run's verdicts
+RUNS_FILE = REPORTS_DIR / "runs.jsonl"        # append-only: one line per run (when, how long, what, where)
 LOGS_DIR = REPORTS_DIR / "logs"              # pytest logs and JUnit XML of every run
 
 MIRROR_ENV = "CLAIMS_DATA_MIRROR"

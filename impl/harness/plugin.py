@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import re
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -191,6 +193,9 @@ class ClaimsPlugin:
         self.write = not config.getoption("--no-claim-results") and not hasattr(config, "workerinput")
         self.freshness = FreshnessRecorder(config, self.results_dir.parent) if self.write else None
         self.fresh_lessons: list[str] = []
+        started = datetime.now(timezone.utc)
+        self.run = {"run": f"{started:%Y%m%dT%H%M%SZ}-{os.getpid()}", "started": started.isoformat(timespec="seconds")}
+        self._clock = time.monotonic()
 
     # -- what an item is ---------------------------------------------------------------
     def is_claim(self, item: pytest.Item) -> bool:
@@ -272,7 +277,7 @@ class ClaimsPlugin:
         hw = dict(hardware.cpu_info(), threads=hardware.thread_settings())
         hw["gpus"] = hardware.gpus() if item.get_closest_marker("gpu") else None
         return {
-            "key": key, "id": key.partition("[")[0], "nodeid": item.nodeid,
+            "key": key, "id": key.partition("[")[0], "nodeid": item.nodeid, "run": self._run_id(),
             "lesson": key.split(".")[0], "lesson_folder": item.nodeid.split("/")[1],
             "statement": inspect.getdoc(getattr(item, "function", None)) or "",
             "verdict": outcome, "message": message,
@@ -294,6 +299,14 @@ class ClaimsPlugin:
             "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
 
+    def _run_id(self) -> str:
+        """The session's run id; an xdist worker reports its controller's (one run, many workers)."""
+        return getattr(self.config, "workerinput", {}).get("claims_run", self.run["run"])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:  # xdist controller: hand the run id to each worker
+        node.workerinput["claims_run"] = self.run["run"]
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # Runs in the controller for reports from xdist workers too (user_properties travel).
         if report.when == "teardown":
@@ -305,6 +318,20 @@ class ClaimsPlugin:
             results.merge(self.records, self.results_dir, root=self.root)
             results.append_history(self.records, self.results_dir.parent / paths.HISTORY_FILE.name)
             self.fresh_lessons = self.freshness.write_markers(session.exitstatus)
+            results.append_run(self._run_summary(session), self.results_dir.parent / paths.RUNS_FILE.name)
+
+    def _run_summary(self, session: pytest.Session) -> dict[str, Any]:
+        """What the report's overview shows of this run: when, how long, what was asked, where, the outcome."""
+        counts = {v: sum(r["verdict"] == v for r in self.records) for v in VERDICTS}
+        return {
+            **self.run, "wall_s": round(time.monotonic() - self._clock, 1),
+            "args": [str(arg) for arg in self.config.invocation_params.args],
+            "exitstatus": int(session.exitstatus), "profile": self.profile, "git": provenance.git_state(),
+            "hardware": dict(hardware.cpu_info(), threads=hardware.thread_settings()),
+            "workers": int(getattr(self.config.option, "numprocesses", 0) or 0),
+            "counts": counts, "lessons": sorted({r["lesson_folder"] for r in self.records}),
+            "fresh_lessons": self.fresh_lessons,
+        }
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.records or hasattr(self.config, "workerinput"):

@@ -1,4 +1,6 @@
-"""Verdict records on disk: `reports/results/<lesson>.json`, plus the append-only `reports/history.jsonl`.
+"""Verdict records on disk: `reports/results/<lesson>.json`, plus the append-only `reports/history.jsonl`
+(every record of every run, compact) and `reports/runs.jsonl` (one line per run: its id, start, wall
+time, arguments, commit, profile, machine and verdict counts).
 
 One file per lesson folder, so each lesson's DVC `verify` stage owns exactly its file. A run's
 records for a claim replace every earlier record of that claim (a plain run after a seed
@@ -73,7 +75,7 @@ def history_line(record: dict[str, Any]) -> dict[str, Any]:
     """The compact form of a record kept in the history: verdict, checked values, where and when."""
     hw = record.get("hardware") or {}
     return {
-        "key": record["key"], "id": record["id"], "verdict": record["verdict"],
+        "key": record["key"], "id": record["id"], "verdict": record["verdict"], "run": record.get("run"),
         "observed": {check["name"]: check["observed"] for check in record.get("checks", [])},
         "commit": (record.get("git") or {}).get("commit"), "dirty": (record.get("git") or {}).get("dirty"),
         "profile": record.get("profile"), "cpu_model": hw.get("cpu_model"), "cpu_flags": hw.get("cpu_flags"),
@@ -88,3 +90,21 @@ def append_history(records: Iterable[dict[str, Any]], path: Path | None = None) 
     lines = "".join(json.dumps(history_line(record), sort_keys=True) + "\n" for record in records)
     with FileLock(str(path) + ".lock"), path.open("a", encoding="utf-8") as fh:
         fh.write(lines)
+
+
+def append_run(summary: dict[str, Any], path: Path | None = None) -> None:
+    """Append one run's summary line to the runs file (never rewritten)."""
+    if not isinstance(summary, dict) or not summary.get("run"):
+        raise ValueError(f"summary must be a mapping with a 'run' id, got {summary!r:.80}")
+    path = Path(path or paths.RUNS_FILE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path) + ".lock"), path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(summary, sort_keys=True) + "\n")
+
+
+def load_runs(path: Path | None = None) -> list[dict[str, Any]]:
+    """Every run summary, oldest first; empty when none was written."""
+    path = Path(path or paths.RUNS_FILE)
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,4 +1,4 @@
-"""What machine a verdict came from: CPU model and flags, threads, GPUs."""
+"""What machine a verdict came from: CPU model and flags, cores, memory, OS, Python, threads, GPUs."""
 from __future__ import annotations
 
 import functools
@@ -29,9 +29,25 @@ def cpu_info() -> dict:
     return {
         "cpu_model": model,
         "cpu_count": os.cpu_count(),
+        "physical_cores": physical_cores(),
         "cpu_flags": [flag for flag in RELEVANT_CPU_FLAGS if flag in flags],
         "machine": platform.machine(),
+        "memory_gib": memory_gib(),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
     }
+
+
+def memory_gib() -> float | None:
+    """Total physical memory in GiB (from /proc/meminfo; None where it cannot be read)."""
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("MemTotal:"):
+                    return round(int(line.split()[1]) / 2**20, 1)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def physical_cores() -> int:

@@ -390,3 +390,14 @@ def test_an_edit_after_the_run_makes_the_lesson_stale(verifiable):
     assert _fresh(verifiable)
     (verifiable.path / "params.yaml").write_text("profile: quick\nseed: 1\n")
     assert not _fresh(verifiable)
+
+
+def test_a_run_leaves_one_summary_line_and_tags_its_records(project):
+    project.runpytest_subprocess("-p", "no:cacheprovider")
+    project.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
+    runs = [json.loads(line) for line in (project.path / "reports/runs.jsonl").read_text().splitlines()]
+    assert len(runs) == 2 and runs[0]["run"] != runs[1]["run"]
+    assert runs[1]["workers"] == 2 and runs[1]["counts"]["holds"] >= 2 and runs[1]["wall_s"] > 0
+    assert {"cpu_model", "cpu_flags", "physical_cores", "memory_gib", "os", "python", "threads"} <= set(runs[0]["hardware"])
+    assert {r["run"] for r in _records(project).values()} == {runs[1]["run"]}  # xdist workers report the controller's id
+    assert {line["run"] for line in _history(project)} == {runs[0]["run"], runs[1]["run"]}
