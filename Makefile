@@ -57,6 +57,16 @@ RUNS ?= 5
 perf-repeat: $(STAMP)
 	mkdir -p $(LOGS) && $(PY) -m impl.harness.repeat --runs $(RUNS) --out $(LOGS)/perf-repeat.md -- -m "perf and not gpu" $(PYTEST_ARGS)
 
+# Lesson 4's CNN study over WORKERS processes sharing one Optuna study in PostgreSQL (a throwaway local
+# server, or STORAGE=<SQLAlchemy URL> where workers on other machines join with
+# `python -m impl.l4_tuning.tune worker --storage <URL> --trials N --seed S`). Results: data/tuning/.
+WORKERS ?= 2
+STORAGE ?=
+TRIALS ?=
+tune: $(STAMP)
+	$(PY) -m impl.l4_tuning.tune --workers $(WORKERS) $(if $(STORAGE),--storage $(STORAGE)) $(if $(TRIALS),--trials $(TRIALS))
+.PHONY: tune
+
 test-gpu: $(STAMP)
 	$(call RUN_PYTEST,-m gpu $(PYTEST_ARGS))
 

@@ -1,0 +1,27 @@
+"""`make tune`: Lesson 4's CNN study over worker processes sharing one study in a real PostgreSQL."""
+import json
+
+import pytest
+
+from impl.l4_tuning import postgres, tune
+
+TINY = {"n_trials": 4, "num_epochs": 1, "n_train": 400, "n_val": 200, "n_startup_trials": 2, "pruner_startup_trials": 2}
+
+
+def test_two_workers_share_one_study_and_the_test_set_is_read_once(tmp_path):
+    reason = postgres.unavailable_reason()
+    if reason is not None:
+        pytest.skip(f"no local PostgreSQL server can be started: {reason}")
+    result = tune.tune(2, out_dir=tmp_path, **TINY)
+    trials = json.loads((tmp_path / "trials.json").read_text())
+    assert result["trials_per_worker"] == [2, 2] and trials["n_trials"] == 4
+    assert sorted(t["number"] for t in trials["trials"]) == [0, 1, 2, 3]
+    assert result["best_params"] == trials["best_params"] and 0.0 <= result["test_accuracy"] <= 1.0
+    assert json.loads((tmp_path / "result.json").read_text())["workers"] == 2
+
+
+def test_unknown_knobs_and_too_many_workers_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown knobs"):
+        tune.study_knobs(n_layers=3)
+    with pytest.raises(ValueError, match="cannot keep 5 workers busy"):
+        tune.tune(5, storage="sqlite:///unused.db", out_dir=tmp_path, n_trials=4)
