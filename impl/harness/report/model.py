@@ -153,7 +153,7 @@ class LessonView:
             if claim.flag:
                 pair = by_flag.setdefault(claim.flag, Correction(claim.flag, [], []))
                 (pair.as_stated if claim.expected_refuted else pair.measured).append(claim)
-        return [by_flag[flag] for flag in sorted(by_flag, key=lambda f: int(f[1:]))]
+        return [by_flag[flag] for flag in sorted(by_flag, key=_flag_order)]
 
     @property
     def page(self) -> str:
@@ -169,6 +169,11 @@ class LessonView:
     @property
     def counts_line(self) -> str:
         return ", ".join(f"{n} {verdict}" for verdict, n in self.counts().items() if n)
+
+
+def _flag_order(flag: str) -> tuple[int, int, str]:
+    """F2 before F10; a flag not of that form (never written by the plugin) after them, not a crash."""
+    return (0, int(flag[1:]), flag) if flag[1:].isdigit() else (1, 0, flag)
 
 
 def flip_line(entries: list[HistoryEntry]) -> str:
