@@ -76,8 +76,6 @@ def validation_study(known, train_end: int, knobs: dict, *, name: str,
                schedule=knobs["lr_schedule"])
 
     def objective(trial) -> float:
-        import optuna
-
         window = trial.suggest_int("window", *knobs["window"])
         hidden = trial.suggest_categorical("hidden", knobs["hidden"])
         lr = trial.suggest_float("lr", *knobs["lr"], log=True)
@@ -87,9 +85,7 @@ def validation_study(known, train_end: int, knobs: dict, *, name: str,
 
         def report(epoch: int) -> bool:
             scores.append(fc.rmse(fc.predict(model, X_val) * sd + mean, known[train_end:val_end]))
-            trial.report(scores[-1], epoch)
-            if trial.should_prune():
-                raise optuna.TrialPruned()
+            studies.report_or_prune(trial, scores[-1], epoch)
             return False
 
         fc.fit_lstm(model, X, y, lr=lr, seed=knobs["seed"], on_eval=report, **fit)

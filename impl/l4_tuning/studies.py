@@ -23,7 +23,7 @@ from typing import Any, Callable
 from impl.checks import as_bool, as_callable, as_instance, as_int, as_str
 from impl.isolation import optuna_quiet
 
-__all__ = ["MAX_TRIALS", "DIRECTIONS", "HeldOut", "study_storage", "new_study", "optimize", "export_trials", "history",
+__all__ = ["MAX_TRIALS", "DIRECTIONS", "HeldOut", "study_storage", "new_study", "optimize", "report_or_prune", "export_trials", "history",
            "param_importances", "run_study"]
 
 MAX_TRIALS = 10_000  # a study past this is a typo, not a lesson's budget
@@ -125,6 +125,17 @@ def optimize(study, objective: Callable, n_trials: int, *, desc: str = "trials",
             study.optimize(objective, n_trials=n_trials, n_jobs=1, callbacks=[tick])
     finally:
         bar.close()
+
+
+def report_or_prune(trial, value: float, step: int) -> None:
+    """Report `value` at `step` to the trial (its pruner reads it) and end the trial, by raising
+    optuna.TrialPruned, when the pruner says so: the one pruning hook every study here uses."""
+    import optuna
+
+    as_instance(trial, "trial", optuna.trial.BaseTrial)
+    trial.report(float(value), as_int(step, "step", minimum=0, maximum=10**9))
+    if trial.should_prune():
+        raise optuna.TrialPruned()
 
 
 def _finite(value: float | None) -> float | None:

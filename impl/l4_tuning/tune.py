@@ -80,9 +80,7 @@ def run_worker(url: str, name: str, n_trials: int, seed: int, knobs: dict[str, A
 
     def objective(trial) -> float:
         def report(epoch, curves) -> bool:
-            trial.report(curves.test_accuracy[-1], epoch + 1)
-            if trial.should_prune():
-                raise optuna.TrialPruned()
+            studies.report_or_prune(trial, curves.test_accuracy[-1], epoch + 1)
             return False
 
         ran.append(trial.number)

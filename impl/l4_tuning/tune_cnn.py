@@ -46,8 +46,6 @@ def suggest(trial, knobs: dict) -> cifar_cnn.CnnConfig:
 
 
 def run(knobs: dict, out_dir: Path) -> dict:
-    import optuna
-
     from impl.data import cifar10
 
     # Threads fixed (float reductions may round differently per thread count) and deterministic kernels;
@@ -62,9 +60,7 @@ def run(knobs: dict, out_dir: Path) -> dict:
 
         def objective(trial) -> float:
             def report(epoch, curves) -> bool:
-                trial.report(curves.test_accuracy[-1], epoch + 1)
-                if trial.should_prune():
-                    raise optuna.TrialPruned()
+                studies.report_or_prune(trial, curves.test_accuracy[-1], epoch + 1)
                 return False
 
             model, curves = cifar_cnn.train_cnn(suggest(trial, knobs), X, y, X_val, y_val, seed=knobs["seed"],
