@@ -23,7 +23,7 @@ from typing import Any, Callable
 from impl.checks import as_bool, as_callable, as_instance, as_int, as_str
 from impl.isolation import optuna_quiet
 
-__all__ = ["MAX_TRIALS", "DIRECTIONS", "HeldOut", "study_storage", "new_study", "optimize", "report_or_prune", "export_trials", "history",
+__all__ = ["MAX_TRIALS", "DIRECTIONS", "HeldOut", "study_storage", "new_study", "optimize", "export_trials", "history",
            "param_importances", "run_study"]
 
 MAX_TRIALS = 10_000  # a study past this is a typo, not a lesson's budget
