@@ -12,8 +12,12 @@ Fine-tuning can raise accuracy by itself, so the control is the same float model
 (optimizer, rate, epochs, batch size, seed) without fake quantization, converted to float32 and, with
 post-training int8 quantization on the same representative images, to int8.
 
-Writes data/models/l5_quantization/cnn_qat.tflite, cnn_control_float32.tflite, cnn_control_int8.tflite and
-qat_tfmot.json (per-epoch training loss of QAT and of the control).
+The QAT model is also converted to ONNX (`onnx_tools.keras_to_onnx`: tf2onnx turns the fake-quant nodes
+into QDQ pairs, the weights are stored as int8, the input is NCHW like the torch exports), so the
+comparison table has a QAT int8 row for ONNX Runtime as well as for TFLite.
+
+Writes data/models/l5_quantization/cnn_qat.tflite, cnn_qat.onnx, cnn_control_float32.tflite,
+cnn_control_int8.tflite and qat_tfmot.json (per-epoch training loss of QAT and of the control).
 """
 from __future__ import annotations
 
@@ -22,13 +26,13 @@ import sys
 from pathlib import Path
 
 from impl.atomic import atomic_write_bytes, atomic_write_json
-from impl.l5_quantization import models, tflite_tools
+from impl.l5_quantization import models, onnx_tools, tflite_tools
 from impl.l5_quantization.convert_tflite import cnn_weights, keras_cnn
 from impl.pipeline.stages import stage_main
 
 __all__ = []  # a DVC stage entry point (run/main), not library API
 
-QAT_TFLITE, LOG = "cnn_qat.tflite", "qat_tfmot.json"
+QAT_TFLITE, QAT_ONNX, LOG = "cnn_qat.tflite", "cnn_qat.onnx", "qat_tfmot.json"
 CONTROL_TFLITE = {"float32": "cnn_control_float32.tflite", "int8": "cnn_control_int8.tflite"}
 TINY_KNOBS = {"representative_size": 10, "train_size": 256}
 
@@ -72,6 +76,9 @@ def _qat(knobs: dict, out_dir: str, weights: str) -> dict:
         atomic_write_bytes(Path(out_dir) / file, content)
         summary[f"{file.removesuffix('.tflite')}_accuracy"] = models.accuracy(
             tflite_tools.TFLiteRunner(content)(x_test), y_test)
+    onnx_file = onnx_tools.keras_to_onnx(qat, Path(out_dir) / QAT_ONNX)
+    session = onnx_tools.make_session(onnx_file, threads=1)
+    summary["cnn_qat_onnx_accuracy"] = models.accuracy(onnx_tools.predict(session, models.to_nchw(X_test)), y_test)
     rows = [{"epoch": epoch + 1, "loss": qat_loss, "control_loss": control_loss}
             for epoch, (qat_loss, control_loss) in enumerate(zip(qat_losses, control_losses))]
     atomic_write_json(Path(out_dir) / LOG, rows)

@@ -14,12 +14,14 @@ Inference uses `ai_edge_litert.interpreter.Interpreter`, not the deprecated `tf.
 """
 from __future__ import annotations
 
+import os
+
 from typing import Any, Callable
 
 import numpy as np
 
 from impl.checks import MAX_DIM, as_bool, as_bytes, as_float_array, as_int, as_str
-from impl.isolation import logger_levels_preserved
+from impl.isolation import env_preserved, logger_levels_preserved
 
 __all__ = ["VARIANTS", "pin_tf_threads", "in_fresh_process", "convert_keras", "TFLiteRunner"]
 
@@ -55,6 +57,8 @@ def in_fresh_process(function: Callable[..., Any], *args: Any) -> Any:
 
     TensorFlow's thread pools, its global seeds, Keras' random seed and TF_USE_LEGACY_KERAS start from
     nothing there (so `pin_tf_threads` really pins), and none of them reaches the calling process.
+    The child hashes strings and bytes with a fixed seed (PYTHONHASHSEED=0): converters that group by
+    `hash()` (tf2onnx's duplicate-node merge) then write the same file every run.
     `function` must be importable by name (a module-level function); arguments and result are pickled.
     """
     if not callable(function) or not hasattr(function, "__qualname__") or "<" in function.__qualname__:
@@ -62,7 +66,8 @@ def in_fresh_process(function: Callable[..., Any], *args: Any) -> Any:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with env_preserved(), ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        os.environ["PYTHONHASHSEED"] = "0"  # read by the child's interpreter when the pool spawns it (on submit)
         return pool.submit(function, *args).result()
 
 

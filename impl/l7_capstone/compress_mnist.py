@@ -149,7 +149,7 @@ def _run(knobs: dict, out_dir: Path) -> dict:
         atomic_save_torch(out_dir / name, buffer_of)
     atomic_write_bytes(out_dir / ONNX_NAME, deploy.to_onnx(low, 784))
     atomic_write_json(out_dir / SUMMARY_NAME, {"rank": knobs["rank"], "rows": rows})
-    return {"torch_latency_ms_batch1": latencies, **{row["name"]: row["accuracy"] for row in rows},
+    return {"torch_batch1_latency_ms": latencies, **{row["name"]: row["accuracy"] for row in rows},
             "student_best_epochs": {row["name"]: row["best_epoch"] for row in student_rows}}
 
 

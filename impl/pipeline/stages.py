@@ -130,14 +130,18 @@ def producer(relpath: str, root: Path | None = None) -> Stage:
 
 
 # -- the stage runner ----------------------------------------------------------------
+TIMING_SUFFIXES = ("_seconds", "_ms")  # the units a stage's timings are named in
+
+
 def is_timing(key: str) -> bool:
-    """Figures that differ run to run on one machine: they go to the timings file, not the metrics."""
-    return key.endswith("_seconds")
+    """Figures that differ run to run on one machine (`*_seconds`, `*_ms`): they go to the timings file,
+    not the committed metrics."""
+    return key.endswith(TIMING_SUFFIXES)
 
 
 def write_metrics(path: Path, timings_path: Path, summary: dict[str, Any], wall_seconds: float) -> dict[str, Any]:
     """Split a stage's summary: its deterministic figures (and profile) to `path`; its wall time, every
-    `*_seconds` figure and the CPU kind that produced the outputs to `timings_path`. Returns both merged."""
+    timing figure (`is_timing`) and the CPU kind that produced the outputs to `timings_path`. Returns both merged."""
     from impl.pipeline import hardware, params
 
     cpu = hardware.cpu_info()
