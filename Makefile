@@ -82,6 +82,13 @@ report: $(STAMP)
 readme: $(STAMP)
 	$(PY) -m impl.harness.report --readme
 
+# The claims and their last verdicts in a terminal, from what the runs left under reports/ (runs nothing):
+#   make claims ARGS="list --verdict refuted"   make claims ARGS="show L1.svd.eckart_young"   make claims ARGS="explain <id>"
+ARGS ?= list
+claims: $(STAMP)
+	@$(PY) -m impl.harness.cli $(ARGS)
+.PHONY: claims
+
 clean-reports:
 	rm -rf reports
 

@@ -14,6 +14,7 @@ STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:1em auto;padding:0 .8em;color:#222;line-height:1.35}
 table{border-collapse:collapse;margin:.5em 0;display:block;overflow-x:auto;max-width:100%}
 td,th{border:1px solid #ccc;padding:.25em .5em;font-size:.9em;vertical-align:top;overflow-wrap:anywhere}
+th{overflow-wrap:normal}
 .v{font-weight:600;padding:0 .4em;border-radius:3px}.holds{background:#d4f4d4}.refuted{background:#f8caca}
 .error{background:#f4a0a0}.not-run{background:#e6e6e6}.known-refuted{background:#f6e3b4}
 blockquote{margin:.5em 0;padding:.3em 1em;border-left:4px solid #99b;background:#f6f6fb;white-space:pre-wrap}
