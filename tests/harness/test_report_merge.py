@@ -120,7 +120,7 @@ def test_across_hosts_a_claim_is_its_worst_judged_verdict():
 
 
 # -- the round trip: a CPU box and a GPU box ------------------------------------------------------------------------
-def _checkout(root: Path, hardware: dict, run: str, verdicts: dict[str, str], gpus=None) -> Path:
+def _checkout(root: Path, hardware: dict, run: str, verdicts: dict[str, str], gpus=None, extra=None) -> Path:
     """A checkout's reports/ after one pytest run on a machine with `hardware`, written as the plugin writes."""
     spec = root / "specs" / "l1_linalg" / "test_x.py"
     spec.parent.mkdir(parents=True, exist_ok=True)
@@ -128,7 +128,7 @@ def _checkout(root: Path, hardware: dict, run: str, verdicts: dict[str, str], gp
     reports = root / "reports"
     records = [_record(key, verdict, run=run, hardware=dict(hardware, gpus=gpus if "cuda" in key else None),
                        git={"commit": "c0ffee" + run[6:8], "dirty": False}, timestamp=run[:4] + "-01-0" + run[7] +
-                       "T00:00:00+00:00") for key, verdict in verdicts.items()]
+                       "T00:00:00+00:00", **(extra or {}).get(key, {})) for key, verdict in verdicts.items()]
     results.merge(records, reports / "results", root=root)
     results.append_history(records, reports / paths.HISTORY_FILE.name)
     results.append_run({"run": run, "hardware": dict(hardware, gpus=gpus)}, reports / paths.RUNS_FILE.name)
@@ -179,6 +179,12 @@ def test_the_round_trip_shows_both_hosts_side_by_side_and_counts_each_claim_once
     assert "no earlier run of these claims in the history" in page
     # the card's history is its detail host's: the CPU box's holds -> not run flip is not the GPU box's
     assert z.history_line == ""
+    reports = cpu / "reports"
+    records = merge.load_view(results.load(reports / "results"), reports, cpu)
+    since = build_context(lessons, records, cpu, read_points(reports / "history.jsonl"), [], ("c0ffee01", "v1")).changes[1]
+    cuda = f"L1.x.z[cuda] @ {host_id(CPU_BOX)}"  # each host's records against that host's runs at the commit
+    assert [(c.key, c.old, c.new) for c in since.flipped] == [(cuda, "holds", "not run")]
+    assert sorted(since.new_keys) == sorted(f"{k} @ {host_id(GPU_BOX)}" for k in ("L1.x.z[cpu]", "L1.x.z[cuda]"))
     again = merge.import_reports(merge.read_reports(tarball), cpu / "reports")
     assert again == {"records": 0, "history lines": 0, "runs": 0}
     assert _page(cpu)[:2] == (page, md)  # same records -> byte-identical pages
@@ -186,14 +192,23 @@ def test_the_round_trip_shows_both_hosts_side_by_side_and_counts_each_claim_once
 
 def test_a_gpu_claim_not_run_on_the_cpu_box_and_held_on_the_gpu_box_counts_as_held(tmp_path):
     cpu = tmp_path / "cpu"
-    _checkout(cpu, CPU_BOX, RUNS[0], {"L1.x.z[cpu]": "holds", "L1.x.z[cuda]": "not run"})
+    skipped = {"checks": [], "message": "no GPU found (torch.cuda and jax report none)"}
+    _checkout(cpu, CPU_BOX, RUNS[0], {"L1.x.z[cuda]": "not run", "L1.x.z[cpu]": "holds"}, extra={"L1.x.z[cuda]": skipped})
     gpu = tmp_path / "gpu"
+    failing = [{"name": "speedup", "observed": 0.5, "op": ">=", "limit": 1.0, "limit_name": "min_speedup", "ok": False}]
     _checkout(gpu, GPU_BOX, RUNS[1], {"L1.x.z[cuda]": "holds"}, gpus=["NVIDIA H100"])
     merge.import_reports(merge.read_reports(gpu), cpu / "reports")  # a checkout folder works as well as reports/
     _, _, lessons = _page(cpu)
     (claim,) = lessons[0].claims
     assert claim.verdict == "holds" and [v.verdict for v in claim.hosts] == ["holds", "not run"]
     assert claim.runs == [] and claim.message == "AssertionError: x too big"  # the GPU box's single record in detail
+    assert claim.hosts[1].summary == skipped["message"]  # the row of a host that skipped it says why
+    _checkout(gpu, GPU_BOX, RUNS[2], {"L1.x.z[cuda]": "refuted"}, gpus=["NVIDIA H100"], extra={
+        "L1.x.z[cuda]": {"checks": failing}})
+    merge.import_reports(merge.read_reports(gpu), cpu / "reports")
+    (claim,) = _page(cpu)[2][0].claims
+    assert claim.verdict == "refuted" and claim.hosts[0].verdict == "refuted"
+    assert claim.hosts[0].summary == "speedup = 0.5 >= min_speedup = 1 (FAILED)"  # what refuted it there
 
 
 def test_the_page_does_not_depend_on_the_order_machines_were_imported(tmp_path):
@@ -253,3 +268,12 @@ def test_what_is_not_a_reports_folder_is_refused(tmp_path, capsys):
         merge.import_reports({}, tmp_path)
     with pytest.raises(TypeError):
         merge.load_view([], tmp_path)
+
+
+def test_the_command_imports_a_tarball_and_says_what_changed(tmp_path, monkeypatch, capsys):
+    cpu, tarball = _two_boxes(tmp_path)
+    monkeypatch.setattr(paths, "REPORTS_DIR", cpu / "reports")
+    assert merge.main([str(tarball)]) == 0
+    assert "import: 2 record(s) shown anew (added or replacing older ones), 2 history line(s) and 1 run line(s)" in capsys.readouterr().out
+    assert merge.main([str(tarball)]) == 0
+    assert "import: 0 record(s) shown anew (added or replacing older ones), 0 history line(s) and 0 run line(s)" in capsys.readouterr().out

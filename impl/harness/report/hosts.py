@@ -18,7 +18,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from impl.harness.report.text import check_line, git_line, key_check
 from impl.harness.verdicts import VERDICTS, worst
+
+SUMMARY_SHOWN = 120
 
 IDENTITY_FIELDS = ("cpu_model", "cpu_count", "machine", "memory_gib")
 ID_CHARS = 8
@@ -150,3 +153,14 @@ def split_by_host(records: list[dict[str, Any]], hosts: Hosts) -> list[tuple[str
         return int(verdict == "not run"), VERDICTS.index(verdict), inverted, item[0]
 
     return sorted(groups.items(), key=order)
+
+
+def host_verdict(host: str, records: list[dict[str, Any]], hosts: Hosts) -> HostVerdict:
+    """One host's row: its verdict (the worst of its records) and what decided it, the tightest check of
+    the first record with that verdict, else that record's message (e.g. why it was not run)."""
+    verdict = worst(r["verdict"] for r in records)
+    deciding = next(r for r in records if r["verdict"] == verdict)
+    check = key_check(deciding["checks"])
+    return HostVerdict(host, hosts.label(host), verdict,
+                       check_line(check) if check else deciding["message"][:SUMMARY_SHOWN],
+                       ", ".join(dict.fromkeys(git_line(r) for r in records)), max(r["timestamp"] for r in records))

@@ -209,17 +209,20 @@ def _append_new(path: Path, lines: tuple[str, ...]) -> int:
 
 
 def import_reports(incoming: RecordSet, reports_dir: Path | None = None) -> dict[str, int]:
-    """Merge `incoming` into this checkout's reports; counts of what changed (all 0 on a re-import)."""
+    """Merge `incoming` into this checkout's reports; counts of what changed: records the report now shows
+    differently (added, replaced or superseded), history and run lines appended. All 0 on a re-import."""
     if not isinstance(incoming, RecordSet):
         raise TypeError(f"incoming must be a RecordSet, got {type(incoming).__name__}")
     reports_dir = Path(reports_dir or paths.REPORTS_DIR)
     store = reports_dir / IMPORTED
     store.parent.mkdir(parents=True, exist_ok=True)
+    own = list(results.load(reports_dir / "results").values())
     with FileLock(str(store) + ".lock"):
         before = latest(_read_imported(store))
         after = latest([*before.values(), *incoming.records.values()])
-        changed = sum(before.get(slot) != record for slot, record in after.items())
-        if changed or len(after) != len(before):
+        shown_before, shown_after = latest([*own, *before.values()]), latest([*own, *after.values()])
+        changed = sum(shown_before.get(slot) != shown_after.get(slot) for slot in {*shown_before, *shown_after})
+        if after != before:
             text = json.dumps({"schema": IMPORTED_SCHEMA,
                                "records": {f"{key}@{host}": r for (host, key), r in after.items()}}, indent=1)
             atomic_write_text(store, text + "\n")
@@ -252,10 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         counts = import_reports(read_reports(args.source))
-    except BadReports as exc:
+    except ValueError as exc:  # BadReports for the input; this checkout's own files are checked as well
         print(f"import: {exc}", file=sys.stderr)
         return 2
-    print("import: " + ", ".join(f"{n} new {what}" for what, n in counts.items())
+    print(f"import: {counts['records']} record(s) shown anew (added or replacing older ones), "
+          f"{counts['history lines']} history line(s) and {counts['runs']} run line(s) appended"
           + f" from {args.source} -> {paths.REPORTS_DIR}; `make report` shows them")
     return 0
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from impl.harness.report.figures import slug
-from impl.harness.report.hosts import Hosts, HostVerdict, across_hosts, cpu_kind, split_by_host
+from impl.harness.report.hosts import Hosts, HostVerdict, across_hosts, cpu_kind, host_verdict, split_by_host
 from impl.harness.report.text import (
     check_line, git_line, hardware_line, key_check, number, observation_table, scalar_observations,
 )
@@ -290,14 +290,6 @@ def _claim_history(records: list[dict[str, Any]], history: dict[str, list[Histor
     return cases
 
 
-def _host_verdict(host: str, records: list[dict[str, Any]], hosts: Hosts) -> HostVerdict:
-    first = records[0]
-    check = key_check(first["checks"])
-    return HostVerdict(host, hosts.label(host), worst(r["verdict"] for r in records),
-                       check_line(check) if check else first["message"][:SUMMARY_MESSAGE_SHOWN],
-                       ", ".join(_distinct([git_line(r) for r in records])), max(r["timestamp"] for r in records))
-
-
 def claim_view(claim_id: str, records: list[dict[str, Any]], history: dict[str, list[HistoryEntry]],
                hosts: Hosts | None = None) -> ClaimView:
     """Everything shown for one claim; checks, observations and plots come from its first record.
@@ -307,7 +299,7 @@ def claim_view(claim_id: str, records: list[dict[str, Any]], history: dict[str, 
     hosts = hosts or Hosts(records)
     groups = split_by_host(records, hosts)
     host, records = groups[0]
-    by_host = [_host_verdict(h, group, hosts) for h, group in groups] if len(groups) > 1 else []
+    by_host = [host_verdict(h, group, hosts) for h, group in groups] if len(groups) > 1 else []
     first = records[0]
     multi = len(records) > 1
     ran = [r for r in records if r["verdict"] in ("holds", "refuted", "error")]
