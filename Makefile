@@ -70,10 +70,21 @@ tune: $(STAMP)
 test-gpu: $(STAMP)
 	$(call RUN_PYTEST,-m gpu $(PYTEST_ARGS))
 
+# Another machine's verdicts (its reports/ folder, its checkout, or a tarball of reports/) merged into this
+# checkout's: `make import-results FROM=<path>`, or `make report IMPORT=<path>` to import and render at once.
+# Re-importing is a no-op; each claim shows every host's latest verdict side by side.
+FROM ?=
+IMPORT ?=
+import-results: $(STAMP)
+	@test -n "$(FROM)" || { echo "usage: make import-results FROM=<reports folder, checkout or tarball>"; exit 2; }
+	$(PY) -m impl.harness.report.merge "$(FROM)"
+.PHONY: import-results
+
 # Verdicts a `make test` (or plain pytest) left fresh are reused; `dvc repro` re-runs only what changed:
 # a lesson's data and models, its verify stage when its code, specs or models changed, and the report.
 # The page is rendered once more when a pytest run left verdicts newer than it.
 report: $(STAMP)
+	$(if $(IMPORT),$(PY) -m impl.harness.report.merge "$(IMPORT)")
 	$(RECORD_FRESH)
 	$(PY) -m dvc repro
 	$(PY) -m impl.harness.report --if-stale

@@ -43,8 +43,9 @@ def _pages(records, tmp_path, history=None):
 def _shown_texts(view, path=()):
     """Every text a page must show, walking the model (leaves of the dataclasses + display properties)."""
     # Not shown on purpose: the plot spec (rendered as the figure), the full md5 (its prefix
-    # is shown), the raw history entries (shown as `history_line`).
-    hidden = {"spec", "md5", "history"}
+    # is shown), the raw history entries (shown as `history_line`), the detail host's id (shown in
+    # the `hosts` rows, which exist only when several hosts ran the claim).
+    hidden = {"spec", "md5", "history", "host"}
     if dataclasses.is_dataclass(view):
         for name in ("badge", "history_line", "counts_line", "md5_short", "page"):
             if hasattr(view, name) and getattr(view, name):

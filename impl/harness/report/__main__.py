@@ -1,7 +1,8 @@
 """DVC stage `report`: `python -m impl.harness.report [--readme] [--if-stale] [--base REV]`.
 
 Writes reports/index.html, reports/lessons/<lesson_folder>.md and reports/figures/*.png,
-all from one report model (records + reports/history.jsonl + reports/runs.jsonl). `--base REV` adds
+all from one report model (records + reports/history.jsonl + reports/runs.jsonl); records other machines'
+checkouts brought in (`python -m impl.harness.report.merge`, reports/imported/) are shown beside this one's. `--base REV` adds
 "what changed since REV": today's records against the latest verdicts recorded at that commit. DVC runs
 it when a lesson's freshness marker or the renderer changed; `make report` runs it again with `--if-stale` when a
 plain `pytest` run left verdicts newer than the page (the verdicts are not DVC deps: they differ by
@@ -19,10 +20,11 @@ from tqdm import tqdm
 from impl import paths
 from impl.atomic import atomic_write_bytes, atomic_write_text
 from impl.harness import results
-from impl.harness.report import html, markdown, readme
+from impl.harness.report import html, markdown, merge, readme
 from impl.harness.report.context import build_context
 from impl.harness.report.figures import render_png
 from impl.harness.report.history import read_points
+from impl.harness.report.hosts import Hosts
 from impl.harness.report.model import build, load_history
 
 
@@ -31,7 +33,7 @@ def is_stale() -> bool:
     page = paths.REPORTS_DIR / "index.html"
     if not page.is_file():
         return True
-    sources = [*paths.RESULTS_DIR.glob("*.json"), paths.HISTORY_FILE]
+    sources = [*paths.RESULTS_DIR.glob("*.json"), paths.HISTORY_FILE, paths.REPORTS_DIR / merge.IMPORTED]
     return any(source.is_file() and source.stat().st_mtime_ns > page.stat().st_mtime_ns for source in sources)
 
 
@@ -59,17 +61,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.if_stale and not args.readme and not args.base and not is_stale():
         print("report: up to date with the verdicts", file=sys.stderr)
         return 0
-    records = results.load()
+    records = merge.load_view(results.load(), paths.REPORTS_DIR)
     if not records:
         print("report: no results yet; run `make test` or `dvc repro` first", file=sys.stderr)
         return 1
-    lessons = build(records, paths.ROOT, load_history(paths.HISTORY_FILE))
+    summaries = results.load_runs(paths.REPORTS_DIR / paths.RUNS_FILE.name)
+    lessons = build(records, paths.ROOT, load_history(paths.HISTORY_FILE), hosts=Hosts(records.values(), summaries))
     base = (resolve_commit(args.base, paths.ROOT), args.base) if args.base else None
     points = read_points(paths.HISTORY_FILE)
     if base is not None and (len(base[0]) < 4 or not any(p.commit.startswith(base[0]) for p in points)):
         print(f"report: no run in {paths.HISTORY_FILE} was recorded at {args.base} ({base[0][:10]})", file=sys.stderr)
         return 2
-    summaries = results.load_runs(paths.REPORTS_DIR / paths.RUNS_FILE.name)
     context = build_context(lessons, records, paths.ROOT, points, summaries, base)
     figures_dir, lessons_dir = paths.REPORTS_DIR / "figures", paths.REPORTS_DIR / "lessons"
     for folder in (figures_dir, lessons_dir):

@@ -5,13 +5,14 @@ threshold reasons); `html` lays it out. Everything here is sorted, so the same i
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from impl.harness.report.changes import NOISE_RULE, Changes, since_commit, since_previous_run
 from impl.harness.report.evidence import spec_location, threshold_reasons
 from impl.harness.report.history import Point, by_key, run_order
+from impl.harness.report.hosts import Hosts
 from impl.harness.report.model import LessonView
 from impl.harness.report.overview import Overview, build_overview
 from impl.harness.report.text import number
@@ -66,14 +67,30 @@ def _evidence(root: Path, record: dict[str, Any], points: list[Point]) -> ClaimE
                          thresholds, trend, rows)
 
 
+def by_host(records: dict[str, dict[str, Any]], points: list[Point],
+            hosts: Hosts) -> tuple[dict[str, dict[str, Any]], list[Point]]:
+    """Records and points keyed 'key @ host' when several hosts ran claims (plain keys for one host), so
+    each comparison and each claim's history stays on one machine."""
+    if not hosts.many:
+        return {r["key"]: r for r in records.values()}, points
+    tagged = {f"{r['key']} @ {hosts.of_record(r)}": r for r in records.values()}
+    return tagged, [replace(p, key=f"{p.key} @ {hosts.of_line(p.run, p.cpu)}")
+                    for p in points]
+
+
 def build_context(lessons: list[LessonView], records: dict[str, dict[str, Any]], root: Path,
                   points: list[Point], summaries: list[dict[str, Any]],
                   base: tuple[str, str] | None = None) -> ReportContext:
-    """`base`: (full commit hash, how the user named it) to compare today's records with, or None."""
+    """`base`: (full commit hash, how the user named it) to compare today's records with, or None.
+
+    With several hosts, "since the previous run" compares the latest run with earlier runs on its own host,
+    "since REV" each host's records with that host's runs at REV, and each claim's history is its detail host's."""
     if not isinstance(records, dict) or not all(isinstance(r, dict) for r in records.values()):
         raise TypeError("records must map record keys to record mappings")
     if base is not None and not (isinstance(base, tuple) and len(base) == 2 and all(isinstance(b, str) for b in base)):
         raise TypeError(f"base must be (commit, label), got {base!r}")
+    hosts = Hosts(records.values(), summaries)
+    records, points = by_host(records, points, hosts)
     order = run_order(points, summaries)
     history = by_key(points, order)
     latest = order[-1] if order else ""
@@ -81,11 +98,12 @@ def build_context(lessons: list[LessonView], records: dict[str, dict[str, Any]],
     if base is not None:
         changes.append(since_commit(history, base[0], base[1], records))
     marks = changes[0].marks()
+    detail_host = {claim.id: claim.host for lesson in lessons for claim in lesson.claims}
     claims: dict[str, ClaimEvidence] = {}
-    for key in sorted(records):
+    for key in sorted(records, key=lambda k: (records[k]["key"], k)):
         record = records[key]
-        if record["id"] not in claims:
+        if record["id"] not in claims and hosts.of_record(record) == detail_host.get(record["id"], hosts.of_record(record)):
             evidence = _evidence(root, record, history.get(key, []))
             evidence.change = marks.get(record["id"], "")
             claims[record["id"]] = evidence
-    return ReportContext(build_overview(lessons, records, summaries), changes, claims)
+    return ReportContext(build_overview(lessons, records, summaries, hosts), changes, claims)

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
+from impl.harness.report.hosts import cpu_kind
 from impl.harness.verdicts import VERDICTS
 
 LEGACY_GAP_S = 15 * 60  # a pause longer than this between two lines without run ids starts a new run
@@ -33,6 +34,7 @@ class Point:
     dirty: bool | None = None
     profile: str = ""
     time: str = ""
+    cpu: str = ""  # `hosts.cpu_kind` of the line: with `run`, which host it ran on
 
 
 def _parse_time(text: str) -> datetime | None:
@@ -86,7 +88,8 @@ def points_from_rows(rows: Iterable[dict[str, Any]]) -> list[Point]:
         points.append(Point(run=str(run), key=str(row.get("key") or row["id"]), id=row["id"], verdict=row["verdict"],
                             observed=observed, commit=str(row.get("commit") or ""),
                             dirty=row.get("dirty") if isinstance(row.get("dirty"), bool) else None,
-                            profile=str(row.get("profile") or ""), time=str(row.get("time") or "")))
+                            profile=str(row.get("profile") or ""), time=str(row.get("time") or ""),
+                            cpu=cpu_kind(row.get("cpu_model"), row.get("cpu_flags"))))
         previous = row
     return points
 

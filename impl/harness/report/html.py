@@ -11,7 +11,7 @@ from html import escape
 from impl.harness.report.assets import CONTENT_SECURITY_POLICY, SCRIPT, STYLE
 from impl.harness.report.context import ClaimEvidence, ReportContext
 from impl.harness.report.html_overview import changes_section, css_class, filter_bar, overview_section
-from impl.harness.report.model import CORRECTIONS_HEADER, ClaimView, Figure, LessonView
+from impl.harness.report.model import CORRECTIONS_HEADER, HOSTS_HEADER, ClaimView, Figure, LessonView, host_rows
 from impl.harness.report.trend import sparkline
 from impl.harness.verdicts import BADGES, VERDICTS
 
@@ -76,6 +76,9 @@ def claim_section(claim: ClaimView, figures: dict[str, bytes], evidence: ClaimEv
             heading += sparkline(evidence.trend)
     parts = [f'<section class="claim" id="{escape(claim.id)}"{attributes}><h3>{heading}</h3>',
              f"<blockquote>{escape(claim.statement)}</blockquote>"]
+    if claim.hosts:
+        parts.append(f'<p><b>On {len(claim.hosts)} hosts</b> (details below from the first):</p>')
+        parts.append(_table(HOSTS_HEADER, [list(row) for row in host_rows(claim)]))
     if claim.history_line:
         parts.append(f"<p><i>history:</i> {escape(claim.history_line)}</p>")
     if claim.runs:

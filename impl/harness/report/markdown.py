@@ -5,7 +5,7 @@ goes through `cell`, other text through `block` (record strings can hold `<`, `|
 """
 from __future__ import annotations
 
-from impl.harness.report.model import CORRECTIONS_HEADER, ClaimView, LessonView
+from impl.harness.report.model import CORRECTIONS_HEADER, HOSTS_HEADER, ClaimView, LessonView, host_rows
 
 FIGURES_FROM_LESSON_PAGE = "../figures"  # lesson pages live in reports/lessons/, figures in reports/figures/
 
@@ -37,6 +37,9 @@ def claim_section(claim: ClaimView) -> list[str]:
     lines = [f"### {block(claim.id)} — {claim.badge}", ""]
     lines += [f"> {block(line)}" if line else ">" for line in claim.statement.splitlines()]
     lines.append("")
+    if claim.hosts:
+        lines += [f"**On {len(claim.hosts)} hosts** (details below from the first):", ""]
+        lines += _table(HOSTS_HEADER, [list(row) for row in host_rows(claim)])
     if claim.history_line:
         lines += [f"*history:* {block(claim.history_line)}", ""]
     if claim.runs:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from impl.harness.report.figures import slug
+from impl.harness.report.hosts import Hosts, HostVerdict, across_hosts, cpu_kind, host_verdict, split_by_host
 from impl.harness.report.text import (
     check_line, git_line, hardware_line, key_check, number, observation_table, scalar_observations,
 )
@@ -33,6 +34,8 @@ class HistoryEntry:
     commit: str = ""
     profile: str = ""
     hardware: str = ""  # only compared: a flip on other hardware need not be the code's doing
+    run: str = ""
+    cpu: str = ""  # `hosts.cpu_kind` of the line: with `run`, which host it ran on
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ class ClaimView:
     history: list[tuple[str, list[HistoryEntry]]] = field(default_factory=list)  # (record key, recent runs)
     flag: str | None = None  # the CLAIMS.md section 12 flag the claim answers (`@pytest.mark.flag`)
     expected_refuted: bool = False  # marked known-refuted: the source's statement as made
+    host: str = ""  # the host whose records the card shows in detail (`hosts.host_id`)
+    hosts: list[HostVerdict] = field(default_factory=list)  # every host's verdict, when several ran the claim
 
     @property
     def badge(self) -> str:
@@ -132,6 +137,12 @@ class Correction:
 
 
 CORRECTIONS_HEADER = ["flag", "the source says (known refuted)", "measured instead"]
+HOSTS_HEADER = ["host", "verdict", "tightest check (closest to its threshold)", "commit", "when"]
+
+
+def host_rows(claim: ClaimView) -> list[tuple[str, str, str, str, str]]:
+    """One row per host that ran the claim, the host shown in detail first (empty for a single host)."""
+    return [(f"{v.label} ({v.host})", BADGES[v.verdict], v.summary, v.commit, v.timestamp) for v in claim.hosts]
 
 
 @dataclass
@@ -249,7 +260,8 @@ def load_history(path: Path) -> dict[str, list[HistoryEntry]]:
         hardware = row.get("hardware", {name: row.get(name) for name in ("cpu_model", "cpu_flags", "gpus")})
         history.setdefault(str(row.get("key") or row["id"]), []).append(HistoryEntry(
             verdict=row["verdict"], commit=str(row.get("commit") or ""), profile=str(row.get("profile") or ""),
-            hardware=hardware if isinstance(hardware, str) else json.dumps(hardware, sort_keys=True)))
+            hardware=hardware if isinstance(hardware, str) else json.dumps(hardware, sort_keys=True),
+            run=str(row.get("run") or ""), cpu=cpu_kind(row.get("cpu_model"), row.get("cpu_flags"))))
     return {key: entries[-HISTORY_SHOWN:] for key, entries in history.items()}
 
 
@@ -264,8 +276,13 @@ def _check_row(check: dict[str, Any]) -> CheckRow:
     return CheckRow(str(check["name"]), number(check["observed"]), threshold, bool(check["ok"]))
 
 
-def _claim_history(records: list[dict[str, Any]],
-                   history: dict[str, list[HistoryEntry]]) -> list[tuple[str, list[HistoryEntry]]]:
+def _claim_history(records: list[dict[str, Any]], history: dict[str, list[HistoryEntry]],
+                   hosts: Hosts | None = None, host: str = "") -> list[tuple[str, list[HistoryEntry]]]:
+    """The claim's recent verdicts per case; with several hosts in the report, only `host`'s."""
+    if hosts is not None and hosts.many:
+        history = {key: [e for e in entries if hosts.of_line(e.run, e.cpu) == host] for key, entries in history.items()
+                   if key in {r["key"] for r in records} | {records[0]["id"]}}
+        history = {key: entries for key, entries in history.items() if entries}
     cases = [(r["key"], history[r["key"]]) for r in records if r["key"] in history]
     claim_id = records[0]["id"]
     if not cases and claim_id in history:  # lines that name only the claim, not the case
@@ -273,8 +290,16 @@ def _claim_history(records: list[dict[str, Any]],
     return cases
 
 
-def claim_view(claim_id: str, records: list[dict[str, Any]], history: dict[str, list[HistoryEntry]]) -> ClaimView:
-    """Everything shown for one claim; checks, observations and plots come from its first record."""
+def claim_view(claim_id: str, records: list[dict[str, Any]], history: dict[str, list[HistoryEntry]],
+               hosts: Hosts | None = None) -> ClaimView:
+    """Everything shown for one claim; checks, observations and plots come from its first record.
+
+    Records of several hosts: the card shows one host's records in detail (`hosts.split_by_host`), every
+    host's verdict side by side, and the verdict across hosts (`hosts.COMBINE_RULE`)."""
+    hosts = hosts or Hosts(records)
+    groups = split_by_host(records, hosts)
+    host, records = groups[0]
+    by_host = [host_verdict(h, group, hosts) for h, group in groups] if len(groups) > 1 else []
     first = records[0]
     multi = len(records) > 1
     ran = [r for r in records if r["verdict"] in ("holds", "refuted", "error")]
@@ -284,7 +309,7 @@ def claim_view(claim_id: str, records: list[dict[str, Any]], history: dict[str, 
     columns, rows = observation_table(first)
     return ClaimView(
         id=claim_id,
-        verdict=worst(r["verdict"] for r in records),
+        verdict=across_hosts(v.verdict for v in by_host) if by_host else worst(r["verdict"] for r in records),
         statement=first["statement"],
         message="" if multi else first["message"][:MESSAGE_SHOWN],
         runs=[Run(r["key"], r["verdict"], number(r["seeds"]), r["message"][:RUN_MESSAGE_SHOWN])
@@ -305,9 +330,11 @@ def claim_view(claim_id: str, records: list[dict[str, Any]], history: dict[str, 
         duration=f"{sum(r['duration_s'] for r in records):.2f} s",
         commit=", ".join(_distinct([git_line(r) for r in records])),
         timestamp=max(r["timestamp"] for r in records),
-        history=_claim_history(records, history),
+        history=_claim_history(records, history, hosts, host),
         flag=first.get("flag"),
         expected_refuted=bool(first.get("expected_refuted")),
+        host=host,
+        hosts=by_host,
     )
 
 
@@ -353,14 +380,17 @@ def stage_rows(metrics_dir: Path, folder: str, timings_dir: Path | None = None) 
     return rows
 
 
-def build(records: dict[str, dict[str, Any]], root: Path,
-          history: dict[str, list[HistoryEntry]] | None = None, metrics_dir: Path | None = None) -> list[LessonView]:
-    """Lessons in course order, each with its claims (records grouped by claim id) and stage summaries."""
+def build(records: dict[str, dict[str, Any]], root: Path, history: dict[str, list[HistoryEntry]] | None = None,
+          metrics_dir: Path | None = None, hosts: Hosts | None = None) -> list[LessonView]:
+    """Lessons in course order, each with its claims (records grouped by claim id) and stage summaries.
+
+    `records` may hold several hosts' records of a claim (`merge.load_view`); `hosts` (default: the
+    records' hosts) also places history lines on hosts through the run summaries."""
     history = history or {}
+    hosts = hosts or Hosts(records.values())
     metrics_dir = Path(metrics_dir or root / "data" / "metrics")
     by_lesson: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for key in sorted(records):
-        record = records[key]
+    for record in sorted(records.values(), key=lambda r: (r["key"], hosts.of_record(r))):
         by_lesson.setdefault(record["lesson_folder"], {}).setdefault(record["id"], []).append(record)
     lessons = []
     for folder in sorted(by_lesson, key=_sort_key):
@@ -369,7 +399,7 @@ def build(records: dict[str, dict[str, Any]], root: Path,
         lessons.append(LessonView(
             folder=folder,
             title=lesson_title(root, folder),
-            claims=[claim_view(claim_id, group, history) for claim_id, group in claims.items()],
+            claims=[claim_view(claim_id, group, history, hosts) for claim_id, group in claims.items()],
             hardware=_distinct([hardware_line(r) for r in all_records]),
             profiles=_distinct([r["profile"] for r in all_records]),
             versions=_versions(all_records),

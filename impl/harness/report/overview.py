@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from impl.harness.report.hosts import COMBINE_RULE, Hosts
 from impl.harness.report.model import LessonView
 from impl.harness.report.text import hardware_line, number
 from impl.harness.verdicts import VERDICTS
@@ -129,15 +130,27 @@ def environment(run: dict[str, Any], records: dict[str, dict[str, Any]]) -> list
     return rows
 
 
+def host_rows(hosts: Hosts) -> list[tuple[str, str, str]]:
+    """One environment row per host that ran claims, when there are several (ids as on the claim cards)."""
+    if not hosts.many:
+        return []
+    return [(f"host {host.id}", host.label, "records and runs.jsonl") for _, host in sorted(hosts.hosts.items())]
+
+
 def build_overview(lessons: list[LessonView], records: dict[str, dict[str, Any]],
-                   summaries: list[dict[str, Any]]) -> Overview:
+                   summaries: list[dict[str, Any]], hosts: Hosts | None = None) -> Overview:
+    """The totals count each claim once, by its verdict across hosts (`hosts.COMBINE_RULE`)."""
     if not isinstance(lessons, list) or not isinstance(records, dict) or not isinstance(summaries, list):
         raise TypeError("build_overview takes a list of lessons, a dict of records and a list of run summaries")
+    hosts = hosts or Hosts(records.values(), summaries)
     totals = {verdict: 0 for verdict in VERDICTS}
     for lesson in lessons:
         for verdict, count in lesson.counts().items():
             totals[verdict] += count
     run = latest_run(summaries)
     notes = [] if run else ["no run summary yet (reports/runs.jsonl is written by each pytest run)"]
-    return Overview(list(totals.items()), _bars(lessons), _run_facts(run), environment(run, records),
-                    str(run.get("run") or ""), notes)
+    if hosts.many:
+        notes.append(f"{len(hosts.hosts)} hosts ran claims; {COMBINE_RULE}. The latest run and the environment "
+                     "above are the latest run's host; each claim card lists every host's verdict.")
+    return Overview(list(totals.items()), _bars(lessons), _run_facts(run),
+                    environment(run, records) + host_rows(hosts), str(run.get("run") or ""), notes)
