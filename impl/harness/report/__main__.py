@@ -59,7 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.if_stale and not args.readme and not args.base and not is_stale():
         print("report: up to date with the verdicts", file=sys.stderr)
         return 0
-    records = results.load()
+    try:
+        records = results.load()
+    except results.ResultsFileError as exc:
+        print(f"report: {exc}", file=sys.stderr)
+        return 2
     if not records:
         print("report: no results yet; run `make test` or `dvc repro` first", file=sys.stderr)
         return 1
