@@ -19,6 +19,7 @@ cache object they name, and prints what is wrong (`--discard` drops the damaged 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import sys
@@ -27,7 +28,8 @@ from pathlib import Path
 
 from impl import paths
 from impl.checks import as_str
-from impl.digests import file_md5
+
+BLOCK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,15 @@ def object_path(cache: Path, md5: str) -> Path:
 
 
 def _md5_or_none(path: Path) -> str | None:
-    return file_md5(path) if path.is_file() else None
+    """The file's MD5 (as impl.digests.file_md5, inlined: every stage imports impl/pipeline, and a dep on
+    impl/digests.py would be one more file in all of their deps), or None when it is not a file."""
+    if not path.is_file():
+        return None
+    digest = hashlib.md5()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(BLOCK_BYTES), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def mismatches(relpath: str, root: Path | None = None, cache: Path | None = None) -> list[Mismatch]:
