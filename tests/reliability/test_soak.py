@@ -13,6 +13,7 @@ from impl.pipeline import artifacts
 SHORT_S = 20.0
 
 
+@pytest.mark.slow  # 20 s of soak, plus the server's start and `dvc repro` of L8's model: ~50 s measured
 def test_a_short_soak_gives_no_5xx_no_broken_contract_and_no_memory_growth():
     """20 s of 4 clients, 30% bad requests of 8 kinds, against the real server of `make serve`: no 5xx, every
     answer the one its kind calls for, no good request dropped, RSS growth under the leak bound. The p99 of
