@@ -63,8 +63,9 @@ perf-repeat: $(STAMP)
 WORKERS ?= 2
 STORAGE ?=
 TRIALS ?=
+TIMEOUT_MIN ?=
 tune: $(STAMP)
-	$(PY) -m impl.l4_tuning.tune --workers $(WORKERS) $(if $(STORAGE),--storage $(STORAGE)) $(if $(TRIALS),--trials $(TRIALS))
+	$(PY) -m impl.l4_tuning.tune --workers $(WORKERS) $(if $(STORAGE),--storage $(STORAGE)) $(if $(TRIALS),--trials $(TRIALS)) $(if $(TIMEOUT_MIN),--timeout-min $(TIMEOUT_MIN))
 .PHONY: tune
 
 test-gpu: $(STAMP)
