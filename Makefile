@@ -63,8 +63,9 @@ perf-repeat: $(STAMP)
 WORKERS ?= 2
 STORAGE ?=
 TRIALS ?=
+TIMEOUT_MIN ?=
 tune: $(STAMP)
-	$(PY) -m impl.l4_tuning.tune --workers $(WORKERS) $(if $(STORAGE),--storage $(STORAGE)) $(if $(TRIALS),--trials $(TRIALS))
+	$(PY) -m impl.l4_tuning.tune --workers $(WORKERS) $(if $(STORAGE),--storage $(STORAGE)) $(if $(TRIALS),--trials $(TRIALS)) $(if $(TIMEOUT_MIN),--timeout-min $(TIMEOUT_MIN))
 .PHONY: tune
 
 test-gpu: $(STAMP)
@@ -110,3 +111,12 @@ serve: $(STAMP)
 	$(PY) -m dvc repro impl/l8_production/dvc.yaml:quantize
 	$(PY) -m impl.l8_production.server --port $(PORT)
 .PHONY: serve
+
+# The served model soaked: MINUTES of good and bad requests mixed (4 keep-alive clients, 30% bad), then the
+# count of 5xx answers, the p99 of good requests against the SLO in claims.yaml and the server's RSS growth
+# (reports/logs/soak.json); exits non-zero on a 5xx, a broken contract, a dropped good request or RSS growth > 32 MiB.
+MINUTES ?= 10
+soak: $(STAMP)
+	$(PY) -m dvc repro impl/l8_production/dvc.yaml:quantize
+	mkdir -p $(LOGS) && $(PY) -m impl.l8_production.soak --minutes $(MINUTES) --out $(LOGS)/soak.json
+.PHONY: soak

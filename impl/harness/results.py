@@ -6,10 +6,19 @@ One file per lesson folder, so each lesson's DVC `verify` stage owns exactly its
 records for a claim replace every earlier record of that claim (a plain run after a seed
 sweep leaves no stale per-seed verdicts behind); claims the run did not touch are kept, so a
 partial run (`-k`, `-m`) merges. The history file keeps every run's verdicts, for flips.
+
+Faults: a lesson file cut short (a run killed mid-write on a filesystem without atomic rename, a full
+disk, a hand edit) is refused on reading with `ResultsFileError`, naming the file and the way out; a
+run that merges into such a file keeps it aside as `<lesson>.json.corrupt-<time>` and writes its own
+records. A torn last line of an append-only file (history, runs) is never glued to the next run's
+first line: appends start on a fresh line, and readers skip a torn line.
+Concurrent runs on one checkout serialise every write through a lock file beside it.
 """
 from __future__ import annotations
 
 import json
+import sys
+import time
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -26,13 +35,51 @@ def lesson_file(folder: str, results_dir: Path | None = None) -> Path:
     return Path(results_dir or paths.RESULTS_DIR) / f"{folder}.json"
 
 
-def _read(path: Path) -> dict[str, dict[str, Any]]:
+class ResultsFileError(ValueError):
+    """A results file that cannot be read as one; the message names the file and the way out."""
+
+
+def _way_out(path: Path) -> str:
+    lesson = path.stem
+    return (f"rerun its lesson (`make test PYTEST_ARGS=specs/{lesson}`) or delete {path}; the other lessons' "
+            f"files and reports/history.jsonl are not affected")
+
+
+def read_lesson(path: Path) -> dict[str, dict[str, Any]]:
+    """The records of one lesson file, keyed by record key; {} when it does not exist.
+
+    Raises ResultsFileError for a file that is not a whole results file of this schema (cut short,
+    not JSON, not UTF-8, another schema or shape).
+    """
+    path = Path(path)
     if not path.is_file():
         return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("schema") != SCHEMA:
-        raise ValueError(f"{path}: schema {data.get('schema')!r}, expected {SCHEMA}; delete it and rerun")
-    return data["claims"]
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ResultsFileError(f"{path}: not a complete results file ({exc}); it was cut short or damaged: "
+                               f"{_way_out(path)}") from exc
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        found = data.get("schema") if isinstance(data, dict) else type(data).__name__
+        raise ResultsFileError(f"{path}: schema {found!r}, expected {SCHEMA}: {_way_out(path)}")
+    claims = data.get("claims")
+    if not isinstance(claims, dict) or not all(isinstance(r, dict) and "id" in r for r in claims.values()):
+        raise ResultsFileError(f"{path}: 'claims' is not a mapping of records: {_way_out(path)}")
+    return claims
+
+
+
+def _read_or_set_aside(path: Path) -> dict[str, dict[str, Any]]:
+    """`read_lesson`, except that a damaged file is renamed aside (kept for a look) and read as empty,
+    so a run's new records are written rather than lost; says so on stderr."""
+    try:
+        return read_lesson(path)
+    except ResultsFileError as exc:
+        aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
+        path.replace(aside)
+        print(f"results: {exc}\nresults: kept it as {aside}; this run's records start a new {path.name}",
+              file=sys.stderr)
+        return {}
 
 
 def load(results_dir: Path | None = None) -> dict[str, dict[str, Any]]:
@@ -40,7 +87,7 @@ def load(results_dir: Path | None = None) -> dict[str, dict[str, Any]]:
     folder = Path(results_dir or paths.RESULTS_DIR)
     records: dict[str, dict[str, Any]] = {}
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        records.update(_read(path))
+        records.update(read_lesson(path))
     return records
 
 
@@ -62,7 +109,7 @@ def merge(records: Iterable[dict[str, Any]], results_dir: Path | None = None,
         path.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(path) + ".lock"):
             rerun = {record["id"] for record in new}
-            claims = {key: old for key, old in _read(path).items()
+            claims = {key: old for key, old in _read_or_set_aside(path).items()
                       if old["id"] not in rerun and (root / old["nodeid"].partition("::")[0]).is_file()}
             claims.update({record["key"]: record for record in new})
             text = json.dumps({"schema": SCHEMA, "claims": dict(sorted(claims.items()))}, indent=1)
@@ -88,8 +135,19 @@ def append_history(records: Iterable[dict[str, Any]], path: Path | None = None) 
     path = Path(path or paths.HISTORY_FILE)
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = "".join(json.dumps(history_line(record), sort_keys=True) + "\n" for record in records)
-    with FileLock(str(path) + ".lock"), path.open("a", encoding="utf-8") as fh:
-        fh.write(lines)
+    _append_lines(path, lines)
+
+
+def _append_lines(path: Path, lines: str) -> None:
+    """Append whole lines under the file's lock; after a torn last line (a writer killed mid-line) the
+    new lines start on a line of their own, so only the torn line is unreadable."""
+    with FileLock(str(path) + ".lock"), path.open("a+b") as fh:
+        fh.seek(0, 2)
+        if fh.tell():
+            fh.seek(-1, 2)
+            if fh.read(1) != b"\n":
+                lines = "\n" + lines
+        fh.write(lines.encode("utf-8"))
 
 
 def append_run(summary: dict[str, Any], path: Path | None = None) -> None:
@@ -98,13 +156,23 @@ def append_run(summary: dict[str, Any], path: Path | None = None) -> None:
         raise ValueError(f"summary must be a mapping with a 'run' id, got {summary!r:.80}")
     path = Path(path or paths.RUNS_FILE)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path) + ".lock"), path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(summary, sort_keys=True) + "\n")
+    _append_lines(path, json.dumps(summary, sort_keys=True) + "\n")
 
 
 def load_runs(path: Path | None = None) -> list[dict[str, Any]]:
-    """Every run summary, oldest first; empty when none was written."""
+    """Every run summary, oldest first; empty when none was written. A torn line (a run killed while
+    appending) is skipped with a warning naming the file and line; the other runs are kept."""
     path = Path(path or paths.RUNS_FILE)
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    summaries = []
+    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        try:
+            row = json.loads(line) if line.strip() else None
+        except ValueError:
+            row = "torn"
+        if isinstance(row, dict) and row.get("run"):
+            summaries.append(row)
+        elif row is not None:
+            print(f"results: {path} line {number} is not a run summary (a torn write); skipped", file=sys.stderr)
+    return summaries

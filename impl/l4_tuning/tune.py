@@ -16,7 +16,12 @@ once, as `tune_cnn` does in one process.
 Not a DVC stage: with several workers, trials finish in an order no seed fixes, so the study is not
 reproducible bit for bit (the single-process stage is). Writes data/tuning/<study>/ (not committed):
 trials.json (`studies.export_trials`) and result.json (the choice, its test accuracy, wall time,
-trials per worker, trials per minute).
+trials per worker, trials per minute) and worker<k>.log (each local worker's stderr).
+
+When a local worker fails, when `--timeout-min` passes or when the coordinator is interrupted, every
+worker still running is stopped with all it started (`impl.processes.stop_tree`), and the error ends
+with the workers' last log lines. The workers stay in the coordinator's process group, so a signal to
+the group (Ctrl-C, a CI job's timeout) reaches them too.
 """
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ from typing import Any
 
 from impl import paths
 from impl.atomic import atomic_write_json
-from impl.checks import as_int, as_str
+from impl.checks import as_float, as_int, as_str
 from impl.isolation import torch_state
 
 __all__: list[str] = []  # a command-line tool (make tune), not library API
@@ -95,21 +100,56 @@ def run_worker(url: str, name: str, n_trials: int, seed: int, knobs: dict[str, A
     return {"pid": os.getpid(), "seed": seed, "ran": ran, "wall_s": time.monotonic() - started}
 
 
-def _start_workers(url: str, name: str, shares: list[int], seed: int, knobs: dict[str, Any]) -> list[subprocess.Popen]:
+def _start_workers(url: str, name: str, shares: list[int], seed: int, knobs: dict[str, Any],
+                   logs: list[Path]) -> list[subprocess.Popen]:
     base = [sys.executable, "-m", "impl.l4_tuning.tune", "worker", "--storage", url, "--study", name,
             "--knobs", json.dumps(knobs)]
-    return [subprocess.Popen([*base, "--trials", str(share), "--seed", str(seed + k)], cwd=paths.ROOT,
-                             stdout=subprocess.PIPE, text=True) for k, share in enumerate(shares)]
+    procs = []
+    for k, share in enumerate(shares):
+        logs[k].parent.mkdir(parents=True, exist_ok=True)
+        with open(logs[k], "wb") as sink:
+            procs.append(subprocess.Popen([*base, "--trials", str(share), "--seed", str(seed + k)], cwd=paths.ROOT,
+                                          stdout=subprocess.PIPE, stderr=sink, text=True))
+    return procs
 
 
-def tune(workers: int, storage: str | None = None, *, out_dir: Path | None = None, **overrides: Any) -> dict[str, Any]:
-    """The whole study over `workers` local processes (a throwaway PostgreSQL unless `storage` names an RDB);
-    `overrides` replace cnn knobs (n_trials, num_epochs, n_train, ...)."""
+def _collect(procs: list[subprocess.Popen], logs: list[Path], timeout_s: float | None) -> list[dict[str, Any]]:
+    """Each worker's final report line, in worker order; every worker is stopped (with all it started)
+    before this returns or raises, whatever happened."""
+    from impl.processes import BudgetExceeded, log_tail, stop_trees
+
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    reports = []
+    try:
+        for k, proc in enumerate(procs):
+            try:
+                out, _ = proc.communicate(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                running = [j for j, other in enumerate(procs) if other.poll() is None]
+                tails = "\n".join(f"--- worker {j} ({logs[j]}):\n{log_tail(logs[j], 15)}" for j in running)
+                raise BudgetExceeded(f"the study did not finish within {timeout_s:g} s; workers {running} were still "
+                                     f"running and are stopped. Their last log lines:\n{tails}") from None
+            if proc.returncode != 0:
+                raise RuntimeError(f"worker {k} exited {proc.returncode}; its output ends: {out[-2000:]}\n"
+                                   f"its log ({logs[k]}) ends:\n{log_tail(logs[k], 15)}")
+            reports.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        stop_trees(procs)
+    return reports
+
+
+def tune(workers: int, storage: str | None = None, *, out_dir: Path | None = None, timeout_s: float | None = None,
+         **overrides: Any) -> dict[str, Any]:
+    """The whole study over `workers` local processes (a throwaway PostgreSQL unless `storage` names an RDB),
+    stopped with a diagnosis after `timeout_s` (None: no limit); `overrides` replace cnn knobs (n_trials,
+    num_epochs, n_train, ...)."""
     from impl.data import cifar10
     from impl.l3_optim import mlp
     from impl.l4_tuning import cifar_cnn, postgres, studies
 
     workers = as_int(workers, "workers", minimum=1, maximum=64)
+    if timeout_s is not None:
+        timeout_s = as_float(timeout_s, "timeout_s", low=0.0, low_open=True, high=7 * 24 * 3600.0)
     knobs = study_knobs(**overrides)
     shares = [knobs["n_trials"] // workers + (k < knobs["n_trials"] % workers) for k in range(workers)]
     if min(shares) < 1:
@@ -121,13 +161,8 @@ def tune(workers: int, storage: str | None = None, *, out_dir: Path | None = Non
                           n_startup_trials=knobs["n_startup_trials"], pruner_startup_trials=knobs["pruner_startup_trials"],
                           pruner_warmup_steps=knobs["pruner_warmup_steps"])
         started = time.monotonic()
-        procs = _start_workers(url, STUDY, shares, knobs["seed"], knobs)
-        reports = []
-        for proc in procs:
-            out, _ = proc.communicate()
-            if proc.returncode != 0:
-                raise RuntimeError(f"a worker exited {proc.returncode}; its output ends: {out[-2000:]}")
-            reports.append(json.loads(out.strip().splitlines()[-1]))
+        logs = [out_dir / f"worker{k}.log" for k in range(workers)]
+        reports = _collect(_start_workers(url, STUDY, shares, knobs["seed"], knobs, logs), logs, timeout_s)
         wall_s = time.monotonic() - started
         import optuna
 
@@ -165,13 +200,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--storage", default=None, help="an RDB URL (default: a throwaway local PostgreSQL)")
     parser.add_argument("--trials", type=int, default=None, help="total trials (default: the profile's n_trials)")
     parser.add_argument("--epochs", type=int, default=None, help="epochs per trial (default: the profile's)")
+    parser.add_argument("--timeout-min", type=float, default=None,
+                        help="stop every worker and fail with their last log lines after this many minutes")
     args = parser.parse_args(argv)
     if args.command == "worker":
         knobs = study_knobs(**json.loads(args.knobs)) if args.knobs else study_knobs()
         report = run_worker(args.storage, args.study, args.trials, args.seed, knobs)
         print(json.dumps(report))
         return 0
-    result = tune(args.workers, args.storage, n_trials=args.trials, num_epochs=args.epochs)
+    result = tune(args.workers, args.storage, n_trials=args.trials, num_epochs=args.epochs,
+                  timeout_s=None if args.timeout_min is None else args.timeout_min * 60)
     print(json.dumps({k: v for k, v in result.items() if k != "knobs"}, indent=1))
     return 0
 

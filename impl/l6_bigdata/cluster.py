@@ -95,15 +95,24 @@ def _start(args: list[str], log: Path, env: dict) -> subprocess.Popen:
         return subprocess.Popen(args, stdout=sink, stderr=subprocess.STDOUT, env=env, start_new_session=True)
 
 
+def _logs(cluster: Cluster) -> str:
+    """The last lines of the master's and every started worker's log, with the workers' exit codes."""
+    parts = [f"--- master log (tail):\n{cluster.master_log.read_text(errors='replace')[-2000:]}"]
+    for k, worker in enumerate(cluster.workers):
+        log = cluster.folder / f"worker{k}.log"
+        text = log.read_text(errors="replace")[-1500:] if log.is_file() else "(no log)"
+        parts.append(f"--- worker {k} (exit code {worker.poll()}, None = running) log (tail):\n{text}")
+    return "\n".join(parts)
+
+
 def _wait(condition, timeout_s: float, what: str, cluster: Cluster) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
         if cluster.master.poll() is not None:
             raise RuntimeError(f"Spark master exited ({cluster.master.returncode}) while waiting for {what}:\n"
-                               + cluster.master_log.read_text(errors="replace")[-2000:])
+                               + _logs(cluster))
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not seen within {timeout_s} s; master log:\n"
-                               + cluster.master_log.read_text(errors="replace")[-2000:])
+            raise TimeoutError(f"{what}: not seen within {timeout_s} s; the cluster is stopped.\n" + _logs(cluster))
         time.sleep(0.2)
 
 

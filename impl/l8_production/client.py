@@ -2,9 +2,10 @@
 plain HTTP requests (stdlib `http.client`), and a bounded load test.
 
 `running_server` starts `python -m impl.l8_production.server` on 127.0.0.1 with a port the OS
-just handed out, waits for `/health`, yields the port and stops the process (SIGTERM, then SIGKILL)
-whatever happens. `load_test` sends a fixed number of requests from a few concurrent clients (one
-keep-alive connection each), so it ends by itself, and returns every latency and every failure.
+just handed out, waits for `/health`, yields the port and stops the process and anything it started
+(SIGTERM, then SIGKILL; `impl.processes.stop_tree`) whatever happens. `load_test` sends a fixed number
+of requests from a few concurrent clients (one keep-alive connection each), so it ends by itself, and
+returns every latency and every failure.
 """
 from __future__ import annotations
 
@@ -111,12 +112,9 @@ def _serve(model_path, card_path, max_batch, start_timeout_s, cpus):
             time.sleep(0.1)
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        from impl.processes import stop_tree
+
+        stop_tree(process, grace_s=10.0)  # SIGTERM, SIGKILL after 10 s, to the server and anything it started
         process.stdout.close()
 
 

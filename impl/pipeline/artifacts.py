@@ -2,7 +2,8 @@
 
 `pytest` alone on a fresh clone must work: `require(relpath)` finds the stage that declares
 `relpath` as an output and runs `dvc repro` on it once per process (serialised across xdist
-workers by a file lock). Inside `dvc repro` (a `verify` stage) DVC already built the upstream
+workers by a file lock), then rehashes it against dvc.lock (`integrity`: DVC serves a damaged cache
+file as it is); a damaged copy is discarded and rebuilt once, and refused if it is still wrong. Inside `dvc repro` (a `verify` stage) DVC already built the upstream
 outputs and holds the repo lock, so there it only checks that the file exists.
 
 While the `dvc repro` subprocess works, this process only waits in `subprocess.run`: measured
@@ -20,9 +21,10 @@ from pathlib import Path
 from filelock import FileLock
 
 from impl import paths
-from impl.pipeline import provenance, stages
+from impl.pipeline import integrity, provenance, stages
 
 _UP_TO_DATE: set[str] = set()
+_INTACT: dict[str, tuple] = {}  # relpath -> the file signatures last found to match dvc.lock
 LOCK_RETRY_S = 600  # another DVC command (a user's `dvc repro`, another xdist worker's stage) may hold the repo lock
 
 
@@ -59,6 +61,35 @@ def reproduce(address: str) -> None:
     _UP_TO_DATE.add(address)
 
 
+def _signature(path: Path) -> tuple:
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    return tuple((str(f), f.stat().st_ino, f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+
+
+def _ensure_intact(relpath: str, address: str) -> None:
+    """The output's bytes are what dvc.lock records; a damaged copy is discarded and its stage rebuilt once.
+    Checked once per process while the files' inode, size and mtime stay the same."""
+    path = paths.ROOT / relpath
+    if _INTACT.get(relpath) == _signature(path):
+        return
+    wrong = integrity.mismatches(relpath)
+    if wrong:
+        listed = "; ".join(map(str, wrong[:5]))
+        if inside_dvc_stage():
+            raise ArtifactError(f"{relpath} differs from what dvc.lock records ({listed}); a damaged DVC cache file "
+                                f"was checked out. Run `python -m impl.pipeline.integrity --discard`, then `dvc repro`")
+        print(f"artifacts: {relpath} differs from dvc.lock ({listed}); discarding the damaged copies and "
+              f"rebuilding {address}", file=sys.stderr)
+        integrity.discard(relpath, wrong)
+        _UP_TO_DATE.discard(address)
+        reproduce(address)
+        still = integrity.mismatches(relpath)
+        if still:
+            raise ArtifactError(f"{relpath} still differs from dvc.lock after a rebuild of {address}: "
+                                f"{'; '.join(map(str, still[:5]))}")
+    _INTACT[relpath] = _signature(path)
+
+
 def require(relpath: str) -> Path:
     """Bring the stage producing `relpath` up to date, check the file exists, record its dvc.lock md5."""
     stage = stages.producer(relpath)
@@ -66,6 +97,7 @@ def require(relpath: str) -> Path:
     path = paths.ROOT / relpath
     if not path.exists():
         raise ArtifactError(f"stage {stage.address!r} did not produce {relpath} (looked at {path})")
+    _ensure_intact(relpath, stage.address)
     provenance.record_artifact(relpath, provenance.dvc_lock_hashes().get(relpath))
     return path
 

@@ -13,11 +13,11 @@ trustworthy verdicts exist, and when a claim read an artifact the stage does not
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 
 from impl import paths
+from impl.harness.results import read_lesson
 from impl.pipeline import stages, verified
 
 COMPLETED = (0, 1)  # all passed / some claims refuted or errored (shown in the report)
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     if not results.is_file():
         print(f"verify {args.lesson}: pytest wrote no {results}", file=sys.stderr)
         return 1
-    missing = untracked_artifacts(args.lesson, json.loads(results.read_text(encoding="utf-8"))["claims"])
+    missing = untracked_artifacts(args.lesson, read_lesson(results))
     if missing:
         print(f"verify {args.lesson}: claims read artifacts the stage does not depend on: {missing}; "
               f"add them to the deps of `verify` in impl/{args.lesson}/dvc.yaml", file=sys.stderr)

@@ -61,7 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.if_stale and not args.readme and not args.base and not is_stale():
         print("report: up to date with the verdicts", file=sys.stderr)
         return 0
-    records = merge.load_view(results.load(), paths.REPORTS_DIR)
+    try:
+        records = merge.load_view(results.load(), paths.REPORTS_DIR)
+    except results.ResultsFileError as exc:
+        print(f"report: {exc}", file=sys.stderr)
+        return 2
     if not records:
         print("report: no results yet; run `make test` or `dvc repro` first", file=sys.stderr)
         return 1
