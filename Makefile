@@ -120,3 +120,10 @@ soak: $(STAMP)
 	$(PY) -m dvc repro impl/l8_production/dvc.yaml:quantize
 	mkdir -p $(LOGS) && $(PY) -m impl.l8_production.soak --minutes $(MINUTES) --out $(LOGS)/soak.json
 .PHONY: soak
+
+# The suite once more with every instruction-set cap the stack offers (torch, oneDNN, NumPy, XLA, and the
+# claims' own CPU-flag reading) set to AVX2, compared verdict by verdict with the last uncapped run
+# (reports/results): the table goes to reports/logs/capped-isa.md; exit 1 when a verdict disagrees.
+test-capped-isa: $(STAMP)
+	mkdir -p $(LOGS) && $(PY) -m impl.harness.capped_isa --out $(LOGS)/capped-isa.md -- $(PYTEST_ARGS)
+.PHONY: test-capped-isa

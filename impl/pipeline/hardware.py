@@ -8,6 +8,18 @@ import sys
 
 # Flags that decide whether a CPU speed claim can hold (SIMD width, int8 dot products).
 RELEVANT_CPU_FLAGS = ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+# `CLAIMS_MAX_CPU_ISA=avx2` makes this process report the CPU as an AVX2-only one (the flags above
+# AVX2 hidden), as the libraries' own caps do for their kernels (`make test-capped-isa`).
+ISA_CAP_ENV = "CLAIMS_MAX_CPU_ISA"
+ABOVE_AVX2 = ("avx512", "avx_vnni", "amx")
+
+
+def isa_cap() -> str | None:
+    """The instruction-set cap this process runs under ('avx2'), or None; anything else is refused."""
+    cap = os.environ.get(ISA_CAP_ENV, "").strip().lower() or None
+    if cap not in (None, "avx2"):
+        raise ValueError(f"{ISA_CAP_ENV} must be 'avx2' or unset, got {cap!r}")
+    return cap
 
 
 @functools.lru_cache(maxsize=1)
@@ -22,6 +34,8 @@ def cpu_info() -> dict:
                     model = value.strip()
                 elif key == "flags":
                     flags = set(value.split())
+                    if isa_cap() == "avx2":
+                        flags = {flag for flag in flags if not flag.startswith(ABOVE_AVX2)}
                 if model and flags:
                     break
     except OSError:
@@ -31,6 +45,7 @@ def cpu_info() -> dict:
         "cpu_count": os.cpu_count(),
         "physical_cores": physical_cores(),
         "cpu_flags": [flag for flag in RELEVANT_CPU_FLAGS if flag in flags],
+        "isa_cap": isa_cap(),
         "machine": platform.machine(),
         "memory_gib": memory_gib(),
         "os": f"{platform.system()} {platform.release()}",
