@@ -134,7 +134,13 @@ def median_interval(values: list[float], confidence: float = CONFIDENCE) -> tupl
 class HostLoad:
     """CPU used by other processes (cores' worth) between `start()` and `stop()`: all CPUs' busy time
     minus this process tree's own, over the wall time. As a context manager, `foreign_cores` holds
-    it after the block: `with HostLoad() as load: ...` then `require_quiet(load.foreign_cores, cv)`."""
+    it after the block: `with HostLoad() as load: ...` then `require_quiet(load.foreign_cores, cv)`.
+
+    The kernel counts CPU time in ticks of 10 ms, so over a window of a few milliseconds the reading is
+    noise (a 2,000-call window of 5 us calls read 0.35 foreign cores on an idle host). A window shorter
+    than `MIN_WINDOW_S` is therefore extended to it by waiting, idle, before the second sample."""
+
+    MIN_WINDOW_S = 0.5  # 2 CPUs x 0.5 s = 100 ticks: a few ticks of rounding stay under 0.05 cores
 
     def __init__(self) -> None:
         import psutil
@@ -171,6 +177,9 @@ class HostLoad:
     def stop(self) -> float:
         if self._start is None:
             raise RuntimeError("HostLoad.stop() before start()")
+        short = self.MIN_WINDOW_S - (time.monotonic() - self._start[0])
+        if short > 0:
+            time.sleep(short)
         wall, busy, own = (b - a for a, b in zip(self._start, self._sample()))
         self.foreign_cores = max(0.0, (busy - own) / wall) if wall > 0 else 0.0
         return self.foreign_cores
