@@ -68,6 +68,17 @@ tune: $(STAMP)
 	$(PY) -m impl.l4_tuning.tune --workers $(WORKERS) $(if $(STORAGE),--storage $(STORAGE)) $(if $(TRIALS),--trials $(TRIALS)) $(if $(TIMEOUT_MIN),--timeout-min $(TIMEOUT_MIN))
 .PHONY: tune
 
+# Mutation testing of one lesson (cosmic-ray): N sampled mutants of its core modules (impl/tools/mutants.yaml),
+# seeded by SEED (default 0), each judged by the lesson's fast specs in a scratch copy of the tree, serially and
+# niced. Writes reports/mutants/<lesson>.json and .md: the tally, the kill rate over mutants not argued
+# equivalent in specs/<lesson>/equivalent_mutants.yaml, and each survivor's diff.
+LESSON ?=
+N ?= 30
+mutants: $(STAMP)
+	@test -n "$(LESSON)" || { echo "usage: make mutants LESSON=<lesson> [N=30] [SEED=0]"; exit 2; }
+	nice -n 19 $(PY) -m impl.tools.mutants $(LESSON) --n $(N) --seed $(or $(SEED),0)
+.PHONY: mutants
+
 test-gpu: $(STAMP)
 	$(call RUN_PYTEST,-m gpu $(PYTEST_ARGS))
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from impl import paths
-from impl.data import fetch, mnist, prepared
+from impl.data import fetch, idx, mnist, prepared
 
 LABELS = mnist.REMOTES["train-labels-idx1-ubyte.gz"]  # the smallest MNIST file (29 kB)
 
@@ -55,7 +55,9 @@ def test_missing_source(claim, tmp_path):
 def test_corrupt_raw(claim, tmp_path):
     """A truncated file, a flipped byte in the gzip stream and a flipped bit in the decompressed
     content are each rejected by the checksum check before any array is built, while an intact
-    copy of the same file passes.
+    copy of the same file passes. Bytes handed to the IDX parsers directly (no checksum on that
+    path) are refused when truncated or of the other IDX kind, the error giving the byte count the
+    header promises and the magic number found.
 
     Course: all lessons (verified bytes before use).
     """
@@ -78,6 +80,18 @@ def test_corrupt_raw(claim, tmp_path):
         claim.expect(f"{name}_rejected_naming_file", LABELS.name in str(error.value), "==", True)
     intact = fetch.fetch_bytes(LABELS, mirror=_mirror_copy(tmp_path / "intact"), raw_dir=tmp_path / "raw", opener=_offline)
     claim.expect("intact_copy_bytes", len(intact), "==", 60_008)
+
+    labels = intact  # the decompressed IDX1 file: magic 2049, 60,000 labels
+    images = np.array([2051, 2, 3, 3], dtype=">u4").tobytes() + bytes(17)  # 2 images of 3 x 3 promise 34 bytes
+    with pytest.raises(ValueError) as truncated_images:
+        idx.parse_images(images)
+    claim.expect("truncated_images_promise_named", "promises 34" in str(truncated_images.value), "==", True)
+    with pytest.raises(ValueError) as truncated_labels:
+        idx.parse_labels(labels[:-1])
+    claim.expect("truncated_labels_promise_named", "promises 60008" in str(truncated_labels.value), "==", True)
+    with pytest.raises(ValueError) as wrong_kind:
+        idx.parse_labels(images)
+    claim.expect("wrong_kind_magic_named", "magic [2051]" in str(wrong_kind.value), "==", True)
 
 
 class _DroppedConnection:

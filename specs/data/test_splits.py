@@ -8,7 +8,8 @@ from impl.data import cifar10, mnist, splits
 def test_determinism(claim, seed):
     """Stratified subsets are fixed by their seed: the same seed gives the same indices, a different
     seed different ones; each class gets its proportional share to within one image; and CIFAR-10
-    train / validation draws are disjoint.
+    train / validation draws, and train / validation / test draws, are pairwise disjoint with the
+    sizes asked for.
 
     Course: all lessons (fixed, seeded, recorded splits).
     """
@@ -23,3 +24,6 @@ def test_determinism(claim, seed):
     train, val = splits.stratified_disjoint(cifar10.load("train").y, (5000, 1000), seed)
     claim.expect("cifar_train_val_overlap", int(np.intersect1d(train, val).size), "==", 0)
     claim.expect("cifar_sizes", [int(train.size), int(val.size)], "==", [5000, 1000])
+    parts = splits.stratified_disjoint(cifar10.load("train").y, (3000, 1000, 500), seed)
+    claim.expect("three_way_sizes", [int(p.size) for p in parts], "==", [3000, 1000, 500])
+    claim.expect("three_way_overlap", int(np.unique(np.concatenate(parts)).size), "==", 4500)

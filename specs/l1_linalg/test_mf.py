@@ -1,3 +1,4 @@
+import jax
 import numpy as np
 import pytest
 
@@ -9,7 +10,9 @@ from impl.l1_linalg import mf
 def test_jax_gd_optimum(claim):
     """Factorizing a noisy rank-10 200 x 100 matrix as W H by jitted JAX gradient descent
     (lr = 1/sigma_1^2, small random init, float64) gets within 1% of the Eckart-Young optimum
-    in 5,000 steps, and a plain NumPy loop from the same start follows the same loss curve.
+    in 5,000 steps, and a plain NumPy loop from the same start follows the same loss curve; rerun
+    here, the JAX fit's first 10 steps and one step of the jitted single-step function repeat the
+    NumPy loop's (the stage's stored run cannot show a change in the code after it was built).
 
     The JAX fit is the DVC stage `l1_fit_mf`; the NumPy run is recomputed here.
     Course: Lesson 1, matrix factorization with JAX compared with NumPy.
@@ -32,6 +35,15 @@ def test_jax_gd_optimum(claim):
     gaps = {step: abs(numpy_losses[step - 1] - losses[step - 1]) / losses[step - 1] for step in checkpoints}
     claim.record(numpy_vs_jax_gap=gaps)
     claim.expect("max_numpy_jax_gap_rel", max(gaps.values()), "<=", "track_rel_tol")
+    _, _, jax_losses = mf.fit_jax(A, fit["W0"], fit["H0"], float(fit["lr"]), 10)
+    claim.expect("rerun_jax_gap_rel", float(np.max(np.abs(jax_losses - numpy_losses[:10]) / numpy_losses[:10])),
+                 "<=", "track_rel_tol")
+    step, _ = mf.make_jitted_step()
+    W1, H1, _ = mf.fit_numpy(A, fit["W0"], fit["H0"], float(fit["lr"]), 1)
+    with jax.enable_x64(True):  # the same float64 iteration as the NumPy loop
+        jitted = [np.asarray(x) for x in step(A, fit["W0"], fit["H0"], np.float64(fit["lr"]))]
+    claim.expect("jitted_step_gap_rel", max(float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+                                            for a, b in zip(jitted, (W1, H1))), "<=", "track_rel_tol")
 
     steps = np.unique(np.geomspace(1, losses.size, 60).astype(int))
     claim.plot(

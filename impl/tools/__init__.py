@@ -1,0 +1,1 @@
+"""Developer tools that judge the project itself (mutation testing); no lesson or stage imports them."""
