@@ -183,14 +183,18 @@ def as_images(value: Any, name: str, *, shape: tuple[int, ...]) -> np.ndarray:
     return _forward(images)
 
 
-def as_tensor(value: Any, name: str, *, ndim: int, floating: bool, num_classes: int | None = None):
-    """A non-empty torch tensor of rank `ndim`: finite floats, or integer labels in 0..num_classes-1."""
+def as_tensor(value: Any, name: str, *, ndim: int, floating: bool, num_classes: int | None = None, dtype: Any = None):
+    """A non-empty torch tensor of rank `ndim`: finite floats, or integer labels in 0..num_classes-1;
+    of exactly `dtype` when given (a model's weights' dtype: torch does not mix float dtypes in a matmul,
+    and a silent cast would round the input)."""
     import torch
 
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
     if floating != value.is_floating_point() or value.is_complex() or value.dtype == torch.bool:
         raise TypeError(f"{name} must be a {'floating-point' if floating else 'integer'} tensor, got {value.dtype}")
+    if dtype is not None and value.dtype != dtype:
+        raise TypeError(f"{name} must be a {dtype} tensor like the model's weights, got {value.dtype}")
     if value.ndim != ndim or value.shape[0] == 0:
         raise ValueError(f"{name} must be a non-empty {ndim}-D tensor, got shape {tuple(value.shape)}")
     if floating and not bool(torch.isfinite(value).all()):

@@ -27,8 +27,9 @@ the call to succeed). A case may declare that an equivalent is refused because i
 matters (`case.rejects_equivalent("x", "float32", reason=...)`): then the call must raise
 ValueError/TypeError naming the argument; or that its answer depends on the type by design
 (`case.depends_on_type(...)`, `case.answers_vary(...)` for a timing): then it need only succeed. An undeclared refusal, a declared one that is accepted,
-another answer, or any other exception is a failure (named function(argument~equivalent)). A generator argument is copied for every call,
-so each call draws the same numbers.
+another answer, or any other exception is a failure (named function(argument~equivalent)). A
+generator argument is copied for every call, so each call draws the same numbers, and so is a
+torch model or optimizer (each call trains from the same weights).
 
 A `HeavyCase` (sampling, training, loading artifacts) is never called with good values; its bad
 calls must be refused before any work: one that opens a data file, starts a process or changes the
@@ -53,7 +54,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from impl.harness.kinds import Fixed, Instance, Kind
+from impl.harness.kinds import Kind
 
 # A call still running after this long accepted an unbounded count. Generous, because a good
 # call may import a framework first (TensorFlow: 6-9 s quiet, several times that beside a CPU hog).
@@ -130,18 +131,21 @@ class Case:
                 yield pname, value
 
     def _call(self, replace: tuple[str, Any] | None = None) -> Callable[[], Any]:
-        """A thunk calling the function with good values, except `replace = (name, bad value)`."""
-        args, kwargs = [], {}
+        """A thunk calling the function with good values, except `replace = (name, bad value)`.
+
+        Generators, torch modules and optimizers are deep-copied per call, all with one memo, so that every
+        call starts from the same state and objects that share parts (a model and its optimizer) still do."""
+        args, kwargs, memo = [], {}, {}
         for pname, value in self.bound.arguments.items():
             kind = self.signature.parameters[pname].kind
             if kind is inspect.Parameter.VAR_KEYWORD:
-                kwargs.update({key: _good(key, item, replace) for key, item in value.items()})
+                kwargs.update({key: _good(key, item, replace, memo) for key, item in value.items()})
             elif kind is inspect.Parameter.VAR_POSITIONAL:
-                args.extend(_good(f"{pname}[{i}]", item, replace) for i, item in enumerate(value))
+                args.extend(_good(f"{pname}[{i}]", item, replace, memo) for i, item in enumerate(value))
             elif kind is inspect.Parameter.KEYWORD_ONLY:
-                kwargs[pname] = _good(pname, value, replace)
+                kwargs[pname] = _good(pname, value, replace, memo)
             else:
-                args.append(_good(pname, value, replace))
+                args.append(_good(pname, value, replace, memo))
         return lambda: self.function(*args, **kwargs)
 
     def probes(self) -> Iterator[tuple[str, Callable[[], Any], str]]:
@@ -169,25 +173,21 @@ class HeavyCase(Case):
     heavy = True
 
 
-def _good(pname: str, value: Any, replace: tuple[str, Any] | None) -> Any:
+def _good(pname: str, value: Any, replace: tuple[str, Any] | None, memo: dict) -> Any:
     if replace is not None and replace[0] == pname:
         return replace[1]
-    stateful = isinstance(value, (Instance, Fixed))
     value = value.good if isinstance(value, Kind) else value
-    if isinstance(value, np.random.Generator) or stateful:
-        return _fresh(value)
-    return value
+    return copy.deepcopy(value, memo) if _stateful(value) else value
 
 
-def _fresh(value: Any) -> Any:
-    """A deep copy, so that every call starts from the same state (a generator draws the same numbers, a
-    model is trained from the same weights); the object itself where it cannot be copied (a session)."""
-    if callable(value) and not hasattr(value, "__dict__"):
-        return value  # builtins, functions' closures: nothing to reset
-    try:
-        return copy.deepcopy(value)
-    except Exception:  # noqa: BLE001 - locks, native handles, sessions: shared, as before
-        return value
+def _stateful(value: Any) -> bool:
+    """Is `value` state a call advances and a deep copy resets: a NumPy or torch generator, a torch module
+    (trained in place) or optimizer? Copied per call, every call starts from the same state. Other objects
+    (a study on a database, a session) are shared: copying them is neither cheap nor always possible."""
+    if isinstance(value, np.random.Generator):
+        return True
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, (torch.nn.Module, torch.optim.Optimizer, torch.Generator))
 
 
 # -- comparing answers --------------------------------------------------------------
@@ -218,11 +218,22 @@ def _input_bits(value: Any) -> int:
     return _float_bits(dtype) if np.issubdtype(np.dtype(dtype), np.floating) else 64
 
 
+# A field or key named like a wall-clock reading (epoch_seconds, fit_time, latency_ms, elapsed) differs
+# between two identical calls: only its type and shape are compared.
+_TIMING = re.compile(r"(^|_)(seconds|secs|time|times|ms|latency|elapsed|wall)($|_)|_s$", re.IGNORECASE)
+
+
+def _timing(where: str) -> bool:
+    last = re.split(r"[.\[]", re.sub(r"\[\d+\]", "", where))[-1].strip("]'\"")  # the innermost name, not an index
+    return bool(_TIMING.search(last))
+
+
 def same_answer(good: Any, other: Any, bits: int = 64, where: str = "answer") -> str | None:
     """None if `other` equals `good`: arrays and numbers within the precision of the lower float dtype
     involved (`bits` from the input; rtol = sqrt(eps), atol = rtol * the good answer's largest entry),
     exactly when both are integer or bool; tuples, lists, dicts, NamedTuples and dataclasses field by
-    field; None, str and bytes exactly; any other object only by type. Otherwise where they differ."""
+    field; None, str and bytes exactly; any other object only by type; a field named like a timing
+    (`epoch_seconds`, `fit_time`) only by type and shape. Otherwise where they differ."""
     if good is None or isinstance(good, (str, bytes)):
         return None if other == good else f"{where}: {other!r:.80} != {good!r:.80}"
     if dataclasses.is_dataclass(good) and not isinstance(good, type):
@@ -259,6 +270,8 @@ def same_answer(good: Any, other: Any, bits: int = 64, where: str = "answer") ->
         return f"{where}: {type(other).__name__} != {type(good).__name__}"
     if a.shape != b.shape:
         return f"{where}: shape {b.shape} != {a.shape}"
+    if _timing(where):
+        return None
     if a.dtype.kind not in "biuf" or b.dtype.kind not in "biuf":
         return None if np.array_equal(a, b) else f"{where}: {b!r:.80} != {a!r:.80}"
     if a.dtype.kind in "biu" and b.dtype.kind in "biu":
