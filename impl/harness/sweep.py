@@ -26,10 +26,11 @@ float dtype involved, exactly when integer; containers field by field; other obj
 the call to succeed). A case may declare that an equivalent is refused because its type truly
 matters (`case.rejects_equivalent("x", "float32", reason=...)`): then the call must raise
 ValueError/TypeError naming the argument; or that its answer depends on the type by design
-(`case.depends_on_type(...)`, `case.answers_vary(...)` for a timing): then it need only succeed. An undeclared refusal, a declared one that is accepted,
-another answer, or any other exception is a failure (named function(argument~equivalent)). A
-generator argument is copied for every call, so each call draws the same numbers, and so is a
-torch model or optimizer (each call trains from the same weights).
+(`case.depends_on_type(...)`, `case.answers_vary(...)` for a timing): then it need only succeed.
+An undeclared refusal, a declared one that is accepted, another answer, or any other exception is
+a failure, named `function(argument~equivalent)`. A generator argument is copied for every call,
+so each call draws the same numbers, and so is a torch model or optimizer (each trains from the
+same weights). A length mismatch between linked arrays is a bad value (`linked=True`: one row short).
 
 A `HeavyCase` (sampling, training, loading artifacts) is never called with good values; its bad
 calls must be refused before any work: one that opens a data file, starts a process or changes the
