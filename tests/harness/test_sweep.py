@@ -371,6 +371,8 @@ def test_same_answer_compares_recursively_at_the_lower_precision():
     assert "shape" in sweep.same_answer(x, x[:-1])
     assert "keys" in sweep.same_answer({"a": 1}, {"b": 1})
     assert sweep.same_answer(object(), object()) is None  # another object: only that the call succeeded
+    assert sweep.same_answer({"fit_time": [0.1], "s": x}, {"fit_time": [0.3], "s": x}) is None  # a timing: shape only
+    assert "answer['s']" in sweep.same_answer({"s": x}, {"s": x + 1.0})  # singular values are no timing
 
 
 # -- kinds ------------------------------------------------------------------------
