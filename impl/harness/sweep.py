@@ -159,7 +159,7 @@ class Case:
     def good_call(self) -> Callable[[], Any]:
         return self._call()
 
-    def equivalents(self) -> Iterator[tuple[str, str, str, Any, Callable[[], Any]]]:
+    def equivalents(self) -> Iterator[tuple[str, str, Any, Callable[[], Any]]]:
         """(argument, label, value, thunk) for every equivalent value of every argument."""
         for pname, kind in self._arguments():
             if isinstance(kind, Kind):
@@ -178,7 +178,12 @@ def _good(pname: str, value: Any, replace: tuple[str, Any] | None, memo: dict) -
     if replace is not None and replace[0] == pname:
         return replace[1]
     value = value.good if isinstance(value, Kind) else value
-    return copy.deepcopy(value, memo) if _stateful(value) else value
+    if not _stateful(value):
+        return value
+    try:
+        return copy.deepcopy(value, memo)
+    except Exception:  # noqa: BLE001 - an object that cannot be copied is shared, as before
+        return value
 
 
 def _stateful(value: Any) -> bool:
