@@ -354,6 +354,27 @@ def test_declarations_need_a_reason_and_an_existing_equivalent(packages):
     assert not any(line.startswith("toy_sweep_equiv.api.strict_int(n~int64)") for line in report.equivalence_failures)
 
 
+def test_a_torch_model_and_its_optimizer_are_copied_together_per_call():
+    torch = pytest.importorskip("torch")
+
+    def fit(model, optimizer, steps):
+        losses = []
+        for _ in range(steps):
+            loss = (model(torch.ones(1, 2)) - 1.0).pow(2).sum()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(float(loss.detach()))
+        return losses
+
+    model = torch.nn.Linear(2, 1)
+    before = [p.detach().clone() for p in model.parameters()]
+    case = Case(fit, Instance(model), Instance(torch.optim.SGD(model.parameters(), lr=0.1)), Count(3))
+    first, second = case.good_call()(), case.good_call()()
+    assert first == second and first[-1] < first[0]  # the copied optimizer trains the copied model
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # the kind's own model untouched
+
+
 def test_same_answer_compares_recursively_at_the_lower_precision():
     from typing import NamedTuple
 
