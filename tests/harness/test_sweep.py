@@ -418,6 +418,16 @@ def test_names_argument_matches_whole_words():
 
 
 # -- the validators ---------------------------------------------------------------
+def test_validators_copy_negatively_strided_views():
+    x = np.arange(6.0)[::-1].copy()[::-1]
+    for checked in (checks.as_float_array(x, "x"), checks.as_labels(np.arange(3)[::-1], "y"),
+                    checks.as_images(np.zeros((2, 3, 3), np.uint8)[::-1], "X", shape=(3, 3))):
+        assert all(stride >= 0 for stride in checked.strides)
+    assert np.array_equal(checks.as_float_array(x, "x"), x)
+    plain = np.arange(3.0)
+    assert checks.as_float_array(plain, "x") is plain  # no copy when none is needed
+
+
 def test_as_rng():
     rng = np.random.default_rng(0)
     assert checks.as_rng(rng, "rng") is rng
