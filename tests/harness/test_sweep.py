@@ -486,6 +486,9 @@ def test_as_tensor():
     ):
         with pytest.raises(error, match="X "):
             checks.as_tensor(bad, "X", ndim=2, floating=True, **kwargs)
+    assert checks.as_tensor(X, "X", ndim=2, floating=True, dtype=torch.float32) is X
+    with pytest.raises(TypeError, match="X must be a torch.float32 tensor like the model's weights"):
+        checks.as_tensor(X.double(), "X", ndim=2, floating=True, dtype=torch.float32)
     for bad in (torch.tensor([0, 3, 1]), torch.tensor([-1, 0, 1])):
         with pytest.raises(ValueError, match="y must hold labels"):
             checks.as_tensor(bad, "y", ndim=1, floating=False, num_classes=3)
