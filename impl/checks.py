@@ -18,11 +18,18 @@ MAX_SAMPLES = 10**8  # values drawn or held at once (800 MB of float64): the cou
 MAX_DIM = 10**5      # one side of a dense matrix or a layer's width (a 10^5-square float64 matrix is 80 GB)
 
 
+def _forward(array: np.ndarray) -> np.ndarray:
+    """`array`, copied when a stride is negative (a reversed view): `torch.from_numpy` and other
+    frameworks refuse negative strides, and a learner's `x[::-1]` is as good an array as any."""
+    return array.copy() if any(stride < 0 for stride in array.strides) else array
+
+
 def as_float_array(
     value: Any, name: str, *, ndim: int | None = None, min_shape: tuple[int, ...] | None = None,
     dtype: Any = np.float64, allow_empty: bool = False,
 ) -> np.ndarray:
-    """`value` as a finite floating array of the given rank; rejects NaN/inf, empty, wrong rank."""
+    """`value` as a finite floating array of the given rank; rejects NaN/inf, empty, wrong rank.
+    A negatively strided view comes back copied (see `_forward`)."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}")
     try:
@@ -44,7 +51,7 @@ def as_float_array(
     array = array.astype(dtype, copy=False)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or infinite values")
-    return array
+    return _forward(array)
 
 
 def as_matrix(value: Any, name: str, **kwargs: Any) -> np.ndarray:
@@ -148,7 +155,8 @@ def as_rng(value: Any, name: str) -> np.random.Generator:
 
 
 def as_labels(value: Any, name: str, *, num_classes: int | None = None) -> np.ndarray:
-    """Non-empty 1-D integer class labels >= 0 (and < num_classes when given), returned unconverted."""
+    """Non-empty 1-D integer class labels >= 0 (and < num_classes when given), returned unconverted
+    (a negatively strided view copied)."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be an array of integer labels, got {type(value).__name__}")
     labels = np.asarray(value)
@@ -159,11 +167,11 @@ def as_labels(value: Any, name: str, *, num_classes: int | None = None) -> np.nd
     if labels.min() < 0 or (num_classes is not None and labels.max() >= num_classes):
         bound = f"0..{num_classes - 1}" if num_classes is not None else ">= 0"
         raise ValueError(f"{name} must hold labels {bound}, got {int(labels.min())}..{int(labels.max())}")
-    return labels
+    return _forward(labels)
 
 
 def as_images(value: Any, name: str, *, shape: tuple[int, ...]) -> np.ndarray:
-    """A non-empty uint8 stack (n, *shape), returned unconverted."""
+    """A non-empty uint8 stack (n, *shape), returned unconverted (a negatively strided view copied)."""
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"{name} must be a uint8 image array, got {type(value).__name__}")
     images = np.asarray(value)
@@ -172,17 +180,21 @@ def as_images(value: Any, name: str, *, shape: tuple[int, ...]) -> np.ndarray:
     if images.shape[1:] != tuple(shape) or images.shape[0] == 0:
         expected = ", ".join(map(str, shape))
         raise ValueError(f"{name} must be non-empty images of shape (n, {expected}), got {images.shape}")
-    return images
+    return _forward(images)
 
 
-def as_tensor(value: Any, name: str, *, ndim: int, floating: bool, num_classes: int | None = None):
-    """A non-empty torch tensor of rank `ndim`: finite floats, or integer labels in 0..num_classes-1."""
+def as_tensor(value: Any, name: str, *, ndim: int, floating: bool, num_classes: int | None = None, dtype: Any = None):
+    """A non-empty torch tensor of rank `ndim`: finite floats, or integer labels in 0..num_classes-1;
+    of exactly `dtype` when given (a model's weights' dtype: torch does not mix float dtypes in a matmul,
+    and a silent cast would round the input)."""
     import torch
 
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
     if floating != value.is_floating_point() or value.is_complex() or value.dtype == torch.bool:
         raise TypeError(f"{name} must be a {'floating-point' if floating else 'integer'} tensor, got {value.dtype}")
+    if dtype is not None and value.dtype != dtype:
+        raise TypeError(f"{name} must be a {dtype} tensor like the model's weights, got {value.dtype}")
     if value.ndim != ndim or value.shape[0] == 0:
         raise ValueError(f"{name} must be a non-empty {ndim}-D tensor, got shape {tuple(value.shape)}")
     if floating and not bool(torch.isfinite(value).all()):

@@ -33,10 +33,17 @@ def _check_model(model):
     return model
 
 
-def _check_xy(X, y):
+def _weights_dtype(model):
+    weight = next(model.parameters(), None)
+    return None if weight is None else weight.dtype
+
+
+def _check_xy(X, y, dtype):
+    """Finite float (n, 784) inputs of `dtype` (the model's weights': torch does not mix float dtypes in a
+    matmul, and a silent cast would round) and labels 0..9 of the same length."""
     from impl.checks import as_tensor
 
-    X = as_tensor(X, "X", ndim=2, floating=True)
+    X = as_tensor(X, "X", ndim=2, floating=True, dtype=dtype)
     y = as_tensor(y, "y", ndim=1, floating=False, num_classes=10)
     same_length("X", X, "y", y)
     return X, y
@@ -48,7 +55,7 @@ def fgsm(model, X, y, eps: float):
     from torch import nn
 
     model = _check_model(model)
-    X, y = _check_xy(X, y)
+    X, y = _check_xy(X, y, _weights_dtype(model))
     eps = as_float(eps, "eps", low=0.0, high=1.0)
     X = X.clone().requires_grad_(True)
     loss = nn.functional.cross_entropy(model(X), y)
@@ -75,7 +82,7 @@ def train_mlp(X, y, num_epochs: int, adversarial: bool, eps: float, seed: int):
     import torch
     from torch import nn
 
-    X, y = _check_xy(X, y)
+    X, y = _check_xy(X, y, torch.float32)  # the MLP built below is float32
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=1000)
     adversarial = as_bool(adversarial, "adversarial")
     eps = as_float(eps, "eps", low=0.0, high=1.0)
@@ -102,6 +109,6 @@ def accuracy(model, X, y) -> float:
     import torch
 
     model = _check_model(model)
-    X, y = _check_xy(X, y)
+    X, y = _check_xy(X, y, _weights_dtype(model))
     with torch.no_grad():
         return float((model(X).argmax(1) == y).float().mean())

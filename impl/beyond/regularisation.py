@@ -63,7 +63,8 @@ def weight_decay_path(X, y, *, rule: str, lam: float, lr: float, num_steps: int)
 
 def dropout_outputs(x, p: float, seed: int) -> dict[str, np.ndarray]:
     """Dropout(p) applied to a float32 batch `x` (rows x units) by torch and Keras, in training and in eval mode."""
-    x = as_float_array(x, "x", ndim=2, dtype=np.float32)
+    # C order: torch draws the mask in memory order, so a Fortran-ordered x got another mask for the same seed
+    x = np.ascontiguousarray(as_float_array(x, "x", ndim=2, dtype=np.float32))
     p = as_float(p, "p", low=0.0, high=1.0, high_open=True)
     seed = as_int(seed, "seed", minimum=0)
     import keras

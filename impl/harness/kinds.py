@@ -3,6 +3,11 @@
 `Matrix(good)` knows NaN, inf, empty, one rank less and more, text, complex, object and None;
 `Count(good, minimum, maximum)` knows minimum - 1, maximum + 1, 2**62, 1.5, "3", None and True;
 and so on. A spec names each argument's kind once; it never lists bad values itself.
+
+Each kind also knows values *equivalent* to its good one (`equivalent()`): equal in value, only
+spelled differently (a nested list, a strided, Fortran-ordered or negatively strided view, the
+other float dtype where every entry is exactly representable, NumPy scalars for counts, reals and
+flags, int32 labels). A function must answer them as it answers the good value.
 """
 from __future__ import annotations
 
@@ -44,6 +49,10 @@ class Kind:
         """(label, bad value, name the error message must carry)."""
         return [(label, value, name) for label, value in self.bad()]
 
+    def equivalent(self) -> list[tuple[str, Any]]:
+        """(label, value) pairs equal in value to `good`, each of which must get the good value's answer."""
+        return []
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.good!r})"
 
@@ -64,6 +73,34 @@ class Optional(Kind):
 
     def bad(self):
         return [(label, value) for label, value in self.kind.bad() if value is not None]
+
+    def equivalent(self):
+        return self.kind.equivalent()
+
+
+def _exact(good: np.ndarray, dtype: Any) -> bool:
+    """Does casting `good` to `dtype` keep every entry's value exactly?"""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.array_equal(good.astype(dtype).astype(good.dtype), good))
+
+
+def _other_dtype(good: np.ndarray, pairs: dict) -> list[tuple[str, Any]]:
+    """`good` in the paired dtype (float64 <-> float32, int64 <-> int32) when every entry survives the cast."""
+    other = pairs.get(good.dtype.type)
+    return [(np.dtype(other).name, good.astype(other))] if other is not None and _exact(good, other) else []
+
+
+_FLOATS = {np.float64: np.float32, np.float32: np.float64}
+_INTS = {np.int64: np.int32, np.int32: np.int64}
+
+
+def _views(good: np.ndarray) -> list[tuple[str, Any]]:
+    """Views equal in value to `good`: every other row of a doubled array, Fortran order, a negative stride."""
+    out = [("strided", np.repeat(good, 2, axis=0)[::2])]
+    if good.ndim >= 2:
+        out.append(("fortran", np.asfortranarray(good)))
+    out.append(("reversed-view", good[::-1].copy()[::-1]))
+    return out
 
 
 def _wrong_ranks(good: np.ndarray) -> list[tuple[str, Any]]:
@@ -94,6 +131,10 @@ class Array(Kind):
         if self.linked:
             out.append(("one-row-short", good[:-1]))
         return out
+
+    def equivalent(self):
+        """The nested list, strided / Fortran / negatively strided views, the other float dtype (if exact)."""
+        return [("list", self.good.tolist())] + _views(self.good) + _other_dtype(self.good, _FLOATS)
 
 
 def Matrix(good: Any, *, linked: bool = False) -> Array:
@@ -138,6 +179,10 @@ class Labels(Kind):
             out.append(("one-short", good[:-1]))
         return out
 
+    def equivalent(self):
+        """The list, a strided and a negatively strided view, int32 for int64 labels (and back)."""
+        return [("list", self.good.tolist())] + _views(self.good) + _other_dtype(self.good, _INTS)
+
 
 class Images(Kind):
     """A non-empty uint8 image stack (n, h, w[, c]).
@@ -160,6 +205,10 @@ class Images(Kind):
         if self.linked:
             out.append(("one-short", good[:-1]))
         return out
+
+    def equivalent(self):
+        """Strided and negatively strided views (still uint8: a list would lose the dtype)."""
+        return [(label, value) for label, value in _views(self.good) if label != "fortran"]
 
 
 class Tensor(Kind):
@@ -195,6 +244,19 @@ class Tensor(Kind):
             out.append(("one-row-short", good[:-1]))
         return out
 
+    def equivalent(self):
+        """A non-contiguous view (every other row of a doubled tensor) and, for floats, the other
+        float dtype when every entry survives the cast."""
+        import torch
+
+        good = self.good
+        out = [("strided", torch.repeat_interleave(good, 2, dim=0)[::2])]
+        if good.is_floating_point():
+            other = {torch.float64: torch.float32, torch.float32: torch.float64}.get(good.dtype)
+            if other is not None and bool(torch.equal(good.to(other).to(good.dtype), good)):
+                out.append((str(other).replace("torch.", ""), good.to(other)))
+        return out
+
     def __repr__(self) -> str:
         return f"Tensor(shape={tuple(self.good.shape)})"
 
@@ -213,6 +275,15 @@ class Count(Kind):
             out.append((f"above-{self.maximum}", self.maximum + 1))
         return out + [("2**62", HUGE), ("1.5", 1.5), ("'3'", "3"), ("None", None), ("True", True)]
 
+    def equivalent(self):
+        return _integers(self.good)
+
+
+def _integers(good: int) -> list[tuple[str, Any]]:
+    """np.int64(good) and np.int32(good) (when it fits)."""
+    out = [("int64", np.int64(good))]
+    return out + [("int32", np.int32(good))] if abs(good) < 2**31 else out
+
 
 class Seed(Kind):
     """A seed: an integer >= 0. Bad: -1, 1.5, "0", None, True."""
@@ -222,6 +293,9 @@ class Seed(Kind):
 
     def bad(self):
         return [("-1", -1), ("1.5", 1.5), ("'0'", "0"), ("None", None), ("True", True)]
+
+    def equivalent(self):
+        return _integers(self.good)
 
 
 class Real(Kind):
@@ -242,12 +316,20 @@ class Real(Kind):
             out.append((f"above-{self.high}", self.high if self.high_open else self.high + 1.0))
         return out + [("None", None), ("'x'", "x"), ("True", True)]
 
+    def equivalent(self):
+        """np.float64(good) and np.float32(good) when float32 holds it exactly."""
+        out = [("float64", np.float64(self.good))]
+        return out + [("float32", np.float32(self.good))] if float(np.float32(self.good)) == self.good else out
+
 
 class Flag(Kind):
     """A bool. Bad: None, "yes", 2."""
 
     def bad(self):
         return [("None", None), ("'yes'", "yes"), ("2", 2)]
+
+    def equivalent(self):
+        return [("bool_", np.bool_(self.good))]
 
 
 class Choice(Kind):

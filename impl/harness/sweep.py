@@ -18,6 +18,20 @@ Structural failures too: a module without `__all__` ("declare the public API"), 
 function without a case, a case for a function that is not exported, a parameter without a kind,
 and a valid template that raises (for cases not marked heavy, the good call is made once).
 
+Equivalent inputs, same answer: for a case not marked heavy, each argument is also replaced, one
+at a time, by each value its kind knows as *equivalent* to the good one (`Kind.equivalent`: a
+nested list, a strided or negatively strided view, the other float dtype, NumPy scalars, ...).
+The answer must equal the good call's (`same_answer`: arrays within the precision of the lower
+float dtype involved, exactly when integer; containers field by field; other objects only need
+the call to succeed). A case may declare that an equivalent is refused because its type truly
+matters (`case.rejects_equivalent("x", "float32", reason=...)`): then the call must raise
+ValueError/TypeError naming the argument; or that its answer depends on the type by design
+(`case.depends_on_type(...)`, `case.answers_vary(...)` for a timing): then it need only succeed.
+An undeclared refusal, a declared one that is accepted, another answer, or any other exception is
+a failure, named `function(argument~equivalent)`. A generator argument is copied for every call,
+so each call draws the same numbers, and so is a torch model or optimizer (each trains from the
+same weights). A length mismatch between linked arrays is a bad value (`linked=True`: one row short).
+
 A `HeavyCase` (sampling, training, loading artifacts) is never called with good values; its bad
 calls must be refused before any work: one that opens a data file, starts a process or changes the
 filesystem first (seen through Python's audit hooks) is a failure too.
@@ -25,6 +39,8 @@ filesystem first (seen through Python's audit hooks) is a failure too.
 from __future__ import annotations
 
 import contextlib
+import copy
+import dataclasses
 import importlib
 import inspect
 import os
@@ -36,6 +52,8 @@ import threading
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable, Iterable, Iterator
+
+import numpy as np
 
 from impl.harness.kinds import Kind
 
@@ -58,6 +76,33 @@ class Case:
         self.function = function
         self.signature = inspect.signature(function)
         self.bound = self.signature.bind_partial(*args, **kwargs)  # unknown names raise here; missing ones: problems()
+        self.refused: dict[tuple[str, str], str] = {}  # (argument, equivalent's label) -> why its type matters
+        self.type_dependent: dict[tuple[str, str], str] = {}  # answers by design depend on the type: only succeed
+        self.varies: str | None = None
+
+    def rejects_equivalent(self, argument: str, label: str, *, reason: str) -> "Case":
+        """Declare that `argument`'s equivalent `label` is refused (ValueError/TypeError naming it) because
+        its type truly matters; `reason` says why. Returns the case, for use inside a CASES list."""
+        if not reason:
+            raise ValueError("reason must say why the type matters")
+        self.refused[(argument, label)] = reason
+        return self
+
+    def depends_on_type(self, argument: str, label: str, *, reason: str) -> "Case":
+        """Declare that `argument`'s equivalent `label` gets another answer by design (e.g. a tolerance
+        scaled by the input's float eps); the call need only succeed. `reason` says why."""
+        if not reason:
+            raise ValueError("reason must say why the answer depends on the type")
+        self.type_dependent[(argument, label)] = reason
+        return self
+
+    def answers_vary(self, *, reason: str) -> "Case":
+        """Declare that two good calls answer differently (a timing, a fresh temporary path): equivalent
+        calls then need only succeed. `reason` says why."""
+        if not reason:
+            raise ValueError("reason must say why the answer varies")
+        self.varies = reason
+        return self
 
     @property
     def name(self) -> str:
@@ -87,18 +132,21 @@ class Case:
                 yield pname, value
 
     def _call(self, replace: tuple[str, Any] | None = None) -> Callable[[], Any]:
-        """A thunk calling the function with good values, except `replace = (name, bad value)`."""
-        args, kwargs = [], {}
+        """A thunk calling the function with good values, except `replace = (name, bad value)`.
+
+        Generators, torch modules and optimizers are deep-copied per call, all with one memo, so that every
+        call starts from the same state and objects that share parts (a model and its optimizer) still do."""
+        args, kwargs, memo = [], {}, {}
         for pname, value in self.bound.arguments.items():
             kind = self.signature.parameters[pname].kind
             if kind is inspect.Parameter.VAR_KEYWORD:
-                kwargs.update({key: _good(key, item, replace) for key, item in value.items()})
+                kwargs.update({key: _good(key, item, replace, memo) for key, item in value.items()})
             elif kind is inspect.Parameter.VAR_POSITIONAL:
-                args.extend(_good(f"{pname}[{i}]", item, replace) for i, item in enumerate(value))
+                args.extend(_good(f"{pname}[{i}]", item, replace, memo) for i, item in enumerate(value))
             elif kind is inspect.Parameter.KEYWORD_ONLY:
-                kwargs[pname] = _good(pname, value, replace)
+                kwargs[pname] = _good(pname, value, replace, memo)
             else:
-                args.append(_good(pname, value, replace))
+                args.append(_good(pname, value, replace, memo))
         return lambda: self.function(*args, **kwargs)
 
     def probes(self) -> Iterator[tuple[str, Callable[[], Any], str]]:
@@ -111,6 +159,13 @@ class Case:
     def good_call(self) -> Callable[[], Any]:
         return self._call()
 
+    def equivalents(self) -> Iterator[tuple[str, str, Any, Callable[[], Any]]]:
+        """(argument, label, value, thunk) for every equivalent value of every argument."""
+        for pname, kind in self._arguments():
+            if isinstance(kind, Kind):
+                for label, value in kind.equivalent():
+                    yield pname, label, value, self._call((pname, value))
+
 
 class HeavyCase(Case):
     """A case whose good call is expensive (sampling, training, loading artifacts): only its bad
@@ -119,10 +174,122 @@ class HeavyCase(Case):
     heavy = True
 
 
-def _good(pname: str, value: Any, replace: tuple[str, Any] | None) -> Any:
+def _good(pname: str, value: Any, replace: tuple[str, Any] | None, memo: dict) -> Any:
     if replace is not None and replace[0] == pname:
         return replace[1]
-    return value.good if isinstance(value, Kind) else value
+    value = value.good if isinstance(value, Kind) else value
+    if not _stateful(value):
+        return value
+    try:
+        return copy.deepcopy(value, memo)
+    except Exception:  # noqa: BLE001 - an object that cannot be copied is shared, as before
+        return value
+
+
+def _stateful(value: Any) -> bool:
+    """Is `value` state a call advances and a deep copy resets: a NumPy or torch generator, a torch module
+    (trained in place) or optimizer? Copied per call, every call starts from the same state. Other objects
+    (a study on a database, a session) are shared: copying them is neither cheap nor always possible."""
+    if isinstance(value, np.random.Generator):
+        return True
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, (torch.nn.Module, torch.optim.Optimizer, torch.Generator))
+
+
+# -- comparing answers --------------------------------------------------------------
+def _as_array(value: Any) -> np.ndarray | None:
+    """A NumPy view of an array-like answer (NumPy, torch, JAX, NumPy scalar), else None."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        return np.asarray(value)
+    if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
+        return value.detach().cpu().numpy()
+    if hasattr(value, "__array__") and hasattr(value, "shape") and hasattr(value, "dtype"):
+        return np.asarray(value)
+    return None
+
+
+def _float_bits(dtype: np.dtype) -> int:
+    return np.dtype(dtype).itemsize * 8 if np.issubdtype(dtype, np.floating) else 64
+
+
+def _input_bits(value: Any) -> int:
+    """The float precision an equivalent input carries (64 unless it is a float32/float16 array, scalar or tensor)."""
+    if isinstance(value, (list, tuple)) or value is None:
+        return 64
+    dtype = getattr(value, "dtype", None)
+    if dtype is None:
+        return 64
+    if type(value).__module__.startswith("torch"):
+        return {"torch.float32": 32, "torch.float16": 16, "torch.bfloat16": 8}.get(str(dtype), 64)
+    return _float_bits(dtype) if np.issubdtype(np.dtype(dtype), np.floating) else 64
+
+
+# A field or key named like a wall-clock reading (epoch_seconds, fit_time, latency_ms, elapsed) differs
+# between two identical calls: only its type and shape are compared.
+_TIMING = re.compile(r"(^|_)(seconds|secs|time|times|ms|latency|elapsed|wall)($|_)|_s$", re.IGNORECASE)
+
+
+def _timing(where: str) -> bool:
+    last = re.split(r"[.\[]", re.sub(r"\[\d+\]", "", where))[-1].strip("]'\"")  # the innermost name, not an index
+    return bool(_TIMING.search(last))
+
+
+def same_answer(good: Any, other: Any, bits: int = 64, where: str = "answer") -> str | None:
+    """None if `other` equals `good`: arrays and numbers within the precision of the lower float dtype
+    involved (`bits` from the input; rtol = sqrt(eps), atol = rtol * the good answer's largest entry),
+    exactly when both are integer or bool; tuples, lists, dicts, NamedTuples and dataclasses field by
+    field; None, str and bytes exactly; any other object only by type; a field named like a timing
+    (`epoch_seconds`, `fit_time`) only by type and shape. Otherwise where they differ."""
+    if good is None or isinstance(good, (str, bytes)):
+        return None if other == good else f"{where}: {other!r:.80} != {good!r:.80}"
+    if dataclasses.is_dataclass(good) and not isinstance(good, type):
+        if type(other) is not type(good):
+            return f"{where}: {type(other).__name__} != {type(good).__name__}"
+        for item in dataclasses.fields(good):
+            found = same_answer(getattr(good, item.name), getattr(other, item.name), bits, f"{where}.{item.name}")
+            if found:
+                return found
+        return None
+    if isinstance(good, dict):
+        if not isinstance(other, dict) or set(other) != set(good):
+            return f"{where}: keys {sorted(map(str, other)) if isinstance(other, dict) else type(other).__name__} " \
+                   f"!= {sorted(map(str, good))}"
+        return next((found for key in good
+                     if (found := same_answer(good[key], other[key], bits, f"{where}[{key!r}]"))), None)
+    if isinstance(good, (tuple, list)):
+        if not isinstance(other, (tuple, list)) or len(other) != len(good):
+            return f"{where}: {type(other).__name__} of {len(other) if hasattr(other, '__len__') else '?'} " \
+                   f"!= {type(good).__name__} of {len(good)}"
+        names = getattr(good, "_fields", None)
+        for index, (a, b) in enumerate(zip(good, other)):
+            found = same_answer(a, b, bits, f"{where}.{names[index]}" if names else f"{where}[{index}]")
+            if found:
+                return found
+        return None
+    numeric = (int, float, bool, np.generic)
+    a = np.asarray(good) if isinstance(good, numeric) else _as_array(good)
+    if a is None:  # another object (a model, a session): the same class by name (a class built per call counts)
+        same = (type(other).__module__, type(other).__qualname__) == (type(good).__module__, type(good).__qualname__)
+        return None if same else f"{where}: {type(other).__name__} != {type(good).__name__}"
+    b = np.asarray(other) if isinstance(other, numeric) else _as_array(other)
+    if b is None:
+        return f"{where}: {type(other).__name__} != {type(good).__name__}"
+    if a.shape != b.shape:
+        return f"{where}: shape {b.shape} != {a.shape}"
+    if _timing(where):
+        return None
+    if a.dtype.kind not in "biuf" or b.dtype.kind not in "biuf":
+        return None if np.array_equal(a, b) else f"{where}: {b!r:.80} != {a!r:.80}"
+    if a.dtype.kind in "biu" and b.dtype.kind in "biu":
+        return None if np.array_equal(a, b) else f"{where}: integers differ ({int(np.sum(a != b))} of {a.size})"
+    bits = min(bits, _float_bits(a.dtype), _float_bits(b.dtype))
+    rtol = float(np.sqrt(np.finfo({64: np.float64, 32: np.float32}.get(bits, np.float16)).eps))
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    scale = float(np.max(np.abs(a64[np.isfinite(a64)]), initial=0.0))
+    if np.allclose(b64, a64, rtol=rtol, atol=rtol * scale, equal_nan=True):
+        return None
+    worst = float(np.nanmax(np.abs(b64 - a64))) if a.size else 0.0
+    return f"{where}: differs by up to {worst:.3g} (rtol {rtol:.2g} at float{bits})"
 
 
 # -- discovery --------------------------------------------------------------------
@@ -254,12 +421,40 @@ def check_rejected(call: Callable[[], Any], name: str, time_limit: float = TIME_
     return "accepted"
 
 
+def check_equivalent(call: Callable[[], Any], good_answer: Any, name: str, bits: int, refused: str | None,
+                     varies: str | None, time_limit: float = TIME_LIMIT_S) -> str | None:
+    """None if `call` (an equivalent input for argument `name`) answers `good_answer` (only succeeds when
+    `varies`), or, when `refused` (declared, with its reason), raises ValueError/TypeError naming `name`;
+    otherwise what went wrong."""
+    try:
+        with _deadline(time_limit):
+            answer = call()
+    except _Timeout:
+        return f"still running after {time_limit:g} s"
+    except _EXPECTED as exc:
+        if refused is None:
+            return f"refused an equivalent value (undeclared): {_short(exc)}"
+        if not names_argument(str(exc), name):
+            return f"declared refusal does not name {name!r}: {_short(exc)}"
+        return None
+    except Exception as exc:  # noqa: BLE001 - any other type is itself the finding
+        return f"raised {_short(exc)}"
+    if refused is not None:
+        return f"accepted, but declared refused ({refused})"
+    if varies is not None:
+        return None
+    found = same_answer(good_answer, answer, bits)
+    return None if found is None else f"another answer: {found}"
+
+
 @dataclass
 class Report:
     functions: int = 0
     calls: int = 0
     good_calls: int = 0
+    equivalent_calls: int = 0
     failures: list[str] = field(default_factory=list)
+    equivalence_failures: list[str] = field(default_factory=list)
 
     @property
     def failing_functions(self) -> list[str]:
@@ -287,12 +482,14 @@ def sweep(package: ModuleType | str, cases: Iterable[Case], time_limit: float = 
             report.good_calls += 1
             try:
                 with _deadline(time_limit):
-                    case.good_call()()
+                    answer = case.good_call()()
             except _Timeout:
                 report.failures.append(f"{case.name}: valid call template still running after {time_limit:g} s "
                                        "(mark it HeavyCase)")
             except Exception as exc:  # noqa: BLE001 - a template that fails proves nothing about bad input
                 report.failures.append(f"{case.name}: valid call template raised {_short(exc)}")
+            else:
+                _sweep_equivalents(case, answer, report, time_limit)
         for label, call, expected in case.probes():
             report.calls += 1
             problem = check_rejected(call, expected, time_limit, untouched=case.heavy)
@@ -301,10 +498,28 @@ def sweep(package: ModuleType | str, cases: Iterable[Case], time_limit: float = 
     return report
 
 
+def _sweep_equivalents(case: Case, answer: Any, report: Report, time_limit: float) -> None:
+    """Call `case` with each equivalent value, one argument at a time, and compare with `answer`."""
+    labels = set()
+    for pname, label, value, call in case.equivalents():
+        labels.add((pname, label))
+        report.equivalent_calls += 1
+        problem = check_equivalent(call, answer, pname, _input_bits(value), case.refused.get((pname, label)),
+                                   case.varies or case.type_dependent.get((pname, label)), time_limit)
+        if problem is not None:
+            report.equivalence_failures.append(f"{case.name}({pname}~{label}): {problem}")
+    for pname, label in sorted((set(case.refused) | set(case.type_dependent)) - labels):
+        report.equivalence_failures.append(f"{case.name}({pname}~{label}): declared refused, "
+                                           "but the kind has no such equivalent")
+
+
 def run_sweep(claim, package: ModuleType | str, cases: Iterable[Case], time_limit: float = TIME_LIMIT_S) -> Report:
-    """Sweep `package`, record functions, calls and failures on the claim, and expect no failure."""
+    """Sweep `package`, record functions, calls, equivalent calls and failures on the claim, and expect
+    no failure of either kind."""
     report = sweep(package, cases, time_limit)
     claim.record(functions=report.functions, calls=report.calls, good_calls=report.good_calls,
-                 failing_functions=report.failing_functions, failures=report.failures)
+                 failing_functions=report.failing_functions, failures=report.failures,
+                 equivalent_calls=report.equivalent_calls, equivalence_failures=report.equivalence_failures)
     claim.expect("cases_failing", len(report.failures), "==", 0)
+    claim.expect("equivalents_answered_differently", len(report.equivalence_failures), "==", 0)
     return report

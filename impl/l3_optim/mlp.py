@@ -74,11 +74,13 @@ def make_optimizer(name: str, parameters, lr: float, momentum: float = 0.0):
 
 
 def _check_data(model, X, y, X_name: str = "X", y_name: str = "y"):
-    """A torch module and its data: finite float (n, d) inputs and labels 0..9 of the same length."""
+    """A torch module and its data: finite float (n, d) inputs of the weights' dtype (torch does not mix
+    dtypes in a matmul, and casting would silently round the input) and labels 0..9 of the same length."""
     import torch
 
     as_instance(model, "model", torch.nn.Module)
-    X = as_tensor(X, X_name, ndim=2, floating=True)
+    weight = next(model.parameters(), None)
+    X = as_tensor(X, X_name, ndim=2, floating=True, dtype=None if weight is None else weight.dtype)
     y = as_tensor(y, y_name, ndim=1, floating=False, num_classes=10)
     same_length(X_name, X, y_name, y)
     return model, X, y

@@ -107,10 +107,14 @@ def train_cnn(config: CnnConfig, X, y, X_val, y_val, *, seed: int, num_epochs: i
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
     if on_epoch is not None:
         as_callable(on_epoch, "on_epoch")
+    import torch
+
     for name, tensor in (("X", X), ("X_val", X_val)):
         if tensor.shape[1] != 3 * 32 * 32:
             raise ValueError(f"{name} must be (n, 3072) tensors from to_tensors, got shape {tuple(tensor.shape)}")
-    import torch
+        if tensor.dtype != torch.float32:  # checked here, so the message names this function's argument
+            raise TypeError(f"{name} must be a torch.float32 tensor from to_tensors (the network's weights are "
+                            f"float32), got {tensor.dtype}")
 
     from impl.l3_optim import mlp
 

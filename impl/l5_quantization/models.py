@@ -161,12 +161,14 @@ def load_state(path):
 
 
 def _images(X) -> np.ndarray:
+    """float32 images (n, 1, 28, 28), finite; float32 because the networks' weights are (a float64 or a
+    list, which NumPy reads as float64, is refused rather than rounded). A reversed view comes back copied."""
     X = np.asarray(X) if not isinstance(X, (str, bytes)) and X is not None else X
     if not isinstance(X, np.ndarray) or X.dtype != np.float32 or X.ndim != 4 or X.shape[1:] != (1, 28, 28):
         raise TypeError("X must be float32 images (n, 1, 28, 28) (models.to_nchw)")
     if X.shape[0] == 0 or not np.all(np.isfinite(X)):
         raise ValueError("X must be non-empty and finite")
-    return X
+    return as_float_array(X, "X", ndim=4, dtype=np.float32)  # checked above; copies a negatively strided view
 
 
 def _data(X, y):

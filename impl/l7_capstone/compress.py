@@ -168,7 +168,9 @@ def train_distilled(student, teacher_logits, X, y, *, temperature: float, alpha:
     import torch
 
     student = as_instance(student, "student", torch.nn.Module)
-    X = as_tensor(X, "X", ndim=2, floating=True)
+    weight = next(student.parameters(), None)
+    dtype = None if weight is None else weight.dtype  # torch does not mix float dtypes in a matmul
+    X = as_tensor(X, "X", ndim=2, floating=True, dtype=dtype)
     y = as_tensor(y, "y", ndim=1, floating=False, num_classes=10)
     teacher_logits = as_tensor(teacher_logits, "teacher_logits", ndim=2, floating=True)
     same_length("X", X, "y", y)
@@ -176,7 +178,7 @@ def train_distilled(student, teacher_logits, X, y, *, temperature: float, alpha:
     if (X_val is None) != (y_val is None):
         raise ValueError("X_val and y_val must be given together")
     if X_val is not None:
-        X_val = as_tensor(X_val, "X_val", ndim=2, floating=True)
+        X_val = as_tensor(X_val, "X_val", ndim=2, floating=True, dtype=dtype)
         y_val = as_tensor(y_val, "y_val", ndim=1, floating=False, num_classes=10)
         same_length("X_val", X_val, "y_val", y_val)
     temperature = as_float(temperature, "temperature", low=0.0, low_open=True)

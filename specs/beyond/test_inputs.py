@@ -15,7 +15,8 @@ from specs.beyond.inputs_b import CASES as CASES_B
 def test_rejects_bad_input(claim):
     """Every exported function of the `beyond` group (its modules' `__all__`) refuses NaN, infinite,
     empty, wrongly-shaped, wrongly-typed or None arguments and out-of-range or unbounded counts with a
-    ValueError or TypeError naming the argument.
+    ValueError or TypeError naming the argument, and answers an equivalent argument (a list, a strided
+    or reversed view, the other float dtype, a NumPy scalar) as it answers the plain one.
 
     Course: beyond the course (house rule: a learner's mistake gets a clear message, not a wrong number).
     """

@@ -90,7 +90,8 @@ CASES = [
 def test_rejects_bad_input(claim):
     """Every exported function of Lesson 2 (its modules' `__all__`) refuses NaN, infinite, empty,
     wrongly-shaped, wrongly-typed or None arguments and out-of-range or unbounded counts with a
-    ValueError or TypeError naming the argument.
+    ValueError or TypeError naming the argument, and answers an equivalent argument (a list, a strided
+    or reversed view, the other float dtype, a NumPy scalar) as it answers the plain one.
 
     Course: Lesson 2 (house rule: a learner's mistake gets a clear message, not a wrong number).
     """

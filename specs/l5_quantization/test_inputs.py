@@ -47,6 +47,9 @@ class Batch(Array):
 
 X = np.array([[-1.0, 0.0, 0.5], [2.0, -0.25, 1.0]], dtype=np.float32)
 BITS = Count(8, quantize.MIN_BITS, quantize.MAX_BITS)
+# The networks' weights are float32: a float64 array (or a list, which NumPy reads as float64) is refused, not rounded.
+FLOAT32_MODEL = "the networks' weights are float32; a float64 input must be cast by the caller, not silently rounded"
+
 CASES = [
     Case(quantize.qrange, BITS, Flag(False)),
     Case(quantize.affine_qparams, Real(-1.0), Real(2.0), bits=BITS),
@@ -107,8 +110,10 @@ CASES += [
     Case(models.train, Instance(l5("mlp")), Array(NCHW, linked=True), Labels(LABELS, 10, linked=True),
          epochs=Count(1, 1, 10**7), lr=Real(1e-3, 0.0, low_open=True), batch_size=Count(2, 1, 10**5), seed=Seed(),
          progress=Flag(False), schedule=Choice("cosine", models.SCHEDULES),
-         on_epoch=Optional(Instance(lambda epoch, loss: None))),
-    Case(models.predict_logits, Instance(l5("mlp")), Array(NCHW)),
+         on_epoch=Optional(Instance(lambda epoch, loss: None))).rejects_equivalent(
+        "X", "float64", reason=FLOAT32_MODEL).rejects_equivalent("X", "list", reason=FLOAT32_MODEL),
+    Case(models.predict_logits, Instance(l5("mlp")), Array(NCHW)).rejects_equivalent(
+        "X", "float64", reason=FLOAT32_MODEL).rejects_equivalent("X", "list", reason=FLOAT32_MODEL),
     Case(models.log_loss, Matrix(np.eye(4, 10), linked=True), Labels(LABELS, 10, linked=True)),
     Case(models.accuracy, Matrix(np.eye(4, 10), linked=True), Labels(LABELS, 10, linked=True)),
     Case(keras_models.build_cnn_keras, WIDTHS, legacy=Flag(False)),
@@ -124,6 +129,9 @@ CASES += [
     Case(onnx_tools.make_session, PathArg(l5("onnx")), threads=Count(1, 1, 256),
          providers=Instance(("CPUExecutionProvider",))),
     Case(onnx_tools.predict, Instance(l5("session")), Batch(NCHW)),
+    Case(onnx_tools.to_float16, PathArg(l5("onnx")), PathArg(l5("dst"))),
+    HeavyCase(onnx_tools.keras_to_onnx, Instance(l5("keras")), PathArg(l5("dst")), channels_last_input=Flag(True),
+              opset=Count(onnx_tools.MIN_OPSET, onnx_tools.MIN_OPSET, 23)),
     Case(onnx_tools.quantize_dynamic_onnx, PathArg(l5("onnx")), PathArg(l5("dst")), per_channel=Flag(False)),
     Case(onnx_tools.quantize_static_onnx, PathArg(l5("onnx")), PathArg(l5("dst")), Array(NCHW),
          per_channel=Flag(True), batch_size=Count(2, 1, 1 << 16)),
@@ -135,7 +143,7 @@ CASES += [
          signed=Flag(False), axis=Optional(Count(0, -2, 1))),
     Case(latency.int8_dot_product, Instance(["avx2", "avx512_vnni"])),
     Case(latency.percentiles, Instance(lambda: None), calls=Count(latency.MIN_CALLS, latency.MIN_CALLS, 10**7),
-         warmup=Count(1, 0, 10**7)),
+         warmup=Count(1, 0, 10**7)).answers_vary(reason="its answer is a set of wall-clock percentiles"),
     Case(mobilenet.separable_params, Count(3, 1, 4096), Count(5, 1, 4096), Count(3, 1, 15)),
     Case(mobilenet.standard_params, Count(3, 1, 4096), Count(5, 1, 4096), Count(3, 1, 15)),
     Case(mobilenet.separable_torch, Count(3, 1, 4096), Count(5, 1, 4096), Count(3, 1, 15)),
@@ -148,7 +156,8 @@ CASES += [
 def test_rejects_bad_input(claim):
     """Every exported function of Lesson 5 (its modules' `__all__`) refuses NaN, infinite, empty,
     wrongly-shaped, wrongly-typed or None arguments and out-of-range or unbounded counts with a
-    ValueError or TypeError naming the argument.
+    ValueError or TypeError naming the argument, and answers an equivalent argument (a list, a strided
+    or reversed view, the other float dtype, a NumPy scalar) as it answers the plain one.
 
     Course: Lesson 5 (house rule: a learner's mistake gets a clear message, not a wrong number).
     """

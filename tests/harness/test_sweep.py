@@ -9,7 +9,7 @@ import pytest
 from impl import checks
 from impl.harness import sweep
 from impl.harness.claim import Claim
-from impl.harness.kinds import Count, Instance, PathArg, Real, Rng, Vector
+from impl.harness.kinds import Count, Flag, Instance, Labels, Matrix, PathArg, Real, Rng, Vector
 from impl.harness.sweep import Case, HeavyCase
 
 TOY = {
@@ -66,6 +66,74 @@ TOY = {
     ''',
     "undeclared.py": "def helper(x):\n    return x\n",
 }
+EQUIV = {
+    "__init__.py": "__all__ = []\n",
+    "api.py": '''
+        from typing import NamedTuple
+
+        import numpy as np
+
+        from impl.checks import as_bool, as_float, as_float_array, as_int, as_labels, as_rng
+
+        __all__ = ["total", "first_row", "strict_int", "strict_float64", "declared_strict", "declared_but_accepts",
+                   "draws", "deep_error", "scaled", "summary"]
+
+
+        class Summary(NamedTuple):
+            mean: float
+            counts: dict
+
+
+        def total(x, n, scale, flag):
+            x, n = as_float_array(x, "x", ndim=2), as_int(n, "n", minimum=1, maximum=3)
+            scale, flag = as_float(scale, "scale"), as_bool(flag, "flag")
+            return (x[:n] * scale).sum(axis=0) if flag else x[:n]
+
+
+        def first_row(x):
+            x = as_float_array(x, "x", ndim=2)
+            return x.ravel(order="K")[: x.shape[1]]  # memory order: the first column of a Fortran array
+
+
+        def strict_int(n):
+            if type(n) is not int:
+                raise TypeError(f"n must be a Python int, got {type(n).__name__}")
+            return n
+
+
+        def strict_float64(x):
+            if not isinstance(x, np.ndarray) or x.dtype != np.float64:
+                raise TypeError("x must be a float64 ndarray")
+            return x.sum()
+
+
+        def declared_strict(x):
+            return strict_float64(x)
+
+
+        def declared_but_accepts(x):
+            return as_float_array(x, "x").sum()
+
+
+        def draws(rng, n):
+            rng, n = as_rng(rng, "rng"), as_int(n, "n", minimum=1, maximum=10)
+            return rng.normal(size=n)
+
+
+        def deep_error(x):
+            return x.view(np.float64)[0]
+
+
+        def scaled(x):
+            x = np.asarray(x)
+            return x * np.finfo(x.dtype).eps
+
+
+        def summary(y):
+            y = as_labels(y, "y")
+            return Summary(float(y.mean()), {int(k): int(v) for k, v in zip(*np.unique(y, return_counts=True))})
+    ''',
+}
 CLEAN = {
     "__init__.py": "__all__ = []\n",
     "api.py": '''
@@ -89,10 +157,15 @@ def _package(root, name, files):
     return name
 
 
+def _lines(report, prefix):
+    return [line for line in report.failures if line.startswith(prefix)]
+
+
 @pytest.fixture(scope="module")
 def packages(tmp_path_factory):
     root = tmp_path_factory.mktemp("sweep_packages")
-    names = _package(root, "toy_sweep_dirty", TOY), _package(root, "toy_sweep_clean", CLEAN)
+    names = (_package(root, "toy_sweep_dirty", TOY), _package(root, "toy_sweep_clean", CLEAN),
+             _package(root, "toy_sweep_equiv", EQUIV))
     sys.path.insert(0, str(root))
     importlib.invalidate_caches()
     yield {name: importlib.import_module(f"{name}.api") for name in names}
@@ -116,10 +189,6 @@ def dirty_report(packages, tmp_path):
         Case(api.not_exported, Vector([1.0])),
     ]
     return sweep.sweep("toy_sweep_dirty", cases, time_limit=0.5)
-
-
-def _lines(report, prefix):
-    return [line for line in report.failures if line.startswith(prefix)]
 
 
 def test_discover_reads_all_and_flags_modules_without_it(packages):
@@ -197,6 +266,136 @@ def test_run_sweep_records_on_the_claim_and_expects_no_failure(packages):
     assert dirty.observed["failing_functions"] == ["toy_sweep_clean.api.clean"]
 
 
+# -- equivalent inputs, same answer --------------------------------------------------
+@pytest.fixture
+def equiv_report(packages):
+    api = packages["toy_sweep_equiv"]
+    X = np.arange(6.0).reshape(3, 2)
+    cases = [
+        Case(api.total, Matrix(X), Count(2, 1, 3), Real(0.5), Flag(True)),
+        Case(api.first_row, Matrix(X)),
+        Case(api.strict_int, Count(2)),
+        Case(api.strict_float64, Vector([1.0, 2.0])),
+        Case(api.declared_strict, Vector([1.0, 2.0])).rejects_equivalent("x", "list", reason="test").rejects_equivalent(
+            "x", "float32", reason="test"),
+        Case(api.declared_but_accepts, Vector([1.0, 2.0])).rejects_equivalent("x", "list", reason="test"),
+        Case(api.draws, Rng(), Count(3, 1, 10)),
+        Case(api.deep_error, Vector([1.0, 2.0])),
+        Case(api.scaled, Vector([1.0, 2.0])).depends_on_type("x", "float32", reason="eps of x's type"),
+        Case(api.summary, Labels([0, 1, 1])),
+    ]
+    return sweep.sweep("toy_sweep_equiv", cases, time_limit=5)
+
+
+def test_kinds_know_their_equivalent_values():
+    X = np.arange(6.0).reshape(3, 2)
+    matrix = dict(Matrix(X).equivalent())
+    assert set(matrix) == {"list", "strided", "fortran", "reversed-view", "float32"}
+    assert matrix["list"] == X.tolist() and matrix["float32"].dtype == np.float32
+    for label in ("strided", "fortran", "reversed-view"):
+        assert np.array_equal(matrix[label], X) and not matrix[label].flags.c_contiguous, label
+    assert matrix["reversed-view"].strides[0] < 0
+    assert "float32" not in dict(Vector([0.1]).equivalent())  # 0.1 is not a float32: not equal in value
+    assert dict(Vector(np.float32([0.1])).equivalent())["float64"].dtype == np.float64
+    assert dict(Labels(np.array([0, 1])).equivalent())["int32"].dtype == np.int32
+    assert [type(v) for _, v in Count(3).equivalent()] == [np.int64, np.int32]
+    assert [label for label, _ in Real(0.1).equivalent()] == ["float64"] and len(Real(0.5).equivalent()) == 2
+    assert dict(Flag(False).equivalent())["bool_"] is np.bool_(False)
+    assert Instance(object()).equivalent() == []
+
+
+def test_equivalents_answered_alike_pass(equiv_report):
+    assert _eq_lines(equiv_report, "toy_sweep_equiv.api.total") == []
+    assert _eq_lines(equiv_report, "toy_sweep_equiv.api.summary") == []  # NamedTuple with a dict, int32 labels
+    assert _eq_lines(equiv_report, "toy_sweep_equiv.api.draws") == []  # each call gets the generator's same state
+    assert _eq_lines(equiv_report, "toy_sweep_equiv.api.declared_strict") == []
+    assert _eq_lines(equiv_report, "toy_sweep_equiv.api.scaled") == []  # declared type-dependent: only succeeds
+    assert equiv_report.equivalent_calls == 10 + 5 + 2 + 4 * 5 + 2 + 4
+
+
+def _eq_lines(report, prefix):
+    return [line for line in report.equivalence_failures if line.startswith(prefix)]
+
+
+def test_another_answer_for_an_equivalent_input_is_caught(equiv_report):
+    lines = _eq_lines(equiv_report, "toy_sweep_equiv.api.first_row(")
+    assert [line.split(":")[0] for line in lines] == ["toy_sweep_equiv.api.first_row(x~fortran)"]
+    assert "another answer: answer: differs by up to" in lines[0]
+
+
+def test_an_undeclared_refusal_is_caught(equiv_report):
+    assert {line.split(":")[0] for line in _eq_lines(equiv_report, "toy_sweep_equiv.api.strict_int(")} == {
+        "toy_sweep_equiv.api.strict_int(n~int64)", "toy_sweep_equiv.api.strict_int(n~int32)"}
+    assert all("refused an equivalent value (undeclared): TypeError" in line
+               for line in _eq_lines(equiv_report, "toy_sweep_equiv.api.strict_"))
+    assert {line.split(":")[0] for line in _eq_lines(equiv_report, "toy_sweep_equiv.api.strict_float64(")} == {
+        "toy_sweep_equiv.api.strict_float64(x~list)", "toy_sweep_equiv.api.strict_float64(x~float32)"}
+
+
+def test_a_declared_refusal_that_is_accepted_is_caught(equiv_report):
+    assert _eq_lines(equiv_report, "toy_sweep_equiv.api.declared_but_accepts(") == [
+        "toy_sweep_equiv.api.declared_but_accepts(x~list): accepted, but declared refused (test)"]
+
+
+def test_an_error_from_deep_inside_is_caught(equiv_report):
+    lines = _eq_lines(equiv_report, "toy_sweep_equiv.api.deep_error(")
+    assert "toy_sweep_equiv.api.deep_error(x~float32): another answer: answer: differs by up to" in " ".join(lines)
+    assert any(line.startswith("toy_sweep_equiv.api.deep_error(x~list): raised AttributeError") for line in lines)
+
+
+def test_declarations_need_a_reason_and_an_existing_equivalent(packages):
+    api = packages["toy_sweep_equiv"]
+    with pytest.raises(ValueError, match="reason"):
+        Case(api.strict_int, Count(2)).rejects_equivalent("n", "int64", reason="")
+    report = sweep.sweep("toy_sweep_equiv", [Case(api.strict_int, Count(2)).rejects_equivalent(
+        "n", "int64", reason="a").rejects_equivalent("n", "int32", reason="a").rejects_equivalent("n", "int8", reason="a")])
+    assert "toy_sweep_equiv.api.strict_int(n~int8): declared refused, but the kind has no such equivalent" in \
+        report.equivalence_failures
+    assert not any(line.startswith("toy_sweep_equiv.api.strict_int(n~int64)") for line in report.equivalence_failures)
+
+
+def test_a_torch_model_and_its_optimizer_are_copied_together_per_call():
+    torch = pytest.importorskip("torch")
+
+    def fit(model, optimizer, steps):
+        losses = []
+        for _ in range(steps):
+            loss = (model(torch.ones(1, 2)) - 1.0).pow(2).sum()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(float(loss.detach()))
+        return losses
+
+    model = torch.nn.Linear(2, 1)
+    before = [p.detach().clone() for p in model.parameters()]
+    case = Case(fit, Instance(model), Instance(torch.optim.SGD(model.parameters(), lr=0.1)), Count(3))
+    first, second = case.good_call()(), case.good_call()()
+    assert first == second and first[-1] < first[0]  # the copied optimizer trains the copied model
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # the kind's own model untouched
+
+
+def test_same_answer_compares_recursively_at_the_lower_precision():
+    from typing import NamedTuple
+
+    class Pair(NamedTuple):
+        a: np.ndarray
+        b: int
+
+    x = np.linspace(0.0, 1.0, 5)
+    assert sweep.same_answer(Pair(x, 3), Pair(x + 1e-12, 3)) is None
+    assert "answer.b" in sweep.same_answer(Pair(x, 3), Pair(x, 4))
+    assert "answer.a: differs" in sweep.same_answer(Pair(x, 3), Pair(x + 1e-6, 3))
+    assert sweep.same_answer(x, (x + 1e-6).astype(np.float32)) is None  # float32 answer: float32 precision
+    assert sweep.same_answer(x, x + 1e-6, bits=32) is None
+    assert "integers differ" in sweep.same_answer(np.array([1, 2]), np.array([1, 3], np.int32))
+    assert "shape" in sweep.same_answer(x, x[:-1])
+    assert "keys" in sweep.same_answer({"a": 1}, {"b": 1})
+    assert sweep.same_answer(object(), object()) is None  # another object: only that the call succeeded
+    assert sweep.same_answer({"fit_time": [0.1], "s": x}, {"fit_time": [0.3], "s": x}) is None  # a timing: shape only
+    assert "answer['s']" in sweep.same_answer({"s": x}, {"s": x + 1.0})  # singular values are no timing
+
+
 # -- kinds ------------------------------------------------------------------------
 def test_kinds_know_their_bad_values():
     labels = dict(Count(2, 1, 5).bad())
@@ -219,6 +418,16 @@ def test_names_argument_matches_whole_words():
 
 
 # -- the validators ---------------------------------------------------------------
+def test_validators_copy_negatively_strided_views():
+    x = np.arange(6.0)[::-1].copy()[::-1]
+    for checked in (checks.as_float_array(x, "x"), checks.as_labels(np.arange(3)[::-1], "y"),
+                    checks.as_images(np.zeros((2, 3, 3), np.uint8)[::-1], "X", shape=(3, 3))):
+        assert all(stride >= 0 for stride in checked.strides)
+    assert np.array_equal(checks.as_float_array(x, "x"), x)
+    plain = np.arange(3.0)
+    assert checks.as_float_array(plain, "x") is plain  # no copy when none is needed
+
+
 def test_as_rng():
     rng = np.random.default_rng(0)
     assert checks.as_rng(rng, "rng") is rng
@@ -277,6 +486,9 @@ def test_as_tensor():
     ):
         with pytest.raises(error, match="X "):
             checks.as_tensor(bad, "X", ndim=2, floating=True, **kwargs)
+    assert checks.as_tensor(X, "X", ndim=2, floating=True, dtype=torch.float32) is X
+    with pytest.raises(TypeError, match="X must be a torch.float32 tensor like the model's weights"):
+        checks.as_tensor(X.double(), "X", ndim=2, floating=True, dtype=torch.float32)
     for bad in (torch.tensor([0, 3, 1]), torch.tensor([-1, 0, 1])):
         with pytest.raises(ValueError, match="y must hold labels"):
             checks.as_tensor(bad, "y", ndim=1, floating=False, num_classes=3)
