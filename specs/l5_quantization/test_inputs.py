@@ -130,15 +130,12 @@ CASES += [
          providers=Instance(("CPUExecutionProvider",))),
     Case(onnx_tools.predict, Instance(l5("session")), Batch(NCHW)),
     Case(onnx_tools.to_float16, PathArg(l5("onnx")), PathArg(l5("dst"))),
+    # tf2onnx converts tf_keras (Keras 2) models, which only a process with TF_USE_LEGACY_KERAS builds: bad calls only
     HeavyCase(onnx_tools.keras_to_onnx, Instance(l5("keras")), PathArg(l5("dst")), channels_last_input=Flag(True),
               opset=Count(onnx_tools.MIN_OPSET, onnx_tools.MIN_OPSET, 23)),
     Case(onnx_tools.quantize_dynamic_onnx, PathArg(l5("onnx")), PathArg(l5("dst")), per_channel=Flag(False)),
     Case(onnx_tools.quantize_static_onnx, PathArg(l5("onnx")), PathArg(l5("dst")), Array(NCHW),
          per_channel=Flag(True), batch_size=Count(2, 1, 1 << 16)),
-    Case(onnx_tools.to_float16, PathArg(l5("onnx")), PathArg(l5("dst"))),
-    # tf2onnx converts tf_keras (Keras 2) models, which only a process with TF_USE_LEGACY_KERAS builds: bad calls only
-    HeavyCase(onnx_tools.keras_to_onnx, Instance(l5("keras")), PathArg(l5("dst")), channels_last_input=Flag(True),
-              opset=Count(17, 17, 23)),
     Case(fakequant.fake_quant, AnyRankTensor(l5("x_t")), Real(0.1, 0.0, low_open=True), Count(0, 0, 255), bits=BITS,
          signed=Flag(False), axis=Optional(Count(0, -2, 1))),
     Case(latency.int8_dot_product, Instance(["avx2", "avx512_vnni"])),
