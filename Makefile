@@ -43,8 +43,13 @@ RECORD_FRESH = $(PY) -m impl.pipeline.verified --commit
 RUN_PYTEST = mkdir -p $(LOGS) && { $(PY) -m pytest --junitxml=$(LOGS)/junit.xml $(1) 2>&1 | tee $(LOGS)/pytest.log; \
 	status=$$?; $(RECORD_FRESH) || status=$$((status ? status : 1)); exit $$status; }
 
+# The real page is checked in Chromium after the run: inside it, a clean clone has no verdicts on disk yet
+# (they are written when the session ends). A session without claims writes no records, so this adds none.
+BROWSER_CHECK = $(PY) -m pytest -q -p no:randomly tests/harness/test_report_browser.py -k this_clones_report
+
 test: $(STAMP)
 	$(call RUN_PYTEST,$(PYTEST_ARGS))
+	$(BROWSER_CHECK)
 
 # The same claims in a shuffled order (pytest-randomly; SEED=<n> replays one): verdicts must not depend on order.
 SEED ?=
