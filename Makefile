@@ -8,6 +8,10 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV ?= .venv
 PYTEST_ARGS ?=
+# `make test` runs on JOBS xdist workers, one lesson per worker at a time and every timing claim last, alone on
+# one worker once the others have exited (impl/harness/schedule.py); JOBS=0 runs everything in this process.
+JOBS ?= 2
+PARALLEL = $(if $(filter-out 0,$(JOBS)),-n $(JOBS) --lesson-dist)
 LOCK_HASH := $(shell cat requirements.lock requirements-nodeps.txt | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-$(LOCK_HASH)
 PY := $(VENV)/bin/python
@@ -48,7 +52,7 @@ RUN_PYTEST = mkdir -p $(LOGS) && { $(PY) -m pytest --junitxml=$(LOGS)/junit.xml 
 BROWSER_CHECK = $(PY) -m pytest -q -p no:randomly tests/harness/test_report_browser.py -k this_clones_report
 
 test: $(STAMP)
-	$(call RUN_PYTEST,$(PYTEST_ARGS))
+	$(call RUN_PYTEST,$(PARALLEL) $(PYTEST_ARGS))
 	$(BROWSER_CHECK)
 
 # The same claims in a shuffled order (pytest-randomly; SEED=<n> replays one): verdicts must not depend on order.

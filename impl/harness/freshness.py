@@ -5,8 +5,9 @@ A lesson counts as verified by this run when the run's selection held every clai
 `--claim-seeds`, nothing deselected) and every one of its items ran to its teardown. Then, if
 none of the lesson's source deps changed while the run went on, the run writes
 `reports/verified/<lesson>.json` (impl.pipeline.verified), and `make report` reuses its
-verdicts instead of running the specs again. Runs spread over xdist workers leave no markers
-(their controller does not collect, so it cannot tell a whole lesson from a part).
+verdicts instead of running the specs again. Under xdist the controller does not collect: it counts
+what the first worker reports it collected (`pytest_xdist_node_collection_finished`) and the teardown
+reports every worker sends back, so a run spread over workers marks its whole lessons too.
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ class FreshnessRecorder:
     def _whole_selection(self) -> bool:
         option = self.config.option
         return not (getattr(option, "keyword", "") or getattr(option, "markexpr", "")
-                    or self.config.getoption("--claim-seeds") or getattr(option, "numprocesses", None))
+                    or getattr(option, "deselect", None) or self.config.getoption("--claim-seeds"))
 
     def _covered(self, lesson: str) -> bool:
         """Is specs/<lesson> itself or inside one of the run's path arguments (not a single file or test)?"""
@@ -60,10 +61,18 @@ class FreshnessRecorder:
         self.partial.update(lesson for item in items if (lesson := _lesson(item, self.root)))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        for item in session.items:
-            lesson = _lesson(item, self.root)
-            if lesson:
-                self.selected[lesson] = self.selected.get(lesson, 0) + 1
+        self._selected([item.nodeid for item in session.items])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        if not self.selected and not self.started:  # every worker collects the same items: count the first
+            self._selected(list(ids))
+
+    def _selected(self, nodeids: list[str]) -> None:
+        for nodeid in nodeids:
+            parts = Path(nodeid.partition("::")[0]).parts
+            if len(parts) > 2 and parts[0] == "specs":
+                self.selected[parts[1]] = self.selected.get(parts[1], 0) + 1
         if not self._whole_selection():
             return
         for lesson in self.selected:

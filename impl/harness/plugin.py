@@ -11,6 +11,9 @@ import inspect
 import json
 import os
 import re
+import shutil
+import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,11 +22,11 @@ from typing import Any
 import pytest
 
 from impl import paths
-from impl.harness import bench, hypothesis_profiles, ids, results, state, thresholds
+from impl.harness import bench, hygiene, hypothesis_profiles, ids, results, state, thresholds
 from impl.harness.claim import Claim
 from impl.harness.freshness import FreshnessRecorder
 from impl.harness.verdicts import VERDICTS, verdict
-from impl.pipeline import hardware, params, provenance
+from impl.pipeline import artifacts, hardware, params, provenance, stages
 
 HARDWARE_MARKERS = ("cpu", "gpu")
 MARKERS = {  # declared here only (pyproject.toml lists none), so --strict-markers knows them
@@ -51,6 +54,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="folder of per-lesson results files (default: <rootdir>/reports/results)")
     group.addoption("--no-claim-results", action="store_true",
                     help="write neither results nor history")
+    group.addoption("--lesson-dist", action="store_true",
+                    help="with -n N: one lesson per worker at a time, costliest first, then every perf claim on "
+                         "one worker alone once the others have exited (impl/harness/schedule.py)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -61,6 +67,7 @@ def pytest_configure(config: pytest.Config) -> None:
     plugin = ClaimsPlugin(config)
     config.stash[PLUGIN] = plugin
     config.pluginmanager.register(plugin, "claims-plugin")
+    plugin.sigterm.install()
     if plugin.freshness is not None:
         config.pluginmanager.register(plugin.freshness, "claims-freshness")
 
@@ -69,9 +76,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     plugin = config.stash.get(PLUGIN, None)
     if plugin is not None:
         del config.stash[PLUGIN]
+        plugin.sigterm.restore()
         if plugin.freshness is not None:
             config.pluginmanager.unregister(plugin.freshness)
         config.pluginmanager.unregister(plugin)
+        if plugin.schedule_dir is not None:
+            shutil.rmtree(plugin.schedule_dir, ignore_errors=True)
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -192,10 +202,14 @@ class ClaimsPlugin:
         self.results_dir = Path(option) if option else self.root / "reports" / "results"
         self.write = not config.getoption("--no-claim-results") and not hasattr(config, "workerinput")
         self.freshness = FreshnessRecorder(config, self.results_dir.parent) if self.write else None
+        lesson_dist = config.getoption("--lesson-dist") and not hasattr(config, "workerinput")
+        self.schedule_dir = Path(tempfile.mkdtemp(prefix="claims-schedule-")) if lesson_dist else None
         self.fresh_lessons: list[str] = []
         started = datetime.now(timezone.utc)
         self.run = {"run": f"{started:%Y%m%dT%H%M%SZ}-{os.getpid()}", "started": started.isoformat(timespec="seconds")}
         self._clock = time.monotonic()
+        self.sigterm = hygiene.SigtermAsInterrupt()
+        self.lessons_built: set[str] = set()  # --lesson-dist workers: lessons whose stage outputs were brought up to date
 
     # -- what an item is ---------------------------------------------------------------
     def is_claim(self, item: pytest.Item) -> bool:
@@ -238,14 +252,45 @@ class ClaimsPlugin:
         if problems:
             raise pytest.UsageError("claim specs are malformed:\n  " + "\n  ".join(problems))
 
+    def _build_lesson_artifacts(self, item: pytest.Item) -> None:
+        """Under --lesson-dist, before a worker's first item of a lesson: bring every stage output the lesson's
+        `verify` stage reads up to date, as `dvc repro` of that stage would first. The lesson's claims would
+        build them anyway; built here, a perf claim that needs one (a trained recipe, a converted model)
+        finds it ready in the quiet phase instead of training while the timings wait. Best effort: a stage
+        that fails here fails again, with DVC's message, in the claim that requires it."""
+        lesson = item.nodeid.split("/")[1] if item.nodeid.startswith("specs/") and item.nodeid.count("/") > 1 else None
+        if lesson is None or lesson in self.lessons_built or "claims_schedule_dir" not in getattr(
+                self.config, "workerinput", {}):
+            return
+        self.lessons_built.add(lesson)
+        try:
+            verify = stages.verify_stage(lesson, self.root)
+        except KeyError:
+            return
+        producers = {stage.address for stage in stages.all_stages(self.root) if set(stage.outs) & set(verify.deps)}
+        for address in sorted(producers):
+            try:
+                artifacts.reproduce(address)
+            except artifacts.ArtifactError as exc:
+                print(f"\nclaims: building {address} for {lesson} failed; its claims will say why: "
+                      f"{str(exc)[:300]}", file=sys.stderr)
+
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self._build_lesson_artifacts(item)
         if item.get_closest_marker("gpu") and not hardware.gpu_available():
             pytest.skip("no GPU found (torch.cuda and jax report none)")
-        workers = getattr(item.config, "workerinput", {}).get("workercount", 1)
-        if item.get_closest_marker("perf") and workers > 1:
+        workerinput = getattr(item.config, "workerinput", {})
+        workers = workerinput.get("workercount", 1)
+        if item.get_closest_marker("perf") and workers > 1 and not workerinput.get("claims_perf_alone"):
             # Timing beside another busy worker measures the neighbour, not the claim.
             pytest.skip(f"perf claims are timed serially, not beside {workers - 1} other xdist worker(s); "
                         "rerun with `-m perf` and no -n")
+
+    @pytest.hookimpl(trylast=True)  # after pytest's own teardown has dropped the lesson's fixtures
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        """After a lesson's (or a test folder's) last item here, hand the memory it freed back to the OS."""
+        if nextitem is None or nextitem.nodeid.split("::")[0].split("/")[:2] != item.nodeid.split("::")[0].split("/")[:2]:
+            hygiene.release_memory()
 
     # -- provenance and verdicts ---------------------------------------------------------
     @pytest.hookimpl(wrapper=True)
@@ -306,6 +351,25 @@ class ClaimsPlugin:
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:  # xdist controller: hand the run id to each worker
         node.workerinput["claims_run"] = self.run["run"]
+        if self.schedule_dir is not None:  # --lesson-dist: where each worker leaves its collection
+            node.workerinput["claims_schedule_dir"] = str(self.schedule_dir)
+            node.workerinput["claims_perf_alone"] = True
+
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        if self.schedule_dir is None:
+            return None
+        from impl.harness.schedule import LessonScheduling  # imports xdist: only where it schedules
+
+        return LessonScheduling(config, log, items_dir=self.schedule_dir,
+                                junit=self.root / "reports" / "logs" / "junit.xml")
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        folder = getattr(self.config, "workerinput", {}).get("claims_schedule_dir")
+        if folder:  # an xdist worker under --lesson-dist: tell the controller's scheduler what it collected
+            from impl.harness.schedule import write_items
+
+            write_items(Path(folder), self.config.workerinput["workerid"], session.items)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # Runs in the controller for reports from xdist workers too (user_properties travel).

@@ -36,12 +36,18 @@ def inside_dvc_stage() -> bool:
     return bool(os.environ.get("DVC_STAGE"))
 
 
+def repo_lock() -> FileLock:
+    """The lock this suite's DVC commands take on the checkout: held while a `dvc repro` builds an artifact, so
+    another xdist worker that reads the pipeline's state (`dvc status`, the outputs) waits for a whole stage."""
+    (paths.ROOT / ".dvc" / "tmp").mkdir(parents=True, exist_ok=True)
+    return FileLock(str(paths.ROOT / ".dvc" / "tmp" / "claims-repro.lock"))
+
+
 def reproduce(address: str) -> None:
     """`dvc repro <address>` (and its upstream stages), once per process."""
     if address in _UP_TO_DATE or inside_dvc_stage():
         return
-    (paths.ROOT / ".dvc" / "tmp").mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(paths.ROOT / ".dvc" / "tmp" / "claims-repro.lock"))
+    lock = repo_lock()
     env = dict(os.environ, DVC_NO_ANALYTICS="1")
     deadline = time.monotonic() + LOCK_RETRY_S
     while True:

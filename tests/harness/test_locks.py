@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from impl import paths
-from impl.pipeline import stages
+from impl.pipeline import artifacts, stages
 
 MISSING = ("deleted", "not in cache")  # an output not built yet on this machine: expected on a clean clone
 
@@ -63,8 +63,9 @@ def test_committed_locks_match_the_tree():
     if edited:
         pytest.skip(f"uncommitted edits to stage deps ({', '.join(edited[:5])}{' ...' if len(edited) > 5 else ''}): "
                     "the locks catch up with `make report`; this check judges a commit")
-    done = subprocess.run([sys.executable, "-m", "dvc", "status", "--json"], cwd=paths.ROOT,
-                          capture_output=True, text=True)
+    with artifacts.repo_lock():  # not while another xdist worker's `dvc repro` is half-way through a stage
+        done = subprocess.run([sys.executable, "-m", "dvc", "status", "--json"], cwd=paths.ROOT,
+                              capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     status = json.loads(done.stdout or "{}")
     stale = {stage: problems for stage, entries in status.items() if (problems := _stale(entries))}
@@ -77,10 +78,11 @@ def test_outputs_do_not_name_the_checkout():
     per-node stack traces once did): an output that does has another hash in every other clone, so the
     committed lock can describe only one machine's files."""
     root = str(paths.ROOT).encode()
-    built = sorted({path for stage in stages.all_stages() for out in stage.outs
-                    for path in ([paths.ROOT / out] if (paths.ROOT / out).is_file()
-                                 else (paths.ROOT / out).rglob("*")) if path.is_file()})
+    with artifacts.repo_lock():  # every output whole: none half-written by another worker's stage
+        built = sorted({path for stage in stages.all_stages() for out in stage.outs
+                        for path in ([paths.ROOT / out] if (paths.ROOT / out).is_file()
+                                     else (paths.ROOT / out).rglob("*")) if path.is_file()})
+        naming = [path.relative_to(paths.ROOT).as_posix() for path in built if root in path.read_bytes()]
     if not built:
         pytest.skip("no stage output is built in this checkout yet")
-    naming = [path.relative_to(paths.ROOT).as_posix() for path in built if root in path.read_bytes()]
     assert naming == [], f"outputs that name {root.decode()}: {naming}"

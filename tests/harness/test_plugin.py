@@ -276,6 +276,16 @@ def test_xdist_loses_and_duplicates_nothing(project):
     assert records["L9.demo.timed"]["verdict"] == "not run" and "timed serially" in records["L9.demo.timed"]["message"]
 
 
+def test_lesson_dist_times_the_perf_claims_alone_after_everything_else(project):
+    """`make test`'s layout (-n 2 --lesson-dist): nothing lost, and the timing claim is judged, not skipped."""
+    project.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--lesson-dist")
+    records = _records(project)
+    assert len(records) == 9
+    timed = records["L9.demo.timed"]
+    assert "timed serially" not in timed["message"] and timed["verdict"] != "error"
+    assert all(timed["timestamp"] >= r["timestamp"] for r in records.values())
+
+
 def test_partial_run_merges(project):
     project.runpytest_subprocess("-p", "no:cacheprovider")
     before = _records(project)
@@ -373,9 +383,19 @@ def test_a_whole_lesson_run_leaves_a_freshness_marker(verifiable):
     result.stdout.fnmatch_lines(["*verified whole*l9_demo*"])
 
 
+@pytest.mark.parametrize("args", [("-n", "2"), ("-n", "2", "--lesson-dist")], ids=["xdist", "lesson-dist"])
+def test_a_whole_lesson_run_over_workers_leaves_a_freshness_marker(verifiable, args):
+    """The controller counts what the workers collected and finished, so `make test`'s parallel run counts."""
+    verifiable.runpytest_subprocess("-p", "no:cacheprovider", *args)
+    assert _fresh(verifiable)
+
+
 @pytest.mark.parametrize("args", [("-k", "holds"), ("-m", "perf"), ("--claim-seeds", "0-1"),
-                                  ("specs/l9_demo/test_demo.py",), ("-x",), ("--no-claim-results",)],
-                         ids=["keyword", "marker", "seeds", "one-file", "exitfirst", "no-results"])
+                                  ("specs/l9_demo/test_demo.py",), ("-x",), ("--no-claim-results",),
+                                  ("--deselect", "specs/l9_demo/test_demo.py::test_holds"),
+                                  ("-n", "2", "-k", "holds")],
+                         ids=["keyword", "marker", "seeds", "one-file", "exitfirst", "no-results", "deselect",
+                              "xdist-keyword"])
 def test_a_partial_run_leaves_no_marker(verifiable, args):
     verifiable.runpytest_subprocess("-p", "no:cacheprovider", *args)
     assert not _fresh(verifiable)

@@ -1,0 +1,178 @@
+"""How `pytest -n 2 --lesson-dist` spreads the claims over two cores, timings last and alone.
+
+xdist's own schedulers either scatter a lesson's claims over workers (each worker then builds the
+lesson's session fixtures again and waits on the same DVC stages) or group by module only, and none
+of them keeps a timing claim away from a busy neighbour. This scheduler:
+
+- hands each worker one whole lesson (`specs/<lesson>/`) or one harness test module at a time, the
+  costliest first: the durations the last run left in `reports/logs/junit.xml`, or on a fresh clone
+  the declared cost (a `slow` item ~30 s, another ~1 s);
+- holds back every `perf` claim until no other work is left, lets every other worker finish and
+  exit, and then runs the perf claims on the one worker left: a timing taken beside a busy
+  neighbour measures the neighbour (the performance protocol in DESIGN.md).
+
+The controller does not collect, so each worker writes what it collected (node id, perf, slow) to
+a file in a folder the controller hands it (`workerinput["claims_schedule_dir"]`); the scheduler
+reads it once every worker has collected.
+"""
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ElementTree
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Sequence
+
+from xdist.scheduler import LoadScopeScheduling
+
+PERF_SCOPE = "<perf claims, alone>"
+SLOW_ITEM_S = 30.0  # the `slow` marker's declared cost ("more than ~30 s at the quick profile")
+OTHER_ITEM_S = 1.0
+ITEMS_FILE = "items-{worker}.json"
+
+
+def scope_of(nodeid: str) -> str:
+    """A lesson folder for a claim (`specs/l5_quantization`), the module for any other test."""
+    path = nodeid.split("::", 1)[0]
+    parts = path.split("/")
+    return "/".join(parts[:2]) if parts[0] == "specs" and len(parts) > 2 else path
+
+
+def write_items(folder: Path, worker: str, items: Sequence[Any]) -> None:
+    """A worker's collection, for the controller: node id -> {"perf": bool, "slow": bool}."""
+    table = {item.nodeid: {"perf": item.get_closest_marker("perf") is not None,
+                           "slow": item.get_closest_marker("slow") is not None} for item in items}
+    target = Path(folder) / ITEMS_FILE.format(worker=worker)
+    partial = target.with_suffix(".part")
+    partial.write_text(json.dumps(table), encoding="utf-8")
+    partial.replace(target)
+
+
+def last_durations(junit: Path) -> dict[str, float]:
+    """Node id -> seconds, from the JUnit XML the last `make test` wrote; empty when there is none."""
+    try:
+        root = ElementTree.parse(junit).getroot()
+    except (OSError, ElementTree.ParseError):
+        return {}
+    found = {}
+    for case in root.iter("testcase"):
+        module, name = case.get("classname", ""), case.get("name", "")
+        if module and name:
+            found[module.replace(".", "/") + ".py::" + name] = float(case.get("time") or 0.0)
+    return found
+
+
+def unit_costs(items: dict[str, dict[str, bool]], durations: dict[str, float]) -> dict[str, float]:
+    """Each scope's expected seconds before the perf phase: the last run's duration per item where known, else
+    its declared cost (perf claims left out: they run later)."""
+    costs: dict[str, float] = {}
+    for nodeid, marks in items.items():
+        if marks.get("perf"):
+            continue
+        guess = SLOW_ITEM_S if marks.get("slow") else OTHER_ITEM_S
+        costs[scope_of(nodeid)] = costs.get(scope_of(nodeid), 0.0) + durations.get(nodeid, guess)
+    return costs
+
+
+class LessonScheduling(LoadScopeScheduling):
+    """One lesson (or harness module) per worker at a time, costliest first; perf claims last, on one worker alone."""
+
+    def __init__(self, config: Any, log: Any = None, *, items_dir: Path, junit: Path | None = None):
+        super().__init__(config, log)
+        self.items_dir = Path(items_dir)
+        self.junit = junit
+        self.perf: list[str] = []          # perf node ids not yet sent
+        self.perf_node: Any = None         # the worker kept for them
+
+    # -- what a scope is ------------------------------------------------------------------
+    def _split_scope(self, nodeid: str) -> str:
+        return PERF_SCOPE if nodeid in self._perf_ids else scope_of(nodeid)
+
+    @property
+    def _perf_ids(self) -> frozenset[str]:
+        return getattr(self, "_perf_frozen", frozenset())
+
+    def _read_items(self) -> dict[str, dict[str, bool]]:
+        files = sorted(self.items_dir.glob(ITEMS_FILE.format(worker="*")))
+        if not files:
+            raise RuntimeError(f"no worker wrote its collection to {self.items_dir}; is the claims plugin loaded "
+                               "in the workers?")
+        return json.loads(files[0].read_text(encoding="utf-8"))
+
+    # -- the first distribution ----------------------------------------------------------------
+    def schedule(self) -> None:
+        assert self.collection_is_completed
+        if self.collection is not None:
+            for node in self.nodes:
+                self._reschedule(node)
+            return
+        if not self._check_nodes_have_same_collection():
+            self.log("**Different tests collected, aborting run**")
+            return
+        self.collection = list(next(iter(self.registered_collections.values())))
+        if not self.collection:
+            return
+        items = self._read_items()
+        self.perf = [nodeid for nodeid in self.collection if items.get(nodeid, {}).get("perf")]
+        self._perf_frozen = frozenset(self.perf)
+        units: dict[str, dict[str, bool]] = {}
+        for nodeid in self.collection:
+            if nodeid not in self._perf_frozen:
+                units.setdefault(scope_of(nodeid), {})[nodeid] = False
+        costs = unit_costs(items, last_durations(self.junit) if self.junit else {})
+        self.workqueue = OrderedDict(sorted(units.items(), key=lambda unit: -costs.get(unit[0], 0.0)))
+        self.log("lesson scheduling:", ", ".join(f"{scope} ~{costs.get(scope, 0):.0f}s" for scope in self.workqueue),
+                 f"then {len(self.perf)} perf claims alone")
+        for node in self.nodes:
+            if self.workqueue:
+                self._assign_work_unit(node)
+        for node in self.nodes:
+            self._reschedule(node)
+
+    # -- later: more work, or the quiet perf phase ----------------------------------------------
+    def _reschedule(self, node: Any) -> None:
+        if node.shutting_down:
+            return
+        if self.workqueue:
+            if self._pending_of(self.assigned_work[node]) <= 2:
+                self._assign_work_unit(node)
+            return
+        if not self.perf:
+            node.shutdown()
+            return
+        if self.perf_node is None:
+            self.perf_node = node   # the first worker to find no work left keeps the perf claims
+        if node is not self.perf_node:
+            node.shutdown()
+            return
+        self._send_perf_when_alone()
+
+    def _send_perf_when_alone(self) -> None:
+        node = self.perf_node
+        if node is None or not self.perf or node.shutting_down or len(self.assigned_work) > 1:
+            return
+        unit = {nodeid: False for nodeid in self.perf}
+        self.perf = []
+        self.assigned_work[node][PERF_SCOPE] = unit
+        collection = self.registered_collections[node]
+        node.send_runtest_some([collection.index(nodeid) for nodeid in unit])
+        node.shutdown()
+
+    def remove_node(self, node: Any) -> str | None:
+        crashed = super().remove_node(node)
+        if node is self.perf_node:
+            self.perf_node = None
+            if self.perf:     # it died before its perf claims were sent: the next worker to run dry takes them
+                for other in self.nodes:
+                    self._reschedule(other)
+        else:
+            self._send_perf_when_alone()
+        return crashed
+
+    @property
+    def tests_finished(self) -> bool:
+        return not self.perf and super().tests_finished
+
+    @property
+    def has_pending(self) -> bool:
+        return bool(self.perf) or super().has_pending

@@ -1,0 +1,149 @@
+"""The lesson scheduler (`--lesson-dist`): whole lessons per worker, costliest first, perf claims last and alone.
+
+Driven here with stand-in workers, the way xdist's own scheduler tests drive theirs, so every step of the
+protocol (collection, completions, shutdowns, a worker leaving) is checked without starting processes.
+"""
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from impl.harness.schedule import PERF_SCOPE, LessonScheduling, last_durations, scope_of, unit_costs
+
+
+class FakeNode:
+    def __init__(self, name: str):
+        self.gateway = SimpleNamespace(id=name)
+        self.shutting_down = False
+        self.sent: list[int] = []
+
+    def send_runtest_some(self, indices):
+        assert not self.shutting_down, "work sent to a worker told to shut down"
+        self.sent += list(indices)
+
+    def shutdown(self):
+        self.shutting_down = True
+
+
+COLLECTION = [
+    "specs/l1_linalg/test_svd.py::test_a",
+    "specs/l1_linalg/test_perf.py::test_speed",
+    "specs/l5_quantization/test_tflite.py::test_size",
+    "specs/l5_quantization/test_tflite.py::test_accuracy",
+    "specs/l5_quantization/test_tflite.py::test_latency",
+    "tests/harness/test_units.py::test_x",
+]
+PERF = {"specs/l1_linalg/test_perf.py::test_speed", "specs/l5_quantization/test_tflite.py::test_latency"}
+SLOW = {"specs/l5_quantization/test_tflite.py::test_accuracy"}
+
+
+def _scheduler(tmp_path, nodes, junit=None):
+    (tmp_path / "items-gw0.json").write_text(json.dumps(
+        {nodeid: {"perf": nodeid in PERF, "slow": nodeid in SLOW} for nodeid in COLLECTION}))
+    config = SimpleNamespace(getvalue=lambda name: [f"{len(nodes)}*popen"], option=SimpleNamespace())
+    sched = LessonScheduling(config, items_dir=tmp_path, junit=junit)
+    for node in nodes:
+        sched.add_node(node)
+        sched.add_node_collection(node, COLLECTION)
+    sched.schedule()
+    return sched
+
+
+def _names(node):
+    return [COLLECTION[i] for i in node.sent]
+
+
+def _finish(sched, node):
+    for index in node.sent:
+        nodeid = COLLECTION[index]
+        if not sched.assigned_work[node][sched._split_scope(nodeid)][nodeid]:
+            sched.mark_test_complete(node, index)
+
+
+def test_scopes_are_lessons_for_claims_and_modules_for_other_tests():
+    assert scope_of("specs/l5_quantization/test_tflite.py::test_size[x]") == "specs/l5_quantization"
+    assert scope_of("tests/harness/test_units.py::test_x") == "tests/harness/test_units.py"
+
+
+def test_a_lesson_stays_on_one_worker_and_the_costliest_goes_first(tmp_path):
+    a, b = FakeNode("gw0"), FakeNode("gw1")
+    sched = _scheduler(tmp_path, [a, b])
+    # l5 (one slow item ~30 s + 1 s) outranks l1 and the harness module (1 s each)
+    assert _names(a)[:2] == ["specs/l5_quantization/test_tflite.py::test_size",
+                             "specs/l5_quantization/test_tflite.py::test_accuracy"]
+    assert not PERF & set(_names(a) + _names(b)), "a perf claim was sent while other work was left"
+    lessons = {scope_of(n) for n in _names(a)} & {scope_of(n) for n in _names(b)}
+    assert not lessons, f"a lesson was split over two workers: {lessons}"
+    assert not sched.tests_finished and sched.has_pending
+
+
+def test_perf_claims_run_on_one_worker_only_after_the_other_has_exited(tmp_path):
+    a, b = FakeNode("gw0"), FakeNode("gw1")
+    sched = _scheduler(tmp_path, [a, b])
+    _finish(sched, a)
+    _finish(sched, b)
+    keeper = sched.perf_node
+    other = b if keeper is a else a
+    assert keeper in (a, b) and other.shutting_down and not keeper.shutting_down
+    assert not PERF & set(_names(a) + _names(b)), "perf claims sent while the other worker was still alive"
+    assert not sched.tests_finished, "the run would end before its perf claims"
+    sched.remove_node(other)   # the other worker exited
+    assert set(_names(keeper)) >= PERF and keeper.shutting_down
+    assert PERF_SCOPE in sched.assigned_work[keeper]
+    _finish(sched, keeper)
+    assert sched.tests_finished and not sched.has_pending
+
+
+def test_perf_claims_outlive_the_worker_kept_for_them(tmp_path):
+    a, b = FakeNode("gw0"), FakeNode("gw1")
+    sched = _scheduler(tmp_path, [a, b])
+    _finish(sched, a)
+    _finish(sched, b)
+    keeper = sched.perf_node
+    other = b if keeper is a else a
+    assert sched.remove_node(keeper) is None   # it dies while it waits
+    sched.remove_node(other)
+    replacement = FakeNode("gw2")  # xdist restarts a worker that died
+    sched.add_node(replacement)
+    sched.add_node_collection(replacement, COLLECTION)
+    sched.schedule()
+    assert set(_names(replacement)) == PERF, "the perf claims were lost with the worker kept for them"
+
+
+def test_one_worker_runs_its_lessons_then_the_perf_claims(tmp_path):
+    a = FakeNode("gw0")
+    sched = _scheduler(tmp_path, [a])
+    for _ in range(4):
+        _finish(sched, a)
+    assert sorted(_names(a)) == sorted(COLLECTION) and _names(a)[-len(PERF):] == [n for n in COLLECTION if n in PERF]
+    assert sched.tests_finished
+
+
+def test_the_last_runs_durations_order_the_lessons(tmp_path):
+    junit = tmp_path / "junit.xml"
+    junit.write_text('<testsuites><testsuite><testcase classname="specs.l1_linalg.test_svd" name="test_a" '
+                     'time="500.0"/></testsuite></testsuites>')
+    assert last_durations(junit) == {"specs/l1_linalg/test_svd.py::test_a": 500.0}
+    a, b = FakeNode("gw0"), FakeNode("gw1")
+    _scheduler(tmp_path, [a, b], junit=junit)
+    assert _names(a)[0] == "specs/l1_linalg/test_svd.py::test_a"
+
+
+def test_costs_fall_back_to_the_declared_markers():
+    items = {"specs/l1/t.py::slow": {"slow": True}, "specs/l1/t.py::fast": {}, "tests/t.py::x": {}}
+    assert unit_costs(items, {}) == {"specs/l1": 31.0, "tests/t.py": 1.0}
+    assert unit_costs({**items, "specs/l1/t.py::timed": {"perf": True}}, {}) == {"specs/l1": 31.0, "tests/t.py": 1.0}
+    assert unit_costs(items, {"tests/t.py::x": 7.5})["tests/t.py"] == 7.5
+    assert last_durations(__import__("pathlib").Path("/nonexistent/junit.xml")) == {}
+
+
+def test_no_collection_file_is_a_clear_error(tmp_path):
+    config = SimpleNamespace(getvalue=lambda name: ["1*popen"], option=SimpleNamespace())
+    sched = LessonScheduling(config, items_dir=tmp_path)
+    node = FakeNode("gw0")
+    sched.add_node(node)
+    sched.add_node_collection(node, COLLECTION)
+    with pytest.raises(RuntimeError, match="no worker wrote its collection"):
+        sched.schedule()
