@@ -32,6 +32,24 @@ def _bar_row(bar) -> str:
             f"<td>{bar.total}</td><td>{escape(counts)}</td></tr>")
 
 
+def headlines_block(overview: Overview) -> str:
+    """The headline speed figures, each beside its anchor, linked to the claim that measured it."""
+    if not overview.headlines:
+        return ""
+    def verdict(h) -> str:
+        return f' <span class="{css_class(h.verdict)}">{escape(h.verdict)}</span>' if h.verdict else ""
+
+    rows = "".join(
+        f"<tr><td>{escape(h.figure)}</td><td><b>{escape(h.value)}</b></td><td>{escape(h.anchor)}</td>"
+        f'<td><a href="#{escape(h.claim)}">{escape(h.claim)}</a>{verdict(h)}</td>'
+        f"<td>{escape(h.run)}<br>{escape(h.host)}</td></tr>" for h in overview.headlines)
+    return ('<h3 id="headlines">Headline speed figures</h3>'
+            '<p class="meta">Benchmark figures, not assertions: each is read from the latest record of the claim '
+            "beside it, measured by the performance protocol in that claim's run, next to what it is compared "
+            "with.</p><table><tr><th>figure</th><th>here</th><th>beside</th><th>claim</th><th>run, host</th></tr>"
+            f"{rows}</table>")
+
+
 def overview_section(overview: Overview) -> str:
     total = sum(n for _, n in overview.totals)
     totals = "".join(f'<span class="{css_class(v)}">{n} {escape(v)}</span>' for v, n in overview.totals)
@@ -40,8 +58,8 @@ def overview_section(overview: Overview) -> str:
     return ('<section id="overview"><h2>Overview</h2>'
             f'<p class="totals"><b>{total} claims:</b> {totals}</p>'
             '<table class="bars"><tr><th>lesson</th><th>verdicts</th><th>claims</th><th>counts</th></tr>'
-            f"{bars}</table>"
-            '<div class="grid"><div><h3>Latest run</h3>'
+            f"{bars}</table>" + headlines_block(overview)
+            + '<div class="grid"><div><h3>Latest run</h3>'
             + _rows(["fact", "value"], [list(row) for row in overview.run]) + notes
             + '</div><div><h3 id="environment">Environment</h3>'
             + _rows(["field", "value", "read from"], [list(row) for row in overview.environment])

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from impl.harness.report.headlines import Headline, build_headlines
 from impl.harness.report.hosts import COMBINE_RULE, Hosts
 from impl.harness.report.model import LessonView
 from impl.harness.report.text import hardware_line, number
@@ -41,6 +42,7 @@ class Overview:
     environment: list[tuple[str, str, str]]  # (field, value, where it was read)
     run_id: str = ""
     notes: list[str] = field(default_factory=list)
+    headlines: list[Headline] = field(default_factory=list)  # speed figures beside their anchors
 
 
 def _text(value: Any) -> str:
@@ -153,4 +155,5 @@ def build_overview(lessons: list[LessonView], records: dict[str, dict[str, Any]]
         notes.append(f"{len(hosts.hosts)} hosts ran claims; {COMBINE_RULE}. The latest run and the environment "
                      "above are the latest run's host; each claim card lists every host's verdict.")
     return Overview(list(totals.items()), _bars(lessons), _run_facts(run),
-                    environment(run, records) + host_rows(hosts), str(run.get("run") or ""), notes)
+                    environment(run, records) + host_rows(hosts), str(run.get("run") or ""), notes,
+                    build_headlines(records))
