@@ -79,14 +79,20 @@ def test_a_lesson_stays_on_one_worker_and_the_costliest_goes_first(tmp_path):
     assert not sched.tests_finished and sched.has_pending
 
 
-def test_perf_claims_run_on_one_worker_only_after_the_other_has_exited(tmp_path):
+def _both_ran_dry(tmp_path):
+    """Two workers that have finished every non-perf item: the scheduler, the one kept for the perf claims, the other."""
     a, b = FakeNode("gw0"), FakeNode("gw1")
     sched = _scheduler(tmp_path, [a, b])
     _finish(sched, a)
     _finish(sched, b)
     keeper = sched.perf_node
-    other = b if keeper is a else a
-    assert keeper in (a, b) and other.shutting_down and not keeper.shutting_down
+    assert keeper in (a, b)
+    return sched, keeper, b if keeper is a else a, (a, b)
+
+
+def test_perf_claims_run_on_one_worker_only_after_the_other_has_exited(tmp_path):
+    sched, keeper, other, (a, b) = _both_ran_dry(tmp_path)
+    assert other.shutting_down and not keeper.shutting_down
     assert not PERF & set(_names(a) + _names(b)), "perf claims sent while the other worker was still alive"
     assert not sched.tests_finished, "the run would end before its perf claims"
     sched.remove_node(other)   # the other worker exited
@@ -97,12 +103,7 @@ def test_perf_claims_run_on_one_worker_only_after_the_other_has_exited(tmp_path)
 
 
 def test_perf_claims_outlive_the_worker_kept_for_them(tmp_path):
-    a, b = FakeNode("gw0"), FakeNode("gw1")
-    sched = _scheduler(tmp_path, [a, b])
-    _finish(sched, a)
-    _finish(sched, b)
-    keeper = sched.perf_node
-    other = b if keeper is a else a
+    sched, keeper, other, _ = _both_ran_dry(tmp_path)
     assert sched.remove_node(keeper) is None   # it dies while it waits
     sched.remove_node(other)
     replacement = FakeNode("gw2")  # xdist restarts a worker that died
