@@ -30,7 +30,9 @@ def _posterior_plot(claim, title: str, summary: bayes.Summary, reference: dict[s
 def test_pymc_recovery(claim, seed):
     """PyMC's NUTS (2 chains x 1,000 tuning + 1,000 draws) recovers y = 1.5 + 2.0 x + N(0, 0.5^2)
     from 200 points with broad priors: every R-hat <= 1.01, bulk ESS >= 400, no divergences,
-    each posterior mean within 3.6 posterior SDs of the truth, and the slope within 0.1 of 2.0.
+    each posterior mean within 3.6 posterior SDs of the truth, and the slope within 0.1 of 2.0. The
+    coefficients' raw draws, chains stacked (`bayes.posterior_draws`), have shape (chains x draws, 2)
+    and column means equal to ArviZ's summary means (to 1e-9: two routes to one number).
 
     x is evenly spaced on [-3, 3]. The 94% HDIs are reported with whether they contain the
     truth; asserting that all three do would fail 17% of correct runs (1 - 0.94^3), so the
@@ -49,6 +51,11 @@ def test_pymc_recovery(claim, seed):
     claim.expect("max_abs_z_vs_truth", float(np.max(np.abs(summary.mean - truth) / summary.sd)), "<=", "max_abs_z")
     slope = summary.mean[summary.names.index("beta[1]")]
     claim.expect("slope_abs_err", abs(slope - TRUTH["beta[1]"]), "<=", "slope_tol")
+    draws = bayes.posterior_draws(idata, "beta")
+    claim.expect("beta_draws_shape", list(draws.shape), "==", [claim.t["chains"] * claim.t["draws"], 2])
+    beta_means = np.array([summary.mean[summary.names.index(f"beta[{i}]")] for i in range(2)])
+    claim.expect("beta_draw_mean_gap_vs_summary", float(np.max(np.abs(draws.mean(axis=0) - beta_means))),
+                 "<=", "draw_mean_tol")
     _posterior_plot(claim, "PyMC posterior vs the true coefficients (n = 200)", summary, {"truth": truth})
 
 

@@ -49,7 +49,9 @@ def test_tfp_fit(claim, seed):
     on 1,500 points from three unit-SD Gaussians at (0,0), (4,0), (0,4) with weights 0.5/0.3/0.2
     recovers the means within 0.2 and the weights within 0.05, its weights are the maximum-likelihood
     weights (each equals its component's mean responsibility, within 0.005), it reaches sklearn EM's
-    mean log-likelihood within 0.01 nats per point, and BIC over K = 1..6 is lowest at K = 3.
+    mean log-likelihood within 0.01 nats per point, and BIC over K = 1..6 is lowest at K = 3. The sample
+    itself is checked against the mixture it came from: each component's per-coordinate SD is within 5
+    standard errors of its true scale (the fit and EM, both fitted to it, could not tell a wrong sampler).
 
     Sampling error of the smallest cluster's mean (300 points) is 0.058 per coordinate, so 0.2
     is 3.5 SE: over the six coordinates a correct fit misses with probability ~1e-3. The clusters
@@ -59,7 +61,10 @@ def test_tfp_fit(claim, seed):
     Course: Lesson 2, Gaussian mixture models (TFP), model selection.
     """
     steps, lr = claim.t["steps"], claim.t["lr"]
-    X, _ = gmm.sample(claim.t["n"], TRUE_MIXTURE, claim.rng(seed))
+    X, labels = gmm.sample(claim.t["n"], TRUE_MIXTURE, claim.rng(seed))
+    sample_sd_z = [np.abs(X[labels == k].std(axis=0) / TRUE_MIXTURE.scales[k] - 1) * np.sqrt(2 * np.sum(labels == k))
+                   for k in range(len(TRUE_MIXTURE.weights))]
+    claim.expect("max_sample_sd_z", float(np.max(sample_sd_z)), "<=", "max_sample_sd_z")
     true_resp = gmm.responsibilities(X, TRUE_MIXTURE)
     claim.record(share_of_points_without_responsibility_above_0_99=float(np.mean(true_resp.max(axis=1) < 0.99)))
     fits = {k: gmm.fit(X, k, steps=steps, lr=lr, seed=seed) for k in range(1, claim.t["max_k"] + 1)}
