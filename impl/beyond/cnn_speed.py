@@ -22,7 +22,7 @@ Both frameworks share the process and so the allocator setting.
    noise check.
 2. The Keras side is `model.compile(adam, sparse categorical cross-entropy)` + `model.fit` on
    NHWC float32 arrays (the notes' style). Its seconds per step are measured in windows of
-   `model.fit` calls interleaved with windows of our training loop (`bench.compare_windows`),
+   `model.fit` calls interleaved with windows of our training loop (`timing.compare_windows`),
    and extrapolated to the notes' recipe (`keras_epochs` epochs at `keras_batch_size`).
 """
 from __future__ import annotations
@@ -56,19 +56,20 @@ def measure(num_epochs: float, batch_size: int, max_lr: float, keras_epochs: int
             window_steps: int, rounds: int) -> dict:
     """Run the comparison in this process (call it in a fresh one: it pins threads); returns plain figures."""
     knobs = _check(num_epochs, batch_size, max_lr, keras_epochs, keras_batch_size, window_steps, rounds)
-    import numpy as np
-    import tensorflow as tf
+    from impl import timing
 
-    tf.config.threading.set_intra_op_parallelism_threads(2)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    with timing.pinned_threads(2, tensorflow=True) as threads:
+        return _measure(knobs, threads)
+
+
+def _measure(knobs: dict, threads: dict[str, int]) -> dict:
     import keras
+    import numpy as np
     import torch
 
-    torch.set_num_threads(2)
+    from impl import timing
     from impl.beyond import cnn_shapes, cnn_train
     from impl.data import mnist
-    from impl.harness import bench
-    from impl.harness.bench import robust_cv
 
     # The caller brought data/prepared/mnist.npz up to date through DVC; here it is only read (checksum verified),
     # so this process never waits on DVC's repo lock.
@@ -110,19 +111,18 @@ def measure(num_epochs: float, batch_size: int, max_lr: float, keras_epochs: int
                 shuffle=False)
 
     ours_window(), keras_window()  # warm-up: builds Keras's train function and torch's kernels
-    comparison = bench.compare_windows(ours_window, keras_window, units_per_call=W, repeats=knobs["rounds"],
-                                       name_a="ours", name_b="keras_fit")
+    comparison = timing.compare_windows(ours_window, keras_window, units_per_call=W, repeats=knobs["rounds"],
+                                        name_a="ours", name_b="keras_fit")
     keras_steps = knobs["keras_epochs"] * -(-len(X_keras) // bk)
     return {
         "ours_train_seconds": ours.train_seconds, "ours_num_steps": ours.num_steps,
         "ours_test_accuracy": ours_accuracy, "ours_window_seconds": ours.window_seconds,
-        "ours_window_cv": robust_cv(full_windows),
+        "ours_window_cv": timing.robust_cv(full_windows),
         "ours_step_ms": comparison.median_a * 1e3, "keras_step_ms": comparison.median_b * 1e3,
         "keras_recipe_steps": keras_steps, "keras_recipe_seconds": comparison.median_b * keras_steps,
         "comparison_cv": comparison.cv, "comparison_attempts": comparison.attempts,
         "per_step_s": {"ours": comparison.times_a, "keras_fit": comparison.times_b},
-        "threads": {"torch": torch.get_num_threads(), "tf_intra": tf.config.threading.get_intra_op_parallelism_threads(),
-                    "tf_inter": tf.config.threading.get_inter_op_parallelism_threads()},
+        "threads": {"torch": threads["torch"], "tf_intra": threads["tf_intra_op"], "tf_inter": threads["tf_inter_op"]},
         "host": comparison.host,
     }
 

@@ -16,16 +16,8 @@ from typing import Any
 
 import pytest
 
+from impl.harness.ids import spec_folder
 from impl.pipeline import verified
-
-
-def _lesson(item: pytest.Item, root: Path) -> str | None:
-    """The lesson folder of an item under specs/<lesson>/, else None."""
-    try:
-        parts = Path(item.path).relative_to(root).parts
-    except ValueError:
-        return None
-    return parts[1] if len(parts) > 2 and parts[0] == "specs" else None
 
 
 class FreshnessRecorder:
@@ -58,7 +50,7 @@ class FreshnessRecorder:
         return False
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
-        self.partial.update(lesson for item in items if (lesson := _lesson(item, self.root)))
+        self.partial.update(lesson for item in items if (lesson := spec_folder(item.nodeid)))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self._selected([item.nodeid for item in session.items])
@@ -70,9 +62,8 @@ class FreshnessRecorder:
 
     def _selected(self, nodeids: list[str]) -> None:
         for nodeid in nodeids:
-            parts = Path(nodeid.partition("::")[0]).parts
-            if len(parts) > 2 and parts[0] == "specs":
-                self.selected[parts[1]] = self.selected.get(parts[1], 0) + 1
+            if lesson := spec_folder(nodeid):
+                self.selected[lesson] = self.selected.get(lesson, 0) + 1
         if not self._whole_selection():
             return
         for lesson in self.selected:
@@ -85,9 +76,8 @@ class FreshnessRecorder:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "teardown":
-            lesson = Path(report.nodeid.partition("::")[0]).parts
-            if len(lesson) > 2 and lesson[0] == "specs":
-                self.finished[lesson[1]] = self.finished.get(lesson[1], 0) + 1
+            if lesson := spec_folder(report.nodeid):
+                self.finished[lesson] = self.finished.get(lesson, 0) + 1
 
     def write_markers(self, exitstatus: int) -> list[str]:
         """After the results are written: markers for the lessons this run verified whole."""

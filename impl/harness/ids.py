@@ -15,6 +15,18 @@ _LESSON_DIR = re.compile(r"^l(\d+)_[a-z0-9_]+$")
 SPECIAL_FOLDERS = {"beyond": "B", "data": "D"}
 
 
+def folder_of(nodeid: str) -> str:
+    """The folder a test's file sits in, two levels deep: `specs/l5_quantization`, `tests/harness`."""
+    return "/".join(nodeid.partition("::")[0].split("/")[:2])
+
+
+def spec_folder(nodeid: str) -> str | None:
+    """The lesson folder of a node id under specs/<folder>/ (`specs/l5_quantization/test_onnx.py::test_x` ->
+    `l5_quantization`), None for any other test (a harness test, or a file directly under specs/)."""
+    parts = nodeid.partition("::")[0].split("/")
+    return parts[1] if len(parts) > 2 and parts[0] == "specs" else None
+
+
 def lesson_of(folder: str) -> str:
     """`l1_linalg` -> `L1`; `beyond` -> `B`; `data` -> `D`."""
     if folder in SPECIAL_FOLDERS:

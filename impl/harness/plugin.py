@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 from impl import paths
-from impl.harness import bench, hygiene, hypothesis_profiles, ids, results, state, thresholds
+from impl import timing
+from impl.harness import hygiene, hypothesis_profiles, ids, results, state, thresholds
 from impl.harness.claim import Claim
 from impl.harness.freshness import FreshnessRecorder
 from impl.harness.verdicts import VERDICTS, verdict
@@ -33,7 +34,8 @@ MARKERS = {  # declared here only (pyproject.toml lists none), so --strict-marke
     "cpu": "claim runs and asserts on a CPU (every machine)",
     "gpu": "claim needs a GPU; skipped with the reason where none is found",
     "slow": "claim takes more than ~30 s at the quick profile",
-    "perf": "timing claim (performance protocol); run serially, not under xdist",
+    "perf": "timing claim (performance protocol, impl/timing.py); run alone: serially, or under --lesson-dist last "
+            "on the one worker left",
     "flag": "flag(\"F30\"): the claim tests a source statement flagged wrong in CLAIMS.md section 12; the "
             "statement as the source makes it is known refuted, the corrected one holds beside it",
     "known_refuted": "known_refuted(\"check\", source=\"what the sources say\"): the sources' statement fails at "
@@ -149,6 +151,11 @@ def _claim_leaves_no_trace(request: pytest.FixtureRequest):
                            "it, e.g. with impl.isolation): " + "; ".join(found))
 
 
+def _lesson_dist_worker(config: pytest.Config) -> bool:
+    """Is this an xdist worker of a `--lesson-dist` run (a lesson at a time, perf claims last and alone)?"""
+    return bool(getattr(config, "workerinput", {}).get("claims_lesson_dist"))
+
+
 def _flag(item: pytest.Item) -> str | None:
     """The CLAIMS.md section 12 flag a claim answers (`@pytest.mark.flag("F30")`); form checked at collection."""
     marker = item.get_closest_marker("flag")
@@ -224,7 +231,7 @@ class ClaimsPlugin:
         return ids.record_key(item.nodeid).partition("[")[0]
 
     def thresholds(self, item: pytest.Item) -> dict[str, Any]:
-        return thresholds.for_claim(self.claim_id(item), item.nodeid.split("/")[1], self.root, self.profile)
+        return thresholds.for_claim(self.claim_id(item), ids.spec_folder(item.nodeid), self.root, self.profile)
 
     # -- collection: every claim has exactly one hardware marker and a docstring --------
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
@@ -258,9 +265,8 @@ class ClaimsPlugin:
         build them anyway; built here, a perf claim that needs one (a trained recipe, a converted model)
         finds it ready in the quiet phase instead of training while the timings wait. Best effort: a stage
         that fails here fails again, with DVC's message, in the claim that requires it."""
-        lesson = item.nodeid.split("/")[1] if item.nodeid.startswith("specs/") and item.nodeid.count("/") > 1 else None
-        if lesson is None or lesson in self.lessons_built or "claims_schedule_dir" not in getattr(
-                self.config, "workerinput", {}):
+        lesson = ids.spec_folder(item.nodeid)
+        if lesson is None or lesson in self.lessons_built or not _lesson_dist_worker(self.config):
             return
         self.lessons_built.add(lesson)
         try:
@@ -279,9 +285,8 @@ class ClaimsPlugin:
         self._build_lesson_artifacts(item)
         if item.get_closest_marker("gpu") and not hardware.gpu_available():
             pytest.skip("no GPU found (torch.cuda and jax report none)")
-        workerinput = getattr(item.config, "workerinput", {})
-        workers = workerinput.get("workercount", 1)
-        if item.get_closest_marker("perf") and workers > 1 and not workerinput.get("claims_perf_alone"):
+        workers = getattr(item.config, "workerinput", {}).get("workercount", 1)
+        if item.get_closest_marker("perf") and workers > 1 and not _lesson_dist_worker(item.config):
             # Timing beside another busy worker measures the neighbour, not the claim.
             pytest.skip(f"perf claims are timed serially, not beside {workers - 1} other xdist worker(s); "
                         "rerun with `-m perf` and no -n")
@@ -289,7 +294,7 @@ class ClaimsPlugin:
     @pytest.hookimpl(trylast=True)  # after pytest's own teardown has dropped the lesson's fixtures
     def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
         """After a lesson's (or a test folder's) last item here, hand the memory it freed back to the OS."""
-        if nextitem is None or nextitem.nodeid.split("::")[0].split("/")[:2] != item.nodeid.split("::")[0].split("/")[:2]:
+        if nextitem is None or ids.folder_of(nextitem.nodeid) != ids.folder_of(item.nodeid):
             hygiene.release_memory()
 
     # -- provenance and verdicts ---------------------------------------------------------
@@ -323,7 +328,7 @@ class ClaimsPlugin:
         hw["gpus"] = hardware.gpus() if item.get_closest_marker("gpu") else None
         return {
             "key": key, "id": key.partition("[")[0], "nodeid": item.nodeid, "run": self._run_id(),
-            "lesson": key.split(".")[0], "lesson_folder": item.nodeid.split("/")[1],
+            "lesson": key.split(".")[0], "lesson_folder": ids.spec_folder(item.nodeid),
             "statement": inspect.getdoc(getattr(item, "function", None)) or "",
             "verdict": outcome, "message": message,
             "markers": sorted({m.name for m in item.iter_markers() if m.name in MARKERS}),
@@ -353,7 +358,7 @@ class ClaimsPlugin:
         node.workerinput["claims_run"] = self.run["run"]
         if self.schedule_dir is not None:  # --lesson-dist: where each worker leaves its collection
             node.workerinput["claims_schedule_dir"] = str(self.schedule_dir)
-            node.workerinput["claims_perf_alone"] = True
+            node.workerinput["claims_lesson_dist"] = True  # perf claims come alone, after every other worker left
 
     @pytest.hookimpl(optionalhook=True, tryfirst=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
@@ -365,11 +370,11 @@ class ClaimsPlugin:
                                 junit=self.root / "reports" / "logs" / "junit.xml")
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        folder = getattr(self.config, "workerinput", {}).get("claims_schedule_dir")
-        if folder:  # an xdist worker under --lesson-dist: tell the controller's scheduler what it collected
+        if _lesson_dist_worker(self.config):  # tell the controller's scheduler what this worker collected
             from impl.harness.schedule import write_items
 
-            write_items(Path(folder), self.config.workerinput["workerid"], session.items)
+            write_items(Path(self.config.workerinput["claims_schedule_dir"]), self.config.workerinput["workerid"],
+                        session.items)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # Runs in the controller for reports from xdist workers too (user_properties travel).
@@ -417,9 +422,9 @@ def _judge_named_checks(item: pytest.Item, report: pytest.TestReport, call: pyte
 
     - a known-refuted claim whose spec passed: "known refuted" (shown by pytest as xfailed) when its named
       check failed; a failure (an error verdict) when the check held or never ran;
-    - `Inconclusive` from the timing protocol: not run, with the protocol's reason.
+    - `Inconclusive` (or `NoisyHost`) from the timing protocol (`impl.timing`): not run, with its reason.
     """
-    if call.excinfo is not None and call.excinfo.errisinstance(bench.Inconclusive):
+    if call.excinfo is not None and call.excinfo.errisinstance(timing.Inconclusive):
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"inconclusive: {call.excinfo.value}")
         return

@@ -25,6 +25,8 @@ from typing import Any, Sequence
 
 from xdist.scheduler import LoadScopeScheduling
 
+from impl.harness.ids import spec_folder
+
 PERF_SCOPE = "<perf claims, alone>"
 SLOW_ITEM_S = 30.0  # the `slow` marker's declared cost ("more than ~30 s at the quick profile")
 OTHER_ITEM_S = 1.0
@@ -33,9 +35,8 @@ ITEMS_FILE = "items-{worker}.json"
 
 def scope_of(nodeid: str) -> str:
     """A lesson folder for a claim (`specs/l5_quantization`), the module for any other test."""
-    path = nodeid.split("::", 1)[0]
-    parts = path.split("/")
-    return "/".join(parts[:2]) if parts[0] == "specs" and len(parts) > 2 else path
+    folder = spec_folder(nodeid)
+    return f"specs/{folder}" if folder else nodeid.split("::", 1)[0]
 
 
 def write_items(folder: Path, worker: str, items: Sequence[Any]) -> None:
@@ -81,16 +82,13 @@ class LessonScheduling(LoadScopeScheduling):
         super().__init__(config, log)
         self.items_dir = Path(items_dir)
         self.junit = junit
-        self.perf: list[str] = []          # perf node ids not yet sent
+        self.perf_ids: frozenset[str] = frozenset()  # every perf claim of the collection
+        self.perf: list[str] = []          # those not yet sent
         self.perf_node: Any = None         # the worker kept for them
 
     # -- what a scope is ------------------------------------------------------------------
     def _split_scope(self, nodeid: str) -> str:
-        return PERF_SCOPE if nodeid in self._perf_ids else scope_of(nodeid)
-
-    @property
-    def _perf_ids(self) -> frozenset[str]:
-        return getattr(self, "_perf_frozen", frozenset())
+        return PERF_SCOPE if nodeid in self.perf_ids else scope_of(nodeid)
 
     def _read_items(self) -> dict[str, dict[str, bool]]:
         files = sorted(self.items_dir.glob(ITEMS_FILE.format(worker="*")))
@@ -114,10 +112,10 @@ class LessonScheduling(LoadScopeScheduling):
             return
         items = self._read_items()
         self.perf = [nodeid for nodeid in self.collection if items.get(nodeid, {}).get("perf")]
-        self._perf_frozen = frozenset(self.perf)
+        self.perf_ids = frozenset(self.perf)
         units: dict[str, dict[str, bool]] = {}
         for nodeid in self.collection:
-            if nodeid not in self._perf_frozen:
+            if nodeid not in self.perf_ids:
                 units.setdefault(scope_of(nodeid), {})[nodeid] = False
         costs = unit_costs(items, last_durations(self.junit) if self.junit else {})
         self.workqueue = OrderedDict(sorted(units.items(), key=lambda unit: -costs.get(unit[0], 0.0)))

@@ -293,16 +293,23 @@ def same_answer(good: Any, other: Any, bits: int = 64, where: str = "answer") ->
 
 
 # -- discovery --------------------------------------------------------------------
-def _modules(package: ModuleType | str) -> list[ModuleType]:
+Packages = ModuleType | str | tuple  # a package, a plain module, or a tuple of either (a lesson and a shared module)
+
+
+def _modules(package: Packages) -> list[ModuleType]:
+    """`package` and every module under it (a plain module alone); each in turn for a tuple."""
+    if isinstance(package, tuple):
+        return [module for each in package for module in _modules(each)]
     package = importlib.import_module(package) if isinstance(package, str) else package
     found = [package]
-    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+    for info in pkgutil.walk_packages(getattr(package, "__path__", []), package.__name__ + "."):
         found.append(importlib.import_module(info.name))
     return found
 
 
-def discover(package: ModuleType | str) -> tuple[dict[Callable, str], list[str]]:
-    """(exported function -> 'module.name', problems) over every module of `package`.
+def discover(package: Packages) -> tuple[dict[Callable, str], list[str]]:
+    """(exported function -> 'module.name', problems) over every module of `package` (or of each
+    package or module of a tuple).
 
     Exported = named in the module's `__all__` and a plain function (classes and constants
     are API too, but not swept). A module without `__all__` and a name in `__all__` that the
@@ -461,7 +468,7 @@ class Report:
         return sorted({line.split("(", 1)[0].split(":", 1)[0] for line in self.failures})
 
 
-def sweep(package: ModuleType | str, cases: Iterable[Case], time_limit: float = TIME_LIMIT_S) -> Report:
+def sweep(package: Packages, cases: Iterable[Case], time_limit: float = TIME_LIMIT_S) -> Report:
     """Discover `package`'s exported functions and run every case's bad calls (and cheap good calls)."""
     exported, problems = discover(package)
     cases = list(cases)
@@ -513,7 +520,7 @@ def _sweep_equivalents(case: Case, answer: Any, report: Report, time_limit: floa
                                            "but the kind has no such equivalent")
 
 
-def run_sweep(claim, package: ModuleType | str, cases: Iterable[Case], time_limit: float = TIME_LIMIT_S) -> Report:
+def run_sweep(claim, package: Packages, cases: Iterable[Case], time_limit: float = TIME_LIMIT_S) -> Report:
     """Sweep `package`, record functions, calls, equivalent calls and failures on the claim, and expect
     no failure of either kind."""
     report = sweep(package, cases, time_limit)

@@ -1,7 +1,7 @@
 """The JAX-vs-NumPy workloads of Lesson 1, each as a pair of zero-argument callables.
 
 Every builder returns (jax_fn, numpy_fn) over the same inputs, ready for
-`impl.harness.bench.compare`; both sides compute the same result.
+`impl.timing.compare`; both sides compute the same result.
 """
 from __future__ import annotations
 

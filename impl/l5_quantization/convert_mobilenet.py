@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from impl import timing
 from impl.atomic import atomic_write_bytes
 from impl.l5_quantization import mobilenet, tflite_tools
 from impl.pipeline.stages import stage_main
@@ -35,7 +36,7 @@ def _convert(knobs: dict, out_dir: str) -> dict:
     import keras
     import tensorflow as tf
 
-    threads = tflite_tools.pin_tf_threads(1)
+    threads = timing.pin_tf_threads(1)
     keras.utils.set_random_seed(knobs["seed"])  # the initial weights (global seeding: this is a process of its own)
     from impl.data import cifar10
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from impl.l5_quantization import models, onnx_tools
+from impl import onnx_tools
+from impl.l5_quantization import models
 from impl.l5_quantization.train_models import CNN_ONNX
 from impl.pipeline.stages import stage_main
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from impl import timing
 from impl.atomic import atomic_write_bytes
 from impl.l5_quantization import keras_models, models, tflite_tools
 from impl.l5_quantization.train_models import CNN
@@ -45,7 +46,7 @@ def run(knobs: dict, out_dir: Path) -> dict:
 
 
 def _convert(knobs: dict, out_dir: str, weights: str) -> dict:
-    threads = tflite_tools.pin_tf_threads(1)
+    threads = timing.pin_tf_threads(1)
     model = keras_cnn(weights=weights)
     X_train, _, X_test, y_test = models.mnist5k(knobs["split_seed"])
     representative = models.to_nhwc(X_train[:knobs["representative_size"]])

@@ -25,8 +25,9 @@ import os
 import sys
 from pathlib import Path
 
+from impl import onnx_tools, timing
 from impl.atomic import atomic_write_bytes, atomic_write_json
-from impl.l5_quantization import models, onnx_tools, tflite_tools
+from impl.l5_quantization import models, tflite_tools
 from impl.l5_quantization.convert_tflite import cnn_weights, keras_cnn
 from impl.pipeline.stages import stage_main
 
@@ -58,7 +59,7 @@ def _qat(knobs: dict, out_dir: str, weights: str) -> dict:
     import tensorflow_model_optimization as tfmot
     import tf_keras
 
-    threads = tflite_tools.pin_tf_threads(1)
+    threads = timing.pin_tf_threads(1)
     tf.config.experimental.enable_op_determinism()
     X_train, y_train, X_test, y_test = models.mnist5k(knobs["split_seed"])
     X_train, y_train = X_train[:knobs.get("train_size", len(X_train))], y_train[:knobs.get("train_size", len(y_train))]

@@ -23,40 +23,16 @@ import numpy as np
 from impl.checks import MAX_DIM, as_bool, as_bytes, as_float_array, as_int, as_str
 from impl.isolation import env_preserved, logger_levels_preserved
 
-__all__ = ["VARIANTS", "pin_tf_threads", "in_fresh_process", "convert_keras", "TFLiteRunner"]
+__all__ = ["VARIANTS", "in_fresh_process", "convert_keras", "TFLiteRunner"]
 
 VARIANTS = ("float32", "float16", "dynamic", "int8")
-
-
-def pin_tf_threads(num_threads: int) -> dict[str, int]:
-    """Run TensorFlow ops on `num_threads` intra-op threads and one inter-op thread; returns the pool sizes
-    TensorFlow reports afterwards ({"intra_op": ..., "inter_op": ...}), for the caller to record.
-
-    TensorFlow fixes its pools when it first runs an op. Where it already ran with other sizes, this raises
-    RuntimeError naming the sizes in force, rather than leaving them as they are unnoticed: TF work that
-    must be pinned runs in a process of its own (`in_fresh_process`).
-    """
-    num_threads = as_int(num_threads, "num_threads", minimum=1, maximum=1024)
-    import tensorflow as tf
-
-    threading = tf.config.threading
-    try:
-        threading.set_intra_op_parallelism_threads(num_threads)
-        threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError as exc:  # "cannot be modified after initialization"
-        raise RuntimeError(
-            f"TensorFlow already ran in this process with {threading.get_intra_op_parallelism_threads()} intra-op and "
-            f"{threading.get_inter_op_parallelism_threads()} inter-op threads (0: one per core) and cannot be pinned "
-            f"to {num_threads} and 1 now; run this work in a fresh process (in_fresh_process)") from exc
-    return {"intra_op": threading.get_intra_op_parallelism_threads(),
-            "inter_op": threading.get_inter_op_parallelism_threads()}
 
 
 def in_fresh_process(function: Callable[..., Any], *args: Any) -> Any:
     """`function(*args)` run in a newly spawned Python process; returns its result.
 
     TensorFlow's thread pools, its global seeds, Keras' random seed and TF_USE_LEGACY_KERAS start from
-    nothing there (so `pin_tf_threads` really pins), and none of them reaches the calling process.
+    nothing there (so `impl.timing.pin_tf_threads` really pins), and none of them reaches the calling process.
     The child hashes strings and bytes with a fixed seed (PYTHONHASHSEED=0): converters that group by
     `hash()` (tf2onnx's duplicate-node merge) then write the same file every run.
     `function` must be importable by name (a module-level function); arguments and result are pickled.

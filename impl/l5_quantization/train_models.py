@@ -21,9 +21,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from impl import onnx_tools
 from impl.atomic import atomic_save_torch, atomic_write_json
 from impl.isolation import torch_state
-from impl.l5_quantization import models, onnx_tools
+from impl.l5_quantization import models
 from impl.pipeline.stages import stage_main
 
 __all__ = []  # a DVC stage entry point (run/main), not library API
@@ -86,10 +87,12 @@ def _run(knobs: dict, out_dir: Path) -> dict:
 
     calibration = x_train[:knobs["calibration_size"]]
     for name, files in (("cnn", CNN_ONNX), ("mlp_wide", MLP_ONNX)):
-        fp32 = onnx_tools.export_onnx(nets[name][0], out_dir / files["fp32"], x_train[:2], opset=knobs["opset"])
-        onnx_tools.quantize_dynamic_onnx(fp32, out_dir / files["dynamic"])
+        fp32 = onnx_tools.export(nets[name][0], x_train[:2], out_dir / files["fp32"], exporter="dynamo",
+                                 opset=knobs["opset"])
+        onnx_tools.quantize_dynamic(fp32, out_dir / files["dynamic"], per_channel=False, preprocess=True)
         if "static" in files:
-            onnx_tools.quantize_static_onnx(fp32, out_dir / files["static"], calibration)
+            onnx_tools.quantize_static(fp32, calibration, out_dir / files["static"], method="MinMax", per_channel=True,
+                                       reduce_range=False, preprocess=True, batch_size=50)
         for variant, file in files.items():
             session = onnx_tools.make_session(out_dir / file)
             scores = onnx_tools.predict(session, x_test)

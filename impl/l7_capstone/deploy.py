@@ -1,5 +1,6 @@
-"""Saving and reloading models safely: ONNX export, artifact hashes checked against dvc.lock before
-anything is deserialised, and predictions from a fresh Python process.
+"""Saving and reloading models safely: ONNX export (`impl.onnx_tools`, with this lesson's input
+name), artifact hashes checked against dvc.lock before anything is deserialised, and predictions from
+a fresh Python process (ONNX files are opened by `onnx_tools.make_session`).
 
 Nothing untrusted is unpickled: torch files load with `weights_only=True` (tensors and plain
 containers only), and a joblib/pickle file is opened only after its MD5 equals the one `dvc.lock`
@@ -7,7 +8,6 @@ records for the output our own stage wrote (`load_joblib_verified`).
 """
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -16,40 +16,28 @@ from pathlib import Path
 
 import numpy as np
 
+from impl import onnx_tools
 from impl.checks import as_float, as_float_array, as_instance, as_int, as_path, as_str
 from impl.digests import file_md5
 
-__all__ = ["KINDS", "to_onnx", "onnx_session", "locked_md5", "verify_against_lock", "load_joblib_verified",
+__all__ = ["KINDS", "INPUT_NAME", "to_onnx", "locked_md5", "verify_against_lock", "load_joblib_verified",
            "predict_in_fresh_process"]
 
 KINDS = ("torch_mlp", "torch_lowrank", "onnx", "joblib", "pickle")
 OPSET = 17
+INPUT_NAME = "x"
 
 
 def to_onnx(model, in_features: int) -> bytes:
-    """The model exported by the TorchScript-based exporter (dynamo=False), batch axis dynamic,
-    weights inline, as bytes; IR version as the exporter writes it for opset 17 (8)."""
+    """The model (rows of `in_features` floats in, `INPUT_NAME`; `logits` out) exported by the
+    TorchScript-based exporter (dynamo=False) at opset 17, batch axis dynamic, weights inline, as bytes;
+    IR version as the exporter writes it for opset 17 (8)."""
     import torch
 
     as_instance(model, "model", torch.nn.Module)
     in_features = as_int(in_features, "in_features", minimum=1, maximum=10**5)
-    buffer = io.BytesIO()
-    model.eval()
-    torch.onnx.export(model, (torch.zeros(1, in_features),), buffer, dynamo=False, opset_version=OPSET,
-                      input_names=["x"], output_names=["logits"], dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}})
-    return buffer.getvalue()
-
-
-def onnx_session(path, threads: int = 1):
-    """An onnxruntime CPU session with `threads` intra-op threads and one inter-op thread."""
-    import onnxruntime as ort
-
-    path = as_path(path, "path")
-    threads = as_int(threads, "threads", minimum=1, maximum=256)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return onnx_tools.export(model, np.zeros((1, in_features), np.float32), exporter="torchscript", opset=OPSET,
+                             input_name=INPUT_NAME, output_name="logits", batch_name="batch")
 
 
 def locked_md5(relpath: str) -> str:

@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 
+from impl import onnx_tools
 from impl.digests import file_md5
 
 __all__ = []  # a command-line entry point, not library API
@@ -34,7 +35,7 @@ def main(argv: list[str]) -> int:
         with torch.no_grad():
             Y = model.eval()(torch.from_numpy(X)).numpy()
     elif kind == "onnx":
-        Y = deploy.onnx_session(path).run(None, {"x": X})[0]
+        Y = onnx_tools.make_session(path).run(None, {deploy.INPUT_NAME: X})[0]
     elif kind == "joblib":
         Y = deploy.load_joblib_verified(relpath).predict_proba(X)
     else:

@@ -8,12 +8,14 @@ and of the repeated batch timings. The protocol's gate is a CV above 20%: then i
 """
 from __future__ import annotations
 
+import itertools
 import statistics
 import time
 from typing import NamedTuple
 
 import numpy as np
 
+from impl import timing
 from impl.checks import as_float_array, as_int
 
 __all__ = ["Latency", "Throughput", "single_request_latency", "batch_throughput"]
@@ -35,11 +37,6 @@ class Throughput(NamedTuple):
     cv: float
 
 
-def _robust_cv(values) -> float:
-    median = statistics.median(values)
-    return 1.4826 * statistics.median(abs(v - median) for v in values) / median if median > 0 else 0.0
-
-
 def _runner(session):
     if not hasattr(session, "run") or not hasattr(session, "get_inputs"):
         raise TypeError(f"session must be an onnxruntime.InferenceSession, got {type(session).__name__}")
@@ -56,14 +53,11 @@ def single_request_latency(session, X, *, warmup: int = 200, calls: int = 2000) 
     rows = [X[i: i + 1] for i in range(len(X))]
     for i in range(warmup):
         run(rows[i % len(rows)])
-    times = np.empty(calls)
-    for i in range(calls):
-        start = time.perf_counter_ns()
-        run(rows[i % len(rows)])
-        times[i] = time.perf_counter_ns() - start
+    cycle = itertools.cycle(rows)  # the timed calls start again at row 0
+    times = timing.single_call_seconds(lambda: run(next(cycle)), calls=calls)
     blocks = [float(np.median(times[s: s + BLOCK])) for s in range(0, calls - BLOCK + 1, BLOCK)]
-    return Latency(float(np.percentile(times, 50)) / 1e6, float(np.percentile(times, 99)) / 1e6, calls,
-                   _robust_cv(blocks))
+    figures = timing.percentiles(times * 1e3)
+    return Latency(figures["p50"], figures["p99"], calls, timing.robust_cv(blocks))
 
 
 def batch_throughput(session, X, *, batch: int = 256, repeats: int = 15, warmup: int = 5) -> Throughput:
@@ -83,4 +77,4 @@ def batch_throughput(session, X, *, batch: int = 256, repeats: int = 15, warmup:
         for _ in range(loops):
             run(block)
         seconds.append((time.perf_counter_ns() - start) / 1e9 / loops)
-    return Throughput(batch / statistics.median(seconds), batch, repeats, _robust_cv(seconds))
+    return Throughput(batch / statistics.median(seconds), batch, repeats, timing.robust_cv(seconds))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from impl import onnx_tools
 from impl.l8_production import artifacts, bitwidths, model, ort_quant
 from impl.l8_production.stage_io import write_arrays, write_json
 from impl.pipeline.stages import stage_main
@@ -27,8 +28,8 @@ def run(knobs: dict, out_dir: Path) -> dict:
     int8_path = artifacts.path("int8")
     test = artifacts.load_arrays("test")  # the one read
     pixels, labels = model.to_pixels(test["X_test"]), test["y_test"]
-    logits = {"fp32": ort_quant.run(fp32_bytes, pixels), "int8": ort_quant.run(int8_path, pixels),
-              "int8_default": ort_quant.run(default, pixels)}
+    logits = {name: onnx_tools.predict(source, pixels, batch_size=ort_quant.PREDICT_BATCH)
+              for name, source in (("fp32", fp32_bytes), ("int8", int8_path), ("int8_default", default))}
     accuracy = {name: model.accuracy(values, labels) for name, values in logits.items()}
     best = search["constrained"]["best"]
     if best is not None:

@@ -20,6 +20,7 @@ import subprocess
 import sys
 from typing import Any
 
+from impl import timing
 from impl.checks import as_float, as_int, as_str
 from impl.isolation import global_rngs_preserved, optuna_quiet
 
@@ -123,18 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=tune_in_subprocess.__doc__.split("\n")[0])
     parser.add_argument("arguments", help="tune_in_subprocess's arguments as a JSON object")
     args = json.loads(parser.parse_args(argv).arguments)
-    import tensorflow as tf
-
     # A fresh process: TF has run no op yet, so the pools can still be set (a RuntimeError here is a bug).
-    tf.config.threading.set_intra_op_parallelism_threads(args.pop("num_threads"))
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    tf_threads = timing.pin_tf_threads(args.pop("num_threads"))
     result = tune(args.pop("n_trials"), args.pop("num_epochs"), args.pop("seed"), **args)
     trials = [{"number": t.number, "state": t.state.name,
                "intermediate_values": sorted([int(step), float(v)] for step, v in t.intermediate_values.items())}
               for t in result.pop("study").trials]
     print(json.dumps({**result, "trials": trials,
-                      "tf_threads": [tf.config.threading.get_intra_op_parallelism_threads(),
-                                     tf.config.threading.get_inter_op_parallelism_threads()]}))
+                      "tf_threads": [tf_threads["intra_op"], tf_threads["inter_op"]]}))
     return 0
 
 

@@ -5,13 +5,14 @@ deployed model takes what a client has: pixels scaled to [0, 1] as float32 `[N, 
 (dynamic N); the exported graph flattens and normalises itself, so the input contract has no
 hidden preprocessing step.
 
+`export_onnx` wraps the network in that contract and exports it through `impl.onnx_tools` (the
+TorchScript exporter, opset 17), adding the model's doc string and producer.
+
 `forward` is the same network in NumPy float32 on (weights, biases) lists: the bit-width search
 fake-quantizes those weights and scores thousands of configurations without torch. `to_keras` builds
 it once more in Keras from those lists (same input contract), for the TFLite converter.
 """
 from __future__ import annotations
-
-import io
 
 import numpy as np
 
@@ -116,9 +117,12 @@ def accuracy(logits, labels) -> float:
 
 def export_onnx(model, *, doc: str = "MNIST MLP") -> bytes:
     """The model as ONNX bytes (opset 17, TorchScript exporter): input `pixels` float32 [N, 1, 28, 28]
-    (N dynamic) in [0, 1], flattened and normalised inside the graph; output `logits` [N, 10]."""
+    (N dynamic) in [0, 1], flattened and normalised inside the graph; output `logits` [N, 10]; `doc`
+    as the model's doc string, `impl.l8_production` as its producer."""
+    import onnx
     import torch
 
+    from impl import onnx_tools
     from impl.l3_optim.mlp import PIXEL_MEAN, PIXEL_STD
 
     as_instance(model, "model", torch.nn.Module)
@@ -132,14 +136,9 @@ def export_onnx(model, *, doc: str = "MNIST MLP") -> bytes:
         def forward(self, pixels):
             return self.core((pixels.flatten(1) - PIXEL_MEAN) / PIXEL_STD)
 
-    buffer = io.BytesIO()
-    with torch.no_grad():
-        torch.onnx.export(Deployed(model).eval(), (torch.zeros(1, 1, 28, 28),), buffer, dynamo=False,
-                          opset_version=OPSET, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-                          dynamic_axes={INPUT_NAME: {0: "N"}, OUTPUT_NAME: {0: "N"}}, do_constant_folding=True)
-    import onnx
-
-    proto = onnx.load_from_string(buffer.getvalue())
+    exported = onnx_tools.export(Deployed(model), np.zeros((1, 1, 28, 28), np.float32), exporter="torchscript",
+                                 opset=OPSET, input_name=INPUT_NAME, output_name=OUTPUT_NAME, batch_name="N")
+    proto = onnx.load_from_string(exported)
     proto.doc_string = doc
     proto.producer_name = "impl.l8_production"
     return proto.SerializeToString()

@@ -1,7 +1,9 @@
-"""ONNX Runtime static quantization with explicit calibration settings, model metadata and a size proxy.
+"""The search's ONNX Runtime static quantization settings, model metadata and a size proxy.
 
-`quantize_static` is ORT's post-training quantization in the QDQ format: int8 weights and int8
-activations whose ranges come from a calibration set. The three settings the search picks from:
+`quantize_static` is `impl.onnx_tools.quantize_static` (ORT's post-training quantization in the QDQ
+format: int8 weights and int8 activations whose ranges come from a calibration set) as this lesson
+runs it: bytes in and out, the exported graph quantized as it is (no pre-processing), calibration
+batches of 50. The three settings the search picks from:
 the calibration `method` (MinMax: the observed range; Entropy: the range minimising the KL
 divergence of the activation histogram; Percentile: the 99.999th percentile of |x|), `per_channel`
 (one weight scale per output row, or one per tensor) and `reduce_range` (7-bit weights, for CPUs
@@ -13,59 +15,28 @@ bits / 8 plus the bytes of the scales and zero points (catalog's L8.proxy.size).
 from __future__ import annotations
 
 import itertools
-import tempfile
-from pathlib import Path
 
-import numpy as np
+from impl import onnx_tools
+from impl.checks import as_bool, as_bytes, as_instance, as_int, as_str
 
-from impl.checks import MAX_SAMPLES, as_bool, as_bytes, as_float_array, as_instance, as_int, as_path, as_str
-
-__all__ = ["METHODS", "GRID", "DEFAULT", "quantize_static", "with_metadata", "metadata", "session", "run",
+__all__ = ["METHODS", "GRID", "DEFAULT", "CALIB_BATCH", "PREDICT_BATCH", "quantize_static", "with_metadata", "metadata",
            "analytic_size"]
 
-METHODS = ("MinMax", "Entropy", "Percentile")
+METHODS = onnx_tools.METHODS  # ("MinMax", "Entropy", "Percentile")
 GRID = [{"method": m, "per_channel": pc, "reduce_range": rr}
         for m, pc, rr in itertools.product(METHODS, (False, True), (False, True))]  # 12 configurations
 DEFAULT = {"method": "MinMax", "per_channel": False, "reduce_range": False}  # quantize_static's defaults
 CALIB_BATCH = 50
-
-
-class _Reader:
-    """Calibration batches in ORT's CalibrationDataReader protocol."""
-
-    def __init__(self, name: str, data: np.ndarray):
-        self._batches = iter([{name: data[i:i + CALIB_BATCH]} for i in range(0, len(data), CALIB_BATCH)])
-
-    def get_next(self):
-        return next(self._batches, None)
+PREDICT_BATCH = 1000  # rows per ORT run when the lesson scores a model (`onnx_tools.predict(..., batch_size=)`)
 
 
 def quantize_static(model_bytes, calibration, *, method: str, per_channel: bool, reduce_range: bool) -> bytes:
-    """The float ONNX model `model_bytes` quantized by ORT `quantize_static` (QDQ, QInt8 weights and
-    activations) with the given calibration settings over `calibration` (float32 model inputs)."""
-    import onnx
-    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType
-    from onnxruntime.quantization import quantize_static as ort_quantize_static
-
+    """The float ONNX model `model_bytes` quantized by `onnx_tools.quantize_static` (QDQ, QInt8 weights
+    and activations, no pre-processing, calibration batches of `CALIB_BATCH`) with the given calibration
+    settings over `calibration` (float32 model inputs)."""
     model_bytes = as_bytes(model_bytes, "model_bytes", nonempty=True)
-    calibration = as_float_array(calibration, "calibration", dtype=np.float32)
-    if calibration.ndim < 2 or calibration.size > MAX_SAMPLES:
-        raise ValueError(f"calibration must be a batch of model inputs, got shape {calibration.shape}")
-    method = as_str(method, "method", choices=METHODS)
-    per_channel, reduce_range = as_bool(per_channel, "per_channel"), as_bool(reduce_range, "reduce_range")
-    try:
-        proto = onnx.load_from_string(model_bytes)
-    except Exception as exc:  # protobuf's DecodeError and friends
-        raise ValueError(f"model_bytes is not an ONNX model: {exc}") from exc
-    name = proto.graph.input[0].name
-    with tempfile.TemporaryDirectory(prefix="l8-quant-") as folder:
-        src, dst = Path(folder) / "float.onnx", Path(folder) / "int8.onnx"
-        src.write_bytes(model_bytes)
-        ort_quantize_static(str(src), str(dst), _Reader(name, np.ascontiguousarray(calibration)),
-                            quant_format=QuantFormat.QDQ, activation_type=QuantType.QInt8,
-                            weight_type=QuantType.QInt8, per_channel=per_channel, reduce_range=reduce_range,
-                            calibrate_method=getattr(CalibrationMethod, method))
-        return dst.read_bytes()
+    return onnx_tools.quantize_static(model_bytes, calibration, method=method, per_channel=per_channel,
+                                      reduce_range=reduce_range, preprocess=False, batch_size=CALIB_BATCH)
 
 
 def with_metadata(model_bytes, entries) -> bytes:
@@ -89,44 +60,8 @@ def metadata(model) -> dict[str, str]:
     """The custom metadata of a model (a session, a path or bytes)."""
     import onnxruntime as ort
 
-    sess = model if isinstance(model, ort.InferenceSession) else session(model)
+    sess = model if isinstance(model, ort.InferenceSession) else onnx_tools.make_session(model)
     return dict(sess.get_modelmeta().custom_metadata_map)
-
-
-def session(model, *, threads: int = 1):
-    """An ORT CPU session with `threads` intra-op threads and one inter-op thread, for a model file
-    (Lesson 5's `make_session`) or a model's serialized bytes."""
-    import onnxruntime as ort
-
-    from impl.l5_quantization import onnx_tools
-
-    threads = as_int(threads, "threads", minimum=1, maximum=256)
-    if not isinstance(model, (bytes, bytearray)):
-        path = as_path(model, "model")
-        if not path.is_file():
-            raise ValueError(f"model {path} is not a file")
-        return onnx_tools.make_session(path, threads=threads)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads, options.log_severity_level = 1, 3
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    return ort.InferenceSession(as_bytes(model, "model", nonempty=True), sess_options=options,
-                                providers=["CPUExecutionProvider"])
-
-
-def run(model, pixels, *, batch_size: int = 1000) -> np.ndarray:
-    """Logits of a model (a session, a path or bytes) for float32 inputs, in batches."""
-    import onnxruntime as ort
-
-    from impl.l5_quantization import onnx_tools
-
-    pixels = as_float_array(pixels, "pixels", dtype=np.float32)
-    if pixels.ndim < 2:
-        raise ValueError(f"pixels must be a batch (batch axis first), got shape {pixels.shape}")
-    batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
-    sess = model if isinstance(model, ort.InferenceSession) else session(model)
-    return np.concatenate([onnx_tools.predict(sess, pixels[i:i + batch_size])
-                           for i in range(0, len(pixels), batch_size)])
 
 
 def analytic_size(layer_shapes, *, weight_bits: int, per_channel: bool, bias_bits: int = 32) -> int:

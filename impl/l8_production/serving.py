@@ -40,13 +40,13 @@ class Predictor:
     """An ORT CPU session (`threads` intra-op threads) that predicts only for inputs meeting the contract."""
 
     def __init__(self, model_path, *, threads: int = 1, max_batch: int = MAX_BATCH):
-        from impl.l8_production import ort_quant
+        from impl import onnx_tools
 
         self.path = as_path(model_path, "model_path")
         if not self.path.is_file():
             raise ValueError(f"model_path {self.path} is not a file")
         self.max_batch = as_int(max_batch, "max_batch", minimum=1, maximum=1 << 16)
-        self.session = ort_quant.session(self.path, threads=as_int(threads, "threads", minimum=1, maximum=256))
+        self.session = onnx_tools.make_session(self.path, threads=as_int(threads, "threads", minimum=1, maximum=256))
         declared = self.session.get_inputs()[0]
         self.input_name = declared.name
         if declared.type != "tensor(float)" or list(declared.shape[1:]) != list(IMAGE_SHAPE):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from impl.harness import bench
+from impl import timing
 from impl.l1_linalg import mf, workloads
 
 
@@ -16,15 +16,15 @@ def test_jit_overhead(claim):
     problem = mf.make_problem(200, 100, 10, 0.1, 0.1, claim.rng(0))
     args = [np.asarray(v, np.float32) for v in (problem.A, problem.W0, problem.H0)] + [np.float32(problem.lr)]
     step, traces = mf.make_jitted_step()
-    first = bench.time_first_call(lambda: step(*args))
-    cached = bench.median_call_time(lambda: step(*args))
+    first = timing.time_first_call(lambda: step(*args))
+    cached = timing.median_call_time(lambda: step(*args))
     claim.record(first_call_s=first, cached_call_s=cached)
     claim.expect("first_over_cached", first / cached, ">=", "min_first_call_ratio")
     for _ in range(100):
-        bench.block(step(*args))
+        timing.block(step(*args))
     claim.expect("traces_after_100_calls", traces["count"], "==", 1)
     smaller = [a[: a.shape[0] // 2] if i in (0, 1) else a for i, a in enumerate(args)]
-    bench.block(step(*smaller))
+    timing.block(step(*smaller))
     claim.expect("traces_after_new_shape", traces["count"], "==", 2)
 
 
@@ -49,7 +49,7 @@ def test_jax_vs_numpy(claim):
         "transcendental_chain": workloads.transcendental_chain(claim.t["chain_length"], rng),
         "mf_fori_loop": workloads.mf_steps(problem.A, problem.W0, problem.H0, problem.lr, claim.t["mf_steps"]),
     }
-    results = {name: bench.compare(jax_fn, numpy_fn, name_a="jax", name_b="numpy")
+    results = {name: timing.compare(jax_fn, numpy_fn, name_a="jax", name_b="numpy")
                for name, (jax_fn, numpy_fn) in pairs.items()}
     for name, result in results.items():
         claim.record(**{name: result.summary()})
@@ -61,8 +61,8 @@ def test_jax_vs_numpy(claim):
     )
     claim.record(mf_fori_loop_ratio=ratios["mf_fori_loop"],
                  transcendental_chain_ratio=ratios["transcendental_chain"])
-    bench.judge_all(claim, [(results["matmul"], "matmul_ratio", ">=", "min_matmul_ratio", False),
-                            (results["elementwise_chain"], "elementwise_chain_ratio", ">=", "min_chain_ratio", False)])
+    timing.judge_all(claim, [(results["matmul"], "matmul_ratio", ">=", "min_matmul_ratio", False),
+                             (results["elementwise_chain"], "elementwise_chain_ratio", ">=", "min_chain_ratio", False)])
 
 
 @pytest.mark.gpu
@@ -74,6 +74,6 @@ def test_gpu_matmul_speedup(claim):
     Course: Lesson 1, matrix factorization with JAX (scalability).
     """
     jax_fn, numpy_fn = workloads.matmul(claim.t["matmul_size"], claim.rng(0), device="gpu")
-    result = bench.compare(jax_fn, numpy_fn, name_a="jax_gpu", name_b="numpy_cpu")
+    result = timing.compare(jax_fn, numpy_fn, name_a="jax_gpu", name_b="numpy_cpu")
     claim.record(matmul=result.summary())
     result.judge(claim, "gpu_over_host_ratio", ">=", "min_ratio")

@@ -3,8 +3,8 @@ import time
 import numpy as np
 import pytest
 
+from impl import timing
 from impl.data import digits
-from impl.harness import bench
 from impl.isolation import torch_state
 from impl.l3_optim import cnn, frameworks, loaders, logreg, mlp, mnist_data
 
@@ -36,11 +36,11 @@ def test_step_time(claim):
         torch_losses = frameworks.losses(torch_step, torch_reset, num_steps)
         claim.plot("Digits MLP, identical float32 SGD steps: loss per step", list(range(num_steps)),
                    {"JAX (jit)": jax_losses, "PyTorch (eager)": torch_losses}, xlabel="step", ylabel="cross-entropy")
-        result = bench.compare(lambda: jax_step(0), lambda: torch_step(0), name_a="jax_jit", name_b="torch_eager")
+        result = timing.compare(lambda: jax_step(0), lambda: torch_step(0), name_a="jax_jit", name_b="torch_eager")
         claim.record(jax_vs_torch=result.summary(), compiled=_compiled_timing(work, torch_step))
     claim.expect("final_loss_rel_gap", abs(jax_losses[-1] - torch_losses[-1]) / abs(torch_losses[-1]), "<=", "loss_rtol")
-    bench.judge_all(claim, [(result, "t_jax_over_t_torch", ">=", "min_ratio", True),
-                            (result, "t_jax_over_t_torch", "<=", "max_ratio", True)])
+    timing.judge_all(claim, [(result, "t_jax_over_t_torch", ">=", "min_ratio", True),
+                             (result, "t_jax_over_t_torch", "<=", "max_ratio", True)])
 
 
 def _compiled_timing(work, eager_step) -> dict:
@@ -54,7 +54,7 @@ def _compiled_timing(work, eager_step) -> dict:
         start = time.perf_counter()
         step(0)
         compile_s = time.perf_counter() - start
-        result = bench.compare(lambda: step(0), lambda: eager_step(0), name_a="torch_compiled", name_b="torch_eager")
+        result = timing.compare(lambda: step(0), lambda: eager_step(0), name_a="torch_compiled", name_b="torch_eager")
         return {"works": True, "compile_s": compile_s, "t_compiled_over_t_eager": result.median_a / result.median_b,
                 "cv": result.cv}
     except Exception as exc:  # noqa: BLE001 - reported, not asserted: compile support varies by host
@@ -84,8 +84,8 @@ def test_step_time_gpu(claim):
     work = _digits_workload(10)
     jax_step, _ = frameworks.jax_trainer(work)
     torch_step, _ = frameworks.torch_trainer(work)
-    claim.record(epoch_seconds=times, digits_step=bench.compare(lambda: jax_step(0), lambda: torch_step(0),
-                                                                name_a="jax_jit", name_b="torch_eager").summary())
+    claim.record(epoch_seconds=times, digits_step=timing.compare(lambda: jax_step(0), lambda: torch_step(0),
+                                                                 name_a="jax_jit", name_b="torch_eager").summary())
     claim.expect("cpu_over_gpu_epoch_time", times["cpu"] / times["cuda"], ">=", "min_gpu_speedup")
 
 
@@ -126,9 +126,9 @@ def test_time_to_97(claim):
             pair[name] = (model, mlp.make_optimizer("adam", model.parameters(), 1e-3), batches)
         first = {name: loaders.train_steps(*pair[name], 20) for name in pair}
         # Those 20 steps warmed both pipelines up; each window continues from where the last one stopped.
-        result = bench.compare_windows(lambda: loaders.train_steps(*pair["ours"], window),
-                                       lambda: loaders.train_steps(*pair["course"], window),
-                                       units_per_call=window, repeats=rounds, name_a="ours", name_b="course")
+        result = timing.compare_windows(lambda: loaders.train_steps(*pair["ours"], window),
+                                        lambda: loaders.train_steps(*pair["course"], window),
+                                        units_per_call=window, repeats=rounds, name_a="ours", name_b="course")
     ours_step, course_step = result.median_a, result.median_b
     claim.record(
         reached_target=reached, epochs_to_target=len(curves.epoch_seconds), steps_to_target=num_steps,

@@ -1,8 +1,8 @@
 """Helpers shared by Lesson 5's specs: the lesson's model files and the two readings of "within 1%"."""
 import numpy as np
 
-from impl.harness import bench
-from impl.l5_quantization import latency, tflite_tools
+from impl import timing
+from impl.l5_quantization import int8_cpu, tflite_tools
 from impl.pipeline import artifacts
 from impl.pipeline.hardware import cpu_info
 
@@ -33,9 +33,9 @@ def judge(claim, name: str, float_acc: float, quant_acc: float, max_drop: str) -
 
 def judge_speed(claim, comparisons: dict, asserted: tuple[str, ...]) -> None:
     """No-regression bound everywhere; the speed-up target only where the CPU has VNNI/AMX. Each ratio
-    (fp32 time / int8 time, `bench.Comparison.ratio`) is judged on its 95% interval (bench.judge_all)."""
+    (fp32 time / int8 time, `timing.Comparison.ratio`) is judged on its 95% interval (timing.judge_all)."""
     flags = cpu_info()["cpu_flags"]
-    vnni = latency.int8_dot_product(flags)
+    vnni = int8_cpu.int8_dot_product(flags)
     claim.record(cpu_flags=flags, int8_dot_product=vnni, speedups={k: c.ratio for k, c in comparisons.items()},
                  speedup_asserted=vnni)
     judgements = []
@@ -43,4 +43,4 @@ def judge_speed(claim, comparisons: dict, asserted: tuple[str, ...]) -> None:
         judgements.append((comparisons[name], f"{name}_fp32_over_int8", ">=", "min_ratio_no_regression", False))
         if vnni:
             judgements.append((comparisons[name], f"{name}_speedup_vnni", ">=", "min_speedup_vnni", False))
-    bench.judge_all(claim, judgements)
+    timing.judge_all(claim, judgements)

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from impl.l5_quantization import models, onnx_tools, tflite_tools
+from impl import onnx_tools
+from impl.l5_quantization import models, tflite_tools
 from impl.l5_quantization.convert_tflite import keras_cnn
 from specs.l5_quantization.shared import model_file, softmax
 

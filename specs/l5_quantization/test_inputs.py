@@ -10,11 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from impl import onnx_tools
 from impl.harness.kinds import (
-    Array, Choice, Count, Flag, Images, Instance, Labels, Lazy, Matrix, Optional, PathArg, Real, Seed, Tensor,
+    Array, Bytes, Choice, Count, Flag, Images, Instance, Labels, Lazy, Matrix, Optional, PathArg, Real, Seed, Tensor,
+    Text,
 )
 from impl.harness.sweep import Case, HeavyCase, run_sweep
-from impl.l5_quantization import fakequant, keras_models, latency, mobilenet, models, onnx_tools, quantize, tflite_tools
+from impl.l5_quantization import fakequant, int8_cpu, keras_models, mobilenet, models, quantize, tflite_tools
 
 
 class AnyRank(Array):
@@ -78,10 +80,10 @@ def _objects():
 
     folder = Path(tempfile.mkdtemp(prefix="claims-sweep-l5-"))
     mlp = models.make_mlp(0, (8,))
-    onnx_file = onnx_tools.export_onnx(mlp, folder / "mlp.onnx", NCHW[:2])
+    onnx_file = onnx_tools.export(mlp, NCHW[:2], folder / "mlp.onnx", exporter="dynamo", opset=18)
     tflite = tflite_tools.convert_keras(keras_models.build_cnn_keras((2, 4)), "float32")
     return {"cnn": models.make_cnn(0, (2, 4)), "mlp": mlp, "onnx": onnx_file, "dst": folder / "out.onnx",
-            "session": onnx_tools.make_session(onnx_file), "tflite": tflite,
+            "onnx_bytes": onnx_file.read_bytes(), "session": onnx_tools.make_session(onnx_file), "tflite": tflite,
             "keras": keras_models.build_cnn_keras((2, 4)), "saved": _saved(folder, mlp, torch),
             "calibration": torch.from_numpy(NCHW), "x_t": torch.linspace(-1, 1, 12).reshape(3, 4)}
 
@@ -119,28 +121,30 @@ CASES += [
     Case(keras_models.build_cnn_keras, WIDTHS, legacy=Flag(False)),
     Case(keras_models.carry_weights, Instance(l5("cnn")), Instance(l5("keras"))),
     # pinning changes this process's TensorFlow pools for good (or raises where TF already ran): bad calls only
-    HeavyCase(tflite_tools.pin_tf_threads, Count(1, 1, 1024)),
     HeavyCase(tflite_tools.in_fresh_process, Instance(models.mnist5k)),
     Case(tflite_tools.convert_keras, Instance(l5("keras")), Choice("int8", tflite_tools.VARIANTS),
          Optional(Array(np.zeros((2, 28, 28, 1), np.float32)))),
     # the example's rank is the model's business (an MLP flattens any image rank)
-    Case(onnx_tools.export_onnx, Instance(l5("mlp")), PathArg(l5("dst")), AnyRank(NCHW), opset=Count(18, 17, 23),
-         dynamic_batch=Flag(True)),
+    Case(onnx_tools.export, Instance(l5("mlp")), AnyRank(NCHW), Optional(PathArg(l5("dst"))),
+         exporter=Choice("dynamo", onnx_tools.EXPORTERS), opset=Count(18, 17, 23), dynamic_batch=Flag(True),
+         input_name=Text("input"), output_name=Text("logits"), batch_name=Text("batch")),
     Case(onnx_tools.make_session, PathArg(l5("onnx")), threads=Count(1, 1, 256),
          providers=Instance(("CPUExecutionProvider",))),
-    Case(onnx_tools.predict, Instance(l5("session")), Batch(NCHW)),
+    Case(onnx_tools.make_session, Bytes(l5("onnx_bytes")), threads=Count(1, 1, 256),
+         providers=Instance(("CPUExecutionProvider",))),
+    Case(onnx_tools.predict, Instance(l5("session")), Batch(NCHW), batch_size=Optional(Count(2, 1, 10**8))),
     Case(onnx_tools.to_float16, PathArg(l5("onnx")), PathArg(l5("dst"))),
     # tf2onnx converts tf_keras (Keras 2) models, which only a process with TF_USE_LEGACY_KERAS builds: bad calls only
     HeavyCase(onnx_tools.keras_to_onnx, Instance(l5("keras")), PathArg(l5("dst")), channels_last_input=Flag(True),
               opset=Count(onnx_tools.MIN_OPSET, onnx_tools.MIN_OPSET, 23)),
-    Case(onnx_tools.quantize_dynamic_onnx, PathArg(l5("onnx")), PathArg(l5("dst")), per_channel=Flag(False)),
-    Case(onnx_tools.quantize_static_onnx, PathArg(l5("onnx")), PathArg(l5("dst")), Array(NCHW),
-         per_channel=Flag(True), batch_size=Count(2, 1, 1 << 16)),
+    Case(onnx_tools.quantize_dynamic, PathArg(l5("onnx")), Optional(PathArg(l5("dst"))), per_channel=Flag(False),
+         reduce_range=Flag(False), preprocess=Flag(True)),
+    Case(onnx_tools.quantize_static, PathArg(l5("onnx")), Array(NCHW), Optional(PathArg(l5("dst"))),
+         method=Choice("MinMax", onnx_tools.METHODS), per_channel=Flag(True), reduce_range=Flag(False),
+         preprocess=Flag(True), batch_size=Count(2, 1, 1 << 16)),
     Case(fakequant.fake_quant, AnyRankTensor(l5("x_t")), Real(0.1, 0.0, low_open=True), Count(0, 0, 255), bits=BITS,
          signed=Flag(False), axis=Optional(Count(0, -2, 1))),
-    Case(latency.int8_dot_product, Instance(["avx2", "avx512_vnni"])),
-    Case(latency.percentiles, Instance(lambda: None), calls=Count(latency.MIN_CALLS, latency.MIN_CALLS, 10**7),
-         warmup=Count(1, 0, 10**7)).answers_vary(reason="its answer is a set of wall-clock percentiles"),
+    Case(int8_cpu.int8_dot_product, Instance(["avx2", "avx512_vnni"])),
     Case(mobilenet.separable_params, Count(3, 1, 4096), Count(5, 1, 4096), Count(3, 1, 15)),
     Case(mobilenet.standard_params, Count(3, 1, 4096), Count(5, 1, 4096), Count(3, 1, 15)),
     Case(mobilenet.separable_torch, Count(3, 1, 4096), Count(5, 1, 4096), Count(3, 1, 15)),
@@ -158,4 +162,4 @@ def test_rejects_bad_input(claim):
 
     Course: Lesson 5 (house rule: a learner's mistake gets a clear message, not a wrong number).
     """
-    run_sweep(claim, "impl.l5_quantization", CASES)
+    run_sweep(claim, ("impl.l5_quantization", "impl.onnx_tools"), CASES)  # and the shared module it exports with

@@ -4,8 +4,8 @@ the CPU flags recorded; a speed-up asserted only on a CPU with an int8 dot-produ
 import numpy as np
 import pytest
 
-from impl.harness import bench
-from impl.l5_quantization import models, onnx_tools
+from impl import onnx_tools, timing
+from impl.l5_quantization import models
 from specs.l5_quantization.shared import SERVING_BATCH, judge, judge_speed, model_file
 
 
@@ -37,9 +37,11 @@ def _big_mlp_files(tmp_path, seed: int):
     """The catalog's MLP 784-2048-2048-10 (random init, seed): fp32, dynamic int8 and static int8 (QDQ) ONNX."""
     net = models.make_mlp(seed, (2048, 2048))
     x = np.random.default_rng(seed).random((200, 1, 28, 28), dtype=np.float32)
-    fp32 = onnx_tools.export_onnx(net, tmp_path / "mlp_fp32.onnx", x[:2])
-    return {"fp32": fp32, "dynamic": onnx_tools.quantize_dynamic_onnx(fp32, tmp_path / "mlp_dynamic.onnx"),
-            "static": onnx_tools.quantize_static_onnx(fp32, tmp_path / "mlp_static.onnx", x)}, x
+    fp32 = onnx_tools.export(net, x[:2], tmp_path / "mlp_fp32.onnx", exporter="dynamo", opset=18)
+    dynamic = onnx_tools.quantize_dynamic(fp32, tmp_path / "mlp_dynamic.onnx", per_channel=False, preprocess=True)
+    static = onnx_tools.quantize_static(fp32, x, tmp_path / "mlp_static.onnx", method="MinMax", per_channel=True,
+                                        reduce_range=False, preprocess=True, batch_size=50)
+    return {"fp32": fp32, "dynamic": dynamic, "static": static}, x
 
 
 @pytest.mark.cpu
@@ -58,8 +60,8 @@ def test_latency(claim, tmp_path):
     for batch in (1, SERVING_BATCH):
         xb = x[:batch]
         for name in ("dynamic", "static"):
-            result = bench.compare(lambda: onnx_tools.predict(sessions[name], xb),
-                                   lambda: onnx_tools.predict(sessions["fp32"], xb), name_a=name, name_b="fp32")
+            result = timing.compare(lambda: onnx_tools.predict(sessions[name], xb),
+                                    lambda: onnx_tools.predict(sessions["fp32"], xb), name_a=name, name_b="fp32")
             comparisons[f"{name}_b{batch}"], details[f"{name}_b{batch}"] = result, result.summary()
     claim.record(timings=details)
     claim.plot("MLP 784-2048-2048-10 on ONNX Runtime: fp32 time / int8 time", list(comparisons),
@@ -84,7 +86,7 @@ def test_latency_gpu(claim, tmp_path):
     cpu = onnx_tools.make_session(files["fp32"], threads=2)
     cuda = onnx_tools.make_session(files["fp32"], providers=("CUDAExecutionProvider",))
     xb = x[:SERVING_BATCH]
-    result = bench.compare(lambda: onnx_tools.predict(cuda, xb), lambda: onnx_tools.predict(cpu, xb),
-                           name_a="cuda_ep", name_b="cpu_ep")
+    result = timing.compare(lambda: onnx_tools.predict(cuda, xb), lambda: onnx_tools.predict(cpu, xb),
+                            name_a="cuda_ep", name_b="cpu_ep")
     claim.record(timings=result.summary())
     result.judge(claim, "cpu_over_cuda", ">=", "min_ratio")

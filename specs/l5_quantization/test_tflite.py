@@ -7,7 +7,7 @@ keeps >= 99% of the float model's accuracy) and an absolute drop of at most 1 po
 import numpy as np
 import pytest
 
-from impl.harness import bench
+from impl import timing
 from impl.l5_quantization import models, tflite_tools
 from specs.l5_quantization.shared import SERVING_BATCH, judge, judge_speed, model_file, tflite_scores
 
@@ -76,8 +76,8 @@ def test_latency(claim):
     for batch in (1, SERVING_BATCH):
         xb = x[:batch]
         for name in ("int8", "dynamic"):
-            result = bench.compare(lambda: runners[name](xb), lambda: runners["float32"](xb), name_a=name,
-                                   name_b="float32")
+            result = timing.compare(lambda: runners[name](xb), lambda: runners["float32"](xb), name_a=name,
+                                    name_b="float32")
             comparisons[f"{name}_b{batch}"], details[f"{name}_b{batch}"] = result, result.summary()
     claim.record(timings=details)
     claim.plot("ResNet-style CNN on LiteRT: fp32 time / quantized time", list(comparisons),

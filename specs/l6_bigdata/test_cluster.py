@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impl.harness.bench import compare
+from impl.timing import compare
 from impl.l6_bigdata import cluster, frames, rdd, scaling
 from impl.l6_bigdata import spark as spark_session
 from specs.l6_bigdata.corpora import zipf_corpus

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from impl.harness import bench
-from impl.harness.bench import NOISY_CV, robust_cv
+from impl import timing
 from impl.l6_bigdata import frames, rdd, scaling
+from impl.timing import NOISY_CV, robust_cv
 from impl.pipeline.hardware import physical_cores
 from specs.l6_bigdata.corpora import zipf_corpus
 
@@ -206,13 +206,13 @@ def test_scaling(claim, on_master):
                         times[master].append(scaling.timings(lambda: scaling.aggregation(spark, n_rows, 2), 1, 0)[0])
         return times, answers
 
-    with bench.HostLoad() as load:
+    with timing.HostLoad() as load:
         times, answers = measure()
         attempts = 1
         if max(robust_cv(v) for v in times.values()) > NOISY_CV:
             times, answers, attempts = *measure(), 2
-    result = bench.Comparison("local[1]", "local[2]", times["local[1]"], times["local[2]"], 1, 1, attempts=attempts,
-                              foreign_cores=load.foreign_cores)
+    result = timing.Comparison("local[1]", "local[2]", times["local[1]"], times["local[2]"], 1, 1, attempts=attempts,
+                               foreign_cores=load.foreign_cores)
     t1, t2 = result.median_a, result.median_b
     claim.record(times_local1=times["local[1]"], times_local2=times["local[2]"], speedup=t1 / t2,
                  efficiency=t1 / (2 * t2), cv=result.cv, attempts=attempts)
@@ -224,4 +224,4 @@ def test_scaling(claim, on_master):
     judgements = [(result, "t2_over_t1", "<=", "max_t2_over_t1", False)]
     if cores >= 2:
         judgements.append((result, "speedup_two_cores", ">=", "min_speedup_two_cores", True))
-    bench.judge_all(claim, judgements)
+    timing.judge_all(claim, judgements)

@@ -5,10 +5,8 @@ import shutil
 import numpy as np
 import pytest
 
-from impl import paths
+from impl import paths, timing
 from impl.digests import file_md5
-from impl.harness import bench
-
 from impl.pipeline import artifacts
 
 # (loader kind, artifact) pairs of the round trip: torch state_dicts, ONNX, one sklearn model by joblib and pickle
@@ -34,11 +32,12 @@ def _in_process(kind: str, relpath: str, X: np.ndarray) -> np.ndarray:
     """The same artifact's outputs computed here, from the objects the stages left on disk."""
     import torch
 
+    from impl import onnx_tools
     from impl.l7_capstone import compress, deploy, mnist5k
     from impl.pipeline import params
 
     if kind == "onnx":
-        return deploy.onnx_session(deploy.verify_against_lock(relpath)).run(None, {"x": X})[0]
+        return onnx_tools.make_session(deploy.verify_against_lock(relpath)).run(None, {deploy.INPUT_NAME: X})[0]
     if kind in ("joblib", "pickle"):
         return deploy.load_joblib_verified(relpath).predict_proba(X)  # joblib reads plain pickles too
     model = mnist5k.make_mlp(0, params.knobs("l7_capstone", "mnist")["hidden"])
@@ -106,11 +105,12 @@ def test_latency(claim):
     The track's table (accuracy, stored size, torch batch-1 latency of every variant) and its accuracy
     vs size plot are recorded here. Course: Lesson 7, evaluation and deployment strategies.
     """
+    from impl import onnx_tools
     from impl.l7_capstone import deploy, serving
 
     X = _inputs(1000)
-    session = deploy.onnx_session(deploy.verify_against_lock("data/models/l7_capstone/lowrank.onnx"), threads=1)
-    with bench.HostLoad() as load:
+    session = onnx_tools.make_session(deploy.verify_against_lock("data/models/l7_capstone/lowrank.onnx"), threads=1)
+    with timing.HostLoad() as load:
         latency = serving.single_request_latency(session, X, warmup=claim.t["warmup_calls"], calls=claim.t["timed_calls"])
         throughput = serving.batch_throughput(session, X, batch=claim.t["serving_batch"])
     claim.record(block_cv=latency.block_cv, throughput_cv=throughput.cv, p50_ms=latency.p50_ms, p99_ms=latency.p99_ms,
@@ -126,8 +126,8 @@ def test_latency(claim):
     claim.plot("Compression track: test accuracy vs stored size", [row["bytes"] / 1e3 for row in shown],
                {"variants (MLP, pruned, low rank, students)": [row["accuracy"] for row in shown]},
                xlabel="stored size (kB; pruned = CSR)", ylabel="test accuracy", kind="scatter", logx=True)
-    bench.require_quiet(load.foreign_cores, max(latency.block_cv, throughput.cv), max_cv=claim.t["max_noise_cv"],
-                        what=f"the latency and throughput timing (p50 {latency.p50_ms:.3f} ms, p99 {latency.p99_ms:.3f} ms)")
+    timing.require_quiet(load.foreign_cores, max(latency.block_cv, throughput.cv), max_cv=claim.t["max_noise_cv"],
+                         what=f"the latency and throughput timing (p50 {latency.p50_ms:.3f} ms, p99 {latency.p99_ms:.3f} ms)")
     claim.expect("p50_ms", latency.p50_ms, "<=", "max_p50_ms")
     claim.expect("p99_ms", latency.p99_ms, "<=", "max_p99_ms")
     claim.expect("samples_per_s", throughput.samples_per_s, ">=", "min_samples_per_s")

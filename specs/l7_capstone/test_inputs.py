@@ -10,6 +10,7 @@ import io
 import numpy as np
 import pytest
 
+from impl import onnx_tools
 from impl.harness.kinds import (
     Choice, Count, Flag, Instance, Lazy, Matrix, Optional, PathArg, Real, Rng, Seed, Tensor, Text, Vector,
 )
@@ -44,7 +45,7 @@ def _torch():
     artifacts.require(MLP_ARTIFACT)
     return {"model": model, "X": X, "y": torch.tensor([0, 1, 2, 3, 4, 5]), "logits": torch.randn(6, 10, generator=torch.Generator().manual_seed(1)),
             "fit_mf": mf.make_mf(3, 3, 2, 3.0, 0), "biases": recsys.fit_biases(TRIPLES),
-            "onnx_path": onnx_path, "session": deploy.onnx_session(onnx_path), "X_np": X.numpy(),
+            "onnx_path": onnx_path, "session": onnx_tools.make_session(onnx_path), "X_np": X.numpy(),
             "fresh": lambda: mnist5k.make_student(0, 4), "ratings": _ratings()}
 
 
@@ -116,7 +117,6 @@ CASES = [
     Case(mnist5k.make_teacher, Seed()),
     Case(mnist5k.make_student, Seed(), Count(4, 1, 10**5)),
     Case(deploy.to_onnx, MODEL, Count(784, 1, 10**5)),
-    Case(deploy.onnx_session, PathArg(built("onnx_path")), Count(1, 1, 256)),
     Case(deploy.locked_md5, Text(MLP_ARTIFACT)),
     Case(deploy.verify_against_lock, Text(MLP_ARTIFACT), Optional(PathArg(MLP_ARTIFACT))),
     Case(deploy.load_joblib_verified, Text("data/models/l7_capstone/logreg.joblib"),

@@ -1,10 +1,9 @@
 import json
-import time
 
 import numpy as np
 import pytest
 
-from impl.harness import bench
+from impl import timing
 from impl.l8_production import artifacts, model, ort_quant, serving
 
 
@@ -28,15 +27,12 @@ def test_latency(claim):
     for _ in range(claim.t["n_warmup"]):
         for predictor in predictors.values():
             predictor.predict(singles[0])
-    latencies = []
-    with bench.gc_paused():
-        for x in singles:
-            start = time.perf_counter_ns()
-            predictors["int8"].predict(x)
-            latencies.append((time.perf_counter_ns() - start) / 1e6)
-    p50, p99 = float(np.percentile(latencies, 50)), float(np.percentile(latencies, 99))
-    comparison = bench.compare(lambda: predictors["int8"].predict(singles[0]),
-                               lambda: predictors["fp32"].predict(singles[0]), name_a="int8", name_b="fp32")
+    rows = iter(singles)
+    latencies = (timing.single_call_seconds(lambda: predictors["int8"].predict(next(rows)), calls=len(singles)) * 1e3).tolist()
+    figures = timing.percentiles(latencies)
+    p50, p99 = figures["p50"], figures["p99"]
+    comparison = timing.compare(lambda: predictors["int8"].predict(singles[0]),
+                                lambda: predictors["fp32"].predict(singles[0]), name_a="int8", name_b="fp32")
     claim.record(comparison=comparison.summary(), fp32_over_int8=comparison.ratio)
     claim.plot("In-process batch-1 latency of the int8 model", list(range(len(latencies))), {"ms": latencies},
                xlabel="call", ylabel="ms", kind="scatter")

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from impl import onnx_tools
 from impl.harness.kinds import (
     Bytes, Choice, Count, Flag, Images, Instance, Labels, Lazy, Matrix, Optional, PathArg, Real, Seed, Text,
 )
@@ -62,9 +63,7 @@ CASES = [
     Case(ort_quant.quantize_static, Bytes(Lazy(lambda: _objects()["fp32"])), Instance(PIXELS),
          method=Choice("MinMax", ort_quant.METHODS), per_channel=Flag(True), reduce_range=Flag(False)),
     Case(ort_quant.with_metadata, Bytes(Lazy(lambda: _objects()["fp32"])), Instance({"k": "v"})),
-    Case(ort_quant.metadata, Instance(Lazy(lambda: ort_quant.session(_objects()["fp32"])))),
-    Case(ort_quant.session, Bytes(Lazy(lambda: _objects()["fp32"])), threads=Count(1, 1, 256)),
-    Case(ort_quant.run, Bytes(Lazy(lambda: _objects()["fp32"])), Instance(PIXELS), batch_size=Count(2, 1, 10**8)),
+    Case(ort_quant.metadata, Instance(Lazy(lambda: onnx_tools.make_session(_objects()["fp32"])))),
     Case(ort_quant.analytic_size, Instance([(512, 784), (10, 512)]), weight_bits=Count(8, 2, 32),
          per_channel=Flag(True), bias_bits=Count(32, 8, 32)),
     Case(serving.parse_request, Bytes(b'{"inputs": ' + str(PIXELS[0].tolist()).encode() + b"}"),

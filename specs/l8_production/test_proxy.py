@@ -26,14 +26,15 @@ def test_size(claim, tmp_path):
 
     Course: Lesson 8, optimizing quantization settings (diverse hardware; size proxy).
     """
-    from impl.l5_quantization import onnx_tools, tflite_tools
+    from impl import onnx_tools
+    from impl.l5_quantization import tflite_tools
 
     weights, biases = model.load_layers(artifacts.path("weights"))
     shapes = [tuple(w.shape) for w in weights]
     claim.expect("parameters", sum(r * c + r for r, c in shapes), "==", "n_parameters")
     chosen = artifacts.load_json("search")["calibration"]["chosen"]["params"]
     fp32 = artifacts.path("fp32")
-    dynamic = onnx_tools.quantize_dynamic_onnx(fp32, tmp_path / "dynamic.onnx", per_channel=False)
+    dynamic = onnx_tools.quantize_dynamic(fp32, tmp_path / "dynamic.onnx", per_channel=False, preprocess=True)
     keras_mlp = model.to_keras(weights, biases)
     calibration = model.to_pixels(artifacts.load_arrays("splits")["X_calibration"])
     tflite = {"float32": tflite_tools.convert_keras(keras_mlp, "float32"),

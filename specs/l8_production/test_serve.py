@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from impl.harness import bench
+from impl import timing
 from impl.l8_production import artifacts, client, model, server, serving
 
 
@@ -143,7 +143,7 @@ def test_load(claim):
     bodies = [_body(x) for x in _images(50)]
     runs = {"int8": [], "fp32": []}
     saved = set(cpus)
-    with bench.HostLoad() as load, client.running_server(artifacts.path("int8"), cpus=(cpus[0],) if pin else None) as port8, \
+    with timing.HostLoad() as load, client.running_server(artifacts.path("int8"), cpus=(cpus[0],) if pin else None) as port8, \
             client.running_server(artifacts.path("fp32"), cpus=(cpus[0],) if pin else None) as port32:
         ports = {"int8": port8, "fp32": port32}
         try:
@@ -171,7 +171,7 @@ def test_load(claim):
                {"int8 p99 (ms)": figures["int8"]["round_p99_ms"], "fp32 p99 (ms)": figures["fp32"]["round_p99_ms"]},
                xlabel="round", ylabel="ms", hline=claim.t["max_p99_ms"])
     claim.expect("failures", figures["int8"]["failures"] + figures["fp32"]["failures"], "==", 0)
-    spread = max(bench.robust_cv(figures[n]["round_p99_ms"]) for n in figures)
+    spread = max(timing.robust_cv(figures[n]["round_p99_ms"]) for n in figures)
     claim.record(round_p99_cv=spread, foreign_cores=load.foreign_cores)
-    bench.require_quiet(load.foreign_cores, spread, what="the load test (round-to-round p99)")
+    timing.require_quiet(load.foreign_cores, spread, what="the load test (round-to-round p99)")
     claim.expect("int8_p99_ms", figures["int8"]["p99_ms"], "<=", "max_p99_ms")

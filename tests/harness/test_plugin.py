@@ -1,7 +1,6 @@
 """The plugin end to end, on a throwaway project built by pytester."""
 import json
 import os
-import textwrap
 
 import pytest
 
@@ -250,7 +249,7 @@ def test_leaked_state_is_an_error_naming_it(project):
 
 INCONCLUSIVE = '''
 import pytest
-from impl.harness.bench import Inconclusive
+from impl.timing import Inconclusive
 
 @pytest.mark.cpu
 @pytest.mark.perf

@@ -198,6 +198,13 @@ def test_discover_reads_all_and_flags_modules_without_it(packages):
     assert problems == ["toy_sweep_dirty.undeclared: no __all__ (declare the public API; [] for stage modules)"]
 
 
+def test_discover_takes_a_plain_module_and_a_tuple(packages):
+    alone, problems = sweep.discover("toy_sweep_clean.api")
+    both, _ = sweep.discover(("toy_sweep_dirty", "toy_sweep_clean.api"))
+    assert not problems and set(alone.values()) <= set(both.values())
+    assert "toy_sweep_dirty.api.clean" in both.values() and len(both) == len(alone) + 7
+
+
 def test_a_clean_function_passes(dirty_report):
     assert _lines(dirty_report, "toy_sweep_dirty.api.clean") == []
     assert dirty_report.functions == 7

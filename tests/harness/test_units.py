@@ -1,11 +1,12 @@
-"""Unit tests of the harness's pure helpers."""
+"""Unit tests of the pure helpers: the harness's, the timing protocol's (`impl.timing`) and the shared modules'."""
 import time
 
 import numpy as np
 import pytest
 from scipy import stats as sps
 
-from impl.harness import bench, ids, stats
+from impl import timing
+from impl.harness import ids, stats
 from impl.harness.claim import Claim, plain
 from impl.pipeline import params
 
@@ -55,14 +56,14 @@ def test_binomial_acceptance_rejects_bad_arguments():
         stats.binomial_acceptance(10, float("nan"))
 
 
-def test_bench_ratio_sees_a_known_slowdown():
+def test_timing_ratio_sees_a_known_slowdown():
     fast = lambda: time.sleep(0.001)  # noqa: E731
     slow = lambda: time.sleep(0.003)  # noqa: E731
-    result = bench.compare(fast, slow, repeats=7, min_time=0.01)
+    result = timing.compare(fast, slow, repeats=7, min_time=0.01)
     assert 2.0 < result.ratio < 4.5
     assert len(result.times_a) == len(result.times_b) == 7
     with pytest.raises(ValueError, match="repeats"):
-        bench.compare(fast, slow, repeats=1)
+        timing.compare(fast, slow, repeats=1)
 
 
 def _sleeper(log, name, seconds_per_unit, units):
@@ -73,43 +74,43 @@ def _sleeper(log, name, seconds_per_unit, units):
     return window
 
 
-def test_bench_windows_see_a_known_slowdown_per_unit():
+def test_timing_windows_see_a_known_slowdown_per_unit():
     log = []
-    result = bench.compare_windows(_sleeper(log, "a", 0.001, 5), _sleeper(log, "b", 0.003, 5), units_per_call=5,
-                                   repeats=7, settle_s=0.0)
+    result = timing.compare_windows(_sleeper(log, "a", 0.001, 5), _sleeper(log, "b", 0.003, 5), units_per_call=5,
+                                    repeats=7, settle_s=0.0)
     assert 2.0 < result.ratio < 4.5
     assert 0.0009 < result.median_a < 0.002  # seconds per unit, not per call
     assert result.units_per_call == 5 and result.summary()["units_per_call"] == 5
     with pytest.raises(ValueError, match="units_per_call"):
-        bench.compare_windows(lambda: None, lambda: None, units_per_call=0)
+        timing.compare_windows(lambda: None, lambda: None, units_per_call=0)
 
 
-def test_bench_windows_are_interleaved_abba_after_the_warmup():
+def test_timing_windows_are_interleaved_abba_after_the_warmup():
     log = []
-    bench.compare_windows(_sleeper(log, "a", 0.0, 1), _sleeper(log, "b", 0.0, 1), units_per_call=1, repeats=8,
-                          warmup=1, settle_s=0.0, retry_if_noisy=False)
+    timing.compare_windows(_sleeper(log, "a", 0.0, 1), _sleeper(log, "b", 0.0, 1), units_per_call=1, repeats=8,
+                           warmup=1, settle_s=0.0, retry_if_noisy=False)
     assert log == ["a", "b"] + ["a", "b", "b", "a"] * 4
 
 
-def test_bench_measures_once_more_when_noisy():
+def test_timing_measures_once_more_when_noisy():
     noisy_then_steady = iter([0.002, 0.006, 0.010, 0.014, 0.018, 0.022, 0.026] + [0.005] * 7)
-    result = bench.compare_windows(lambda: time.sleep(0.005), lambda: time.sleep(next(noisy_then_steady)),
-                                   units_per_call=1, repeats=7, settle_s=0.0)
+    result = timing.compare_windows(lambda: time.sleep(0.005), lambda: time.sleep(next(noisy_then_steady)),
+                                    units_per_call=1, repeats=7, settle_s=0.0)
     assert result.attempts == 2 and not result.noisy and len(result.times_b) == 7
 
 
 def test_median_interval_is_distribution_free():
     """Order statistics: n = 7 at 95% is [min, max] (coverage 1 - 2/128); n = 15 is [x(4), x(12)]."""
-    assert bench.median_interval([5, 1, 3, 2, 4, 7, 6]) == (1, 7)
-    assert bench.median_interval(list(range(1, 16))) == (4, 12)
+    assert timing.median_interval([5, 1, 3, 2, 4, 7, 6]) == (1, 7)
+    assert timing.median_interval(list(range(1, 16))) == (4, 12)
     with pytest.raises(ValueError, match="measure more"):
-        bench.median_interval([1, 2, 3, 4, 5])
+        timing.median_interval([1, 2, 3, 4, 5])
     with pytest.raises(ValueError, match="confidence"):
-        bench.median_interval(list(range(9)), confidence=1.5)
+        timing.median_interval(list(range(9)), confidence=1.5)
 
 
 def _comparison(ratios, foreign_cores=0.0):
-    return bench.Comparison("a", "b", [1.0] * len(ratios), list(ratios), 1, 1, foreign_cores=foreign_cores)
+    return timing.Comparison("a", "b", [1.0] * len(ratios), list(ratios), 1, 1, foreign_cores=foreign_cores)
 
 
 def _claim(**thresholds):
@@ -133,13 +134,13 @@ def test_a_ratio_is_judged_only_when_its_interval_clears_the_bar(ratios, outcome
         with pytest.raises(AssertionError, match="ratio = 1.7 is not >= min_ratio = 2.0"):
             comparison.judge(claim, "ratio", ">=", "min_ratio")
     else:
-        with pytest.raises(bench.Inconclusive, match=r"interval \[1.7, 2.4\] straddles min_ratio 2"):
+        with pytest.raises(timing.Inconclusive, match=r"interval \[1.7, 2.4\] straddles min_ratio 2"):
             comparison.judge(claim, "ratio", ">=", "min_ratio")
 
 
 def test_a_busy_host_is_inconclusive_never_refuted():
     claim = _claim(min_ratio=2.0)
-    with pytest.raises(bench.Inconclusive, match="busy host"):
+    with pytest.raises(timing.Inconclusive, match="busy host"):
         _comparison([1.0] * 9, foreign_cores=0.9).judge(claim, "ratio", ">=", "min_ratio")
     assert not [c for c in claim.checks if not c["ok"]]
 
@@ -156,7 +157,7 @@ def test_host_load_sees_another_process_spinning():
                              capture_output=True, text=True, check=True).stdout)
     try:
         time.sleep(0.3)
-        with bench.HostLoad() as load:
+        with timing.HostLoad() as load:
             time.sleep(1.0)
         assert load.foreign_cores > 0.5
     finally:
@@ -168,9 +169,9 @@ def test_host_load_sees_another_process_spinning():
 
 def test_host_load_waits_out_a_window_too_short_for_the_kernels_ticks():
     start = time.monotonic()
-    with bench.HostLoad() as load:
+    with timing.HostLoad() as load:
         pass  # a few microseconds: the 10 ms tick accounting alone would read noise
-    assert time.monotonic() - start >= bench.HostLoad.MIN_WINDOW_S
+    assert time.monotonic() - start >= timing.HostLoad.MIN_WINDOW_S
     assert load.foreign_cores is not None and load.foreign_cores >= 0.0
 
 
@@ -178,25 +179,25 @@ def test_judge_all_judges_every_ratio_before_calling_it_inconclusive():
     claim = _claim(min_ratio=2.0)
     straddles = _comparison([1.6, 2.4, 1.8, 2.3, 1.7, 2.5, 1.9, 2.2, 2.1])
     clears = _comparison([2.2, 2.4, 2.3, 2.5, 2.6, 2.2, 2.3, 2.4, 2.5])
-    with pytest.raises(bench.Inconclusive):
-        bench.judge_all(claim, [(straddles, "first", ">=", "min_ratio", False), (clears, "second", ">=", "min_ratio", False)])
+    with pytest.raises(timing.Inconclusive):
+        timing.judge_all(claim, [(straddles, "first", ">=", "min_ratio", False), (clears, "second", ">=", "min_ratio", False)])
     assert [c["name"] for c in claim.checks] == ["second"]
 
 
 def test_require_quiet_gates_on_foreign_load_then_on_spread():
-    bench.require_quiet(0.0, 0.05)  # quiet and steady: judged
-    with pytest.raises(bench.Inconclusive, match="busy host: other processes used 0.90 cores during the load test"):
-        bench.require_quiet(0.9, 0.05, what="the load test")
-    with pytest.raises(bench.Inconclusive, match="noisy host: .* robust CV 30% > 20%"):
-        bench.require_quiet(0.0, 0.30)
-    bench.require_quiet(0.0, 0.30, max_cv=0.35)
+    timing.require_quiet(0.0, 0.05)  # quiet and steady: judged
+    with pytest.raises(timing.Inconclusive, match="busy host: other processes used 0.90 cores during the load test"):
+        timing.require_quiet(0.9, 0.05, what="the load test")
+    with pytest.raises(timing.Inconclusive, match="noisy host: .* robust CV 30% > 20%"):
+        timing.require_quiet(0.0, 0.30)
+    timing.require_quiet(0.0, 0.30, max_cv=0.35)
     for bad in (float("nan"), -0.1, "0.1", True):
         with pytest.raises(ValueError, match="foreign_cores"):
-            bench.require_quiet(bad, 0.1)
+            timing.require_quiet(bad, 0.1)
 
 
 def test_robust_cv_ignores_one_outlier():
-    assert bench.robust_cv([1.0, 1.0, 1.01, 0.99, 1.0, 5.0, 1.0]) < 0.05
+    assert timing.robust_cv([1.0, 1.0, 1.01, 0.99, 1.0, 5.0, 1.0]) < 0.05
 
 
 def test_claim_expect_keeps_the_worst_case_and_names_the_gap():
@@ -250,3 +251,48 @@ def test_free_port_is_bindable_on_loopback():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((LOOPBACK, port))
     assert 1024 <= port <= 65535
+
+
+def test_single_call_seconds_times_each_call_with_the_collector_paused():
+    import gc
+
+    seen = []
+    times = timing.single_call_seconds(lambda: seen.append(gc.isenabled()) or time.sleep(0.002), calls=5, warmup=2)
+    assert times.shape == (5,) and np.all(times >= 0.0015) and np.all(times < 0.5)
+    assert seen == [True, True, False, False, False, False, False]  # warm-up calls run with it on
+    assert gc.isenabled()
+    with pytest.raises(ValueError, match="calls"):
+        timing.single_call_seconds(lambda: None, calls=0)
+    with pytest.raises(TypeError, match="fn"):
+        timing.single_call_seconds(3, calls=5)
+
+
+def test_percentiles_read_per_call_seconds_and_the_slo_rule_needs_a_thousand_calls():
+    assert timing.percentiles([1.0, 2.0, 3.0, 4.0, 5.0], qs=(0, 50, 100)) == {"p0": 1.0, "p50": 3.0, "p100": 5.0}
+    for bad in ([], [1.0, float("nan")], [-1.0], [[1.0]]):
+        with pytest.raises(ValueError, match="seconds"):
+            timing.percentiles(bad)
+    with pytest.raises(ValueError, match="qs"):
+        timing.percentiles([1.0], qs=(101,))
+    with pytest.raises(ValueError, match="calls"):
+        timing.call_percentiles(lambda: None, calls=timing.MIN_SLO_CALLS - 1)
+    figures = timing.call_percentiles(lambda: None, calls=timing.MIN_SLO_CALLS, warmup=0)
+    assert 0 <= figures["p50"] <= figures["p99"]
+
+
+def test_pinned_threads_sets_torch_inside_and_restores_it():
+    import torch
+
+    before = torch.get_num_threads()
+    with timing.pinned_threads(1) as threads:
+        assert threads == {"torch": 1} and torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="num_threads"):
+        with timing.pinned_threads(0):
+            pass
+
+
+def test_a_noisy_host_is_inconclusive_and_named_so():
+    with pytest.raises(timing.NoisyHost, match="busy host"):
+        timing.require_quiet(0.9, 0.0)
+    assert issubclass(timing.NoisyHost, timing.Inconclusive)

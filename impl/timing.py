@@ -1,6 +1,16 @@
-"""The performance protocol: compare two callables fairly and report a ratio.
+"""Thread control and the performance protocol: how every timed figure in the project is measured.
 
-Both sides run in one process on the same inputs: warm-up calls first (JIT
+Runner-free: no test runner and no `impl.harness` import, so a DVC stage (`impl/beyond/cnn_speed.py`) times
+with the same code as a spec. What cannot be judged raises `Inconclusive` (a ratio's interval straddling
+its bar) or its subclass `NoisyHost` (other processes busy, or repeats too spread); the test plugin reports
+either as "not run", never as refuted.
+
+Threads. `pinned_threads` sets torch's intra-op threads for a block and restores them, and pins
+TensorFlow's pools (`pin_tf_threads`), which TensorFlow fixes once it has run an op. ONNX Runtime's
+threads are a session option (`impl.onnx_tools.make_session(threads=...)`); NumPy's BLAS pool is sized at
+import by OMP_NUM_THREADS, so work that must pin it runs in a process started with that variable.
+
+Comparisons. Both sides run in one process on the same inputs: warm-up calls first (JIT
 compilation, allocators, sessions), each side's loop count sized so one timing
 lasts at least `min_time`, then repeats interleaved A B B A ... to cancel drift,
 with a short settle pause before each timing (idle thread pools stop spinning)
@@ -12,11 +22,15 @@ Judging (`Comparison.judge`): the ratio is estimated with a distribution-free co
 (the median of the per-repeat paired ratios B_i / A_i, whose neighbours in time share the host's
 drift, bounded by order statistics), and a claim is judged only when that interval lies wholly on
 one side of its bar; otherwise it is `Inconclusive` ("not run", with the interval). CPU time that
-other processes used during the timing is measured too: a busy host is inconclusive, never refuted.
+other processes used during the timing is measured too: a busy host is `NoisyHost`, never refuted.
 
 `compare` times cheap stateless calls (many loops per timing); `compare_windows` times
 stateful callables that each run a window of several units of work per call (e.g. N
 training steps drawn from an iterator), reported per unit. Both share one protocol loop.
+
+Single calls (an SLO's p50/p99): `single_call_seconds` times each call on its own with `perf_counter_ns`,
+the garbage collector paused, after untimed warm-up calls; `percentiles` reads them; `call_percentiles`
+does both under the protocol's minimum of `MIN_SLO_CALLS` calls.
 """
 from __future__ import annotations
 
@@ -26,9 +40,21 @@ import math
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
+import numpy as np
+
+from impl.checks import MAX_STEPS, as_callable, as_int
+from impl.isolation import torch_state
 from impl.pipeline.hardware import cpu_info
+
+__all__ = [
+    "NOISY_CV", "CONFIDENCE", "MAX_FOREIGN_CORES", "SETTLE_S", "MIN_SLO_CALLS",
+    "pinned_threads", "pin_tf_threads",
+    "block", "gc_paused", "robust_cv", "median_interval", "Inconclusive", "NoisyHost", "HostLoad", "require_quiet",
+    "Comparison", "judge_all", "compare", "compare_windows", "time_first_call", "median_call_time",
+    "single_call_seconds", "percentiles", "call_percentiles",
+]
 
 NOISY_CV = 0.20  # protocol: a (robust) coefficient of variation above this is a noisy host
 CONFIDENCE = 0.95  # of the ratio's interval: a judged verdict is wrong with probability <= 5% per side
@@ -38,6 +64,48 @@ MAX_FOREIGN_CORES = 0.25
 # BLAS/OpenMP pools busy-wait after a call (OpenBLAS: ~2^28 cycles, ~0.1 s) before they park;
 # switching sides without a pause would bill that spinning to the other library's timing.
 SETTLE_S = 0.15
+MIN_SLO_CALLS = 1000  # a latency SLO's p50/p99 come from at least 1,000 single calls (a p99 from fewer rests on a handful)
+
+
+def pin_tf_threads(num_threads: int) -> dict[str, int]:
+    """Run TensorFlow ops on `num_threads` intra-op threads and one inter-op thread; returns the pool sizes
+    TensorFlow reports afterwards ({"intra_op": ..., "inter_op": ...}), for the caller to record.
+
+    TensorFlow fixes its pools when it first runs an op. Where it already ran with other sizes, this raises
+    RuntimeError naming the sizes in force, rather than leaving them as they are unnoticed: TF work that
+    must be pinned runs in a process of its own (`impl.l5_quantization.tflite_tools.in_fresh_process`).
+    Pinning to the sizes already in force is accepted.
+    """
+    num_threads = as_int(num_threads, "num_threads", minimum=1, maximum=1024)
+    import tensorflow as tf
+
+    threading = tf.config.threading
+    try:
+        threading.set_intra_op_parallelism_threads(num_threads)
+        threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError as exc:  # "cannot be modified after initialization"
+        if (threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads()) != (num_threads, 1):
+            raise RuntimeError(
+                f"TensorFlow already ran in this process with {threading.get_intra_op_parallelism_threads()} intra-op "
+                f"and {threading.get_inter_op_parallelism_threads()} inter-op threads (0: one per core) and cannot be "
+                f"pinned to {num_threads} and 1 now; run this work in a fresh process") from exc
+    return {"intra_op": threading.get_intra_op_parallelism_threads(),
+            "inter_op": threading.get_inter_op_parallelism_threads()}
+
+
+@contextlib.contextmanager
+def pinned_threads(num_threads: int, *, tensorflow: bool = False) -> Iterator[dict[str, int]]:
+    """torch on `num_threads` intra-op threads inside the block, restored on exit (`isolation.torch_state`);
+    with `tensorflow`, TensorFlow's pools pinned too (`pin_tf_threads`: not restorable, so a fresh process's
+    job). Yields the thread counts in force ({"torch": ..., and "tf_intra_op"/"tf_inter_op"}), to record."""
+    num_threads = as_int(num_threads, "num_threads", minimum=1, maximum=1024)
+    if not isinstance(tensorflow, bool):
+        raise TypeError(f"tensorflow must be a bool, got {type(tensorflow).__name__}")
+    tf_threads = pin_tf_threads(num_threads) if tensorflow else {}
+    with torch_state(num_threads=num_threads):
+        import torch
+
+        yield {"torch": torch.get_num_threads(), **{f"tf_{name}": value for name, value in tf_threads.items()}}
 
 
 def block(result: Any) -> Any:
@@ -108,8 +176,12 @@ def robust_cv(values: list[float]) -> float:
 
 
 class Inconclusive(Exception):
-    """The measurement cannot judge the claim either way (a noisy or busy host, an interval straddling the
-    bar): the plugin reports the claim as "not run", with this message, never as refuted."""
+    """The measurement cannot judge the claim either way (an interval straddling the bar, or a `NoisyHost`):
+    the plugin reports the claim as "not run", with this message, never as refuted."""
+
+
+class NoisyHost(Inconclusive):
+    """Other processes used the CPU during a timing, or its repeats varied too much, to read a verdict from it."""
 
 
 def median_interval(values: list[float], confidence: float = CONFIDENCE) -> tuple[float, float]:
@@ -194,9 +266,9 @@ def require_quiet(foreign_cores: float, cv: float, *, max_cv: float | None = Non
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
             raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     if foreign_cores > MAX_FOREIGN_CORES:
-        raise Inconclusive(f"busy host: other processes used {foreign_cores:.2f} cores during {what}")
+        raise NoisyHost(f"busy host: other processes used {foreign_cores:.2f} cores during {what}")
     if cv > limit:
-        raise Inconclusive(f"noisy host: {what} varied by robust CV {cv:.0%} > {limit:.0%}")
+        raise NoisyHost(f"noisy host: {what} varied by robust CV {cv:.0%} > {limit:.0%}")
 
 
 @dataclass
@@ -253,7 +325,7 @@ class Comparison:
     def require_quiet(self) -> None:
         """A host busy with other processes during the timing is not a verdict either way."""
         if self.foreign_cores > MAX_FOREIGN_CORES:
-            raise Inconclusive(f"busy host: other processes used {self.foreign_cores:.2f} cores during the "
+            raise NoisyHost(f"busy host: other processes used {self.foreign_cores:.2f} cores during the "
                                f"timing (> {MAX_FOREIGN_CORES})")
 
     def judge(self, claim: Any, name: str, op: str, limit: str | float, *, invert: bool = False) -> float:
@@ -400,3 +472,38 @@ def median_call_time(fn: Callable[[], Any], *, repeats: int = 7, min_time: float
     """Median per-call seconds of an already-warm callable."""
     loops = _loops_for(fn, min_time)
     return statistics.median(_time_per_unit(fn, loops) for _ in range(repeats))
+
+
+def single_call_seconds(fn: Callable[[], Any], *, calls: int, warmup: int = 0) -> np.ndarray:
+    """Seconds of each of `calls` calls of `fn`, timed one by one with `perf_counter_ns` (the garbage collector
+    paused) after `warmup` untimed calls. `fn` must return when its work is done (wrap asynchronous work in
+    `block`): a single call of a few microseconds has no room for the check."""
+    fn = as_callable(fn, "fn")
+    calls = as_int(calls, "calls", minimum=1, maximum=MAX_STEPS)
+    warmup = as_int(warmup, "warmup", minimum=0, maximum=MAX_STEPS)
+    for _ in range(warmup):
+        fn()
+    times = np.empty(calls, dtype=np.int64)
+    with gc_paused():
+        for i in range(calls):
+            start = time.perf_counter_ns()
+            fn()
+            times[i] = time.perf_counter_ns() - start
+    return times / 1e9
+
+
+def percentiles(seconds: Any, qs: tuple[float, ...] = (50, 99)) -> dict[str, float]:
+    """{"p50": s, "p99": s, ...} of a sequence of per-call seconds."""
+    values = np.asarray(seconds, dtype=np.float64)
+    if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError(f"seconds must be a non-empty 1-D sequence of finite non-negative numbers, got shape {values.shape}")
+    if not isinstance(qs, tuple) or not qs or not all(isinstance(q, (int, float)) and not isinstance(q, bool)
+                                                      and 0 <= q <= 100 for q in qs):
+        raise ValueError(f"qs must be a non-empty tuple of percentiles in [0, 100], got {qs!r}")
+    return {f"p{q:g}": float(np.percentile(values, q)) for q in qs}
+
+
+def call_percentiles(fn: Callable[[], Any], *, calls: int = MIN_SLO_CALLS, warmup: int = 50) -> dict[str, float]:
+    """p50 and p99 seconds of `calls` (>= MIN_SLO_CALLS) single calls of `fn` (`single_call_seconds`)."""
+    calls = as_int(calls, "calls", minimum=MIN_SLO_CALLS, maximum=MAX_STEPS)
+    return percentiles(single_call_seconds(fn, calls=calls, warmup=warmup))
