@@ -22,10 +22,20 @@ def test_waits(server):
 '''
 
 
-def test_sigterm_tears_the_session_fixtures_down(tmp_path):
+# The control: the same run with the plugin's handler taken away again once the session started, as before it
+# existed. SIGTERM then kills the process outright and the fixture is never torn down, so the check above can fail.
+WITHOUT_HANDLER = '''
+import signal
+
+def pytest_sessionstart(session):
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+'''
+
+
+def _run_and_terminate(tmp_path, *, handler: bool) -> tuple[str, int, float]:
     project = tmp_path / "project"
     project.mkdir()
-    (project / "conftest.py").write_text('pytest_plugins = ["impl.harness.plugin"]\n')
+    (project / "conftest.py").write_text('pytest_plugins = ["impl.harness.plugin"]\n' + ("" if handler else WITHOUT_HANDLER))
     (project / "params.yaml").write_text("profile: quick\nseed: 0\n")
     (project / "test_hang.py").write_text(SPEC.format(out=str(tmp_path)))
     env = dict(os.environ, PYTHONPATH=str(paths.ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -43,6 +53,18 @@ def test_sigterm_tears_the_session_fixtures_down(tmp_path):
     finally:
         if run.poll() is None:
             run.kill()
+    return output, run.returncode, time.monotonic() - started
+
+
+def test_sigterm_tears_the_session_fixtures_down(tmp_path):
+    output, returncode, seconds = _run_and_terminate(tmp_path, handler=True)
     assert (tmp_path / "stopped").exists(), f"the session fixture was not torn down:\n{output[-2000:]}"
-    assert time.monotonic() - started < 20 and run.returncode != 0
+    assert seconds < 20 and returncode != 0
     assert "SIGTERM" in output
+
+
+def test_without_the_handler_sigterm_leaves_the_fixture_up(tmp_path):
+    """The control of the test above: it goes red when the handler is missing."""
+    output, returncode, _ = _run_and_terminate(tmp_path, handler=False)
+    assert not (tmp_path / "stopped").exists(), f"torn down even without the handler:\n{output[-2000:]}"
+    assert returncode == -signal.SIGTERM
