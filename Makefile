@@ -68,7 +68,8 @@ perf-repeat: $(STAMP)
 
 # Lesson 4's CNN study over WORKERS processes sharing one Optuna study in PostgreSQL (a throwaway local
 # server, or STORAGE=<SQLAlchemy URL> where workers on other machines join with
-# `python -m impl.l4_tuning.tune worker --storage <URL> --trials N --seed S`). Results: data/tuning/.
+# `python -m impl.l4_tuning.tune worker --storage <URL> --trials N --seed S`, N the study's budget, shared: each
+# worker takes the next trial while the study holds fewer than N). Results: data/tuning/.
 WORKERS ?= 2
 STORAGE ?=
 TRIALS ?=

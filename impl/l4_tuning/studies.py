@@ -102,17 +102,27 @@ def new_study(name: str, url: str, *, direction: str, seed: int, n_startup_trial
     )
 
 
-def optimize(study, objective: Callable, n_trials: int, *, desc: str = "trials", progress: bool = True) -> None:
+def optimize(study, objective: Callable, n_trials: int, *, desc: str = "trials", progress: bool = True,
+             shared: bool = False) -> None:
     """`study.optimize(objective, n_trials, n_jobs=1)` with a trial progress bar (off when $CI is set)
-    and Optuna's per-trial log lines silenced (the bar shows the state and the best value)."""
+    and Optuna's per-trial log lines silenced (the bar shows the state and the best value).
+
+    With `shared`, `n_trials` is the budget of the whole study, which other processes work on too: this one
+    starts trials while the study holds fewer than `n_trials` (running ones included), so a worker whose
+    trials are pruned early takes more of them instead of idling while another finishes a fixed share.
+    Two workers finishing at the same moment may start one trial each past the budget (at most one per
+    extra worker)."""
     import optuna
 
     as_instance(study, "study", optuna.Study)
     objective = as_callable(objective, "objective")
     n_trials = as_int(n_trials, "n_trials", minimum=1, maximum=MAX_TRIALS)
     desc, progress = as_str(desc, "desc"), as_bool(progress, "progress")
+    shared = as_bool(shared, "shared")
     from tqdm import tqdm
 
+    if shared and len(study.get_trials(deepcopy=False)) >= n_trials:
+        return
     bar = tqdm(total=n_trials, desc=desc, unit="trial", disable=not progress or bool(os.environ.get("CI")))
 
     def tick(study, trial) -> None:
@@ -120,9 +130,10 @@ def optimize(study, objective: Callable, n_trials: int, *, desc: str = "trials",
         finished = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
         bar.set_postfix(last=trial.state.name.lower(), best=f"{study.best_value:.4g}" if finished else "-")
 
+    callbacks = [tick, optuna.study.MaxTrialsCallback(n_trials, states=None)] if shared else [tick]
     try:
         with optuna_quiet():
-            study.optimize(objective, n_trials=n_trials, n_jobs=1, callbacks=[tick])
+            study.optimize(objective, n_trials=None if shared else n_trials, n_jobs=1, callbacks=callbacks)
     finally:
         bar.close()
 

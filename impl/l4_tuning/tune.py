@@ -2,14 +2,16 @@
 
     python -m impl.l4_tuning.tune --workers 2             # a throwaway PostgreSQL server on this machine
     python -m impl.l4_tuning.tune --workers 2 --storage postgresql+psycopg2://user@db-host:5432/optuna
-    python -m impl.l4_tuning.tune worker --storage URL --study NAME --trials 10 --seed 7   # on any machine
+    python -m impl.l4_tuning.tune worker --storage URL --study NAME --trials 50 --seed 7   # on any machine
 
 The coordinator creates the study (fresh; the search space, pruner and knobs of the DVC stage
 `tune_cnn`, profile-aware, from impl/l4_tuning/params.yaml), starts `--workers` local worker
 processes and waits. Each worker is the `worker` subcommand: it opens the study by name through
 the storage URL, with its own TPE sampler (seed + k, so no two workers propose alike) and
-MedianPruner, and runs its share of the trials; workers on other machines run the same command
-with the same URL and study name (their trials add to the study's). When the local workers are
+MedianPruner, and starts trials while the study holds fewer than `--trials` (the study's budget,
+running trials included): a worker whose trials are pruned early takes more of them, so no core
+idles while another finishes a fixed share. Workers on other machines run the same command with the
+same URL, study name and budget. When the local workers are
 done, the coordinator retrains the best configuration with `final_seed` and reads the test images
 once, as `tune_cnn` does in one process.
 
@@ -67,7 +69,8 @@ def _data(knobs: dict[str, Any]):
 
 
 def run_worker(url: str, name: str, n_trials: int, seed: int, knobs: dict[str, Any]) -> dict[str, Any]:
-    """Open study `name` at `url` and run `n_trials` of the CNN objective; returns what this worker ran."""
+    """Open study `name` at `url` and run trials of the CNN objective until the study holds `n_trials` (the
+    budget shared by every worker on it); returns what this worker ran."""
     import optuna
 
     from impl.l4_tuning import cifar_cnn, studies, tune_cnn
@@ -96,19 +99,20 @@ def run_worker(url: str, name: str, n_trials: int, seed: int, knobs: dict[str, A
 
     started = time.monotonic()
     with torch_state(num_threads=knobs["num_threads"], deterministic=True):
-        studies.optimize(study, objective, n_trials, desc=f"worker seed {seed}", progress=False)
+        studies.optimize(study, objective, n_trials, desc=f"worker seed {seed}", progress=False, shared=True)
     return {"pid": os.getpid(), "seed": seed, "ran": ran, "wall_s": time.monotonic() - started}
 
 
-def _start_workers(url: str, name: str, shares: list[int], seed: int, knobs: dict[str, Any],
+def _start_workers(url: str, name: str, workers: int, seed: int, knobs: dict[str, Any],
                    logs: list[Path]) -> list[subprocess.Popen]:
     base = [sys.executable, "-m", "impl.l4_tuning.tune", "worker", "--storage", url, "--study", name,
             "--knobs", json.dumps(knobs)]
     procs = []
-    for k, share in enumerate(shares):
+    for k in range(workers):
         logs[k].parent.mkdir(parents=True, exist_ok=True)
         with open(logs[k], "wb") as sink:
-            procs.append(subprocess.Popen([*base, "--trials", str(share), "--seed", str(seed + k)], cwd=paths.ROOT,
+            budget = ["--trials", str(knobs["n_trials"])]
+            procs.append(subprocess.Popen([*base, *budget, "--seed", str(seed + k)], cwd=paths.ROOT,
                                           stdout=subprocess.PIPE, stderr=sink, text=True))
     return procs
 
@@ -151,8 +155,7 @@ def tune(workers: int, storage: str | None = None, *, out_dir: Path | None = Non
     if timeout_s is not None:
         timeout_s = as_float(timeout_s, "timeout_s", low=0.0, low_open=True, high=7 * 24 * 3600.0)
     knobs = study_knobs(**overrides)
-    shares = [knobs["n_trials"] // workers + (k < knobs["n_trials"] % workers) for k in range(workers)]
-    if min(shares) < 1:
+    if knobs["n_trials"] < workers:
         raise ValueError(f"{knobs['n_trials']} trials cannot keep {workers} workers busy; ask for fewer workers")
     out_dir = Path(out_dir or TUNING_DIR / STUDY)
     with contextlib.ExitStack() as stack:
@@ -162,7 +165,7 @@ def tune(workers: int, storage: str | None = None, *, out_dir: Path | None = Non
                           pruner_warmup_steps=knobs["pruner_warmup_steps"])
         started = time.monotonic()
         logs = [out_dir / f"worker{k}.log" for k in range(workers)]
-        reports = _collect(_start_workers(url, STUDY, shares, knobs["seed"], knobs, logs), logs, timeout_s)
+        reports = _collect(_start_workers(url, STUDY, workers, knobs["seed"], knobs, logs), logs, timeout_s)
         wall_s = time.monotonic() - started
         import optuna
 
@@ -193,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     worker = sub.add_parser("worker", help="run trials of an existing study (any machine)")
     worker.add_argument("--storage", required=True, help="SQLAlchemy URL of the study's RDB")
     worker.add_argument("--study", default=STUDY)
-    worker.add_argument("--trials", type=int, required=True)
+    worker.add_argument("--trials", type=int, required=True, help="the study's trial budget, shared by all its workers")
     worker.add_argument("--seed", type=int, required=True, help="this worker's TPE seed (distinct per worker)")
     worker.add_argument("--knobs", default=None, help="the cnn knobs as JSON (default: the profile's)")
     parser.add_argument("--workers", type=int, default=1, help="local worker processes")

@@ -15,15 +15,15 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from impl.data import (
     cifar10, diabetes, digits, fetch, gutenberg, idx, mnist, movielens, packaged, prepared, series, splits, toy,
 )
+from impl.harness.input_claim import bad_input_claim
 from impl.harness.kinds import (
     ArrayDict, Bytes, Choice, Count, Counts, Flag, Instance, Labels, Lazy, Optional, PathArg, Real, Seed, Text,
 )
-from impl.harness.sweep import Case, HeavyCase, run_sweep
+from impl.harness.sweep import Case, HeavyCase
 
 CONTENT = b"abc"
 REMOTE = fetch.RemoteFile("sweep", "blob.bin", ("https://example.invalid/blob.bin",), hashlib.sha256(CONTENT).hexdigest())
@@ -125,13 +125,5 @@ CASES = [
 ]
 
 
-@pytest.mark.cpu
-def test_rejects_bad_input(claim):
-    """Every exported function of the data loaders (impl/data modules' `__all__`) refuses NaN,
-    infinite, empty, wrongly-shaped, wrongly-typed or None arguments and out-of-range or unbounded
-    counts with a ValueError or TypeError naming the argument, and answers an equivalent argument (a list, a strided
-    or reversed view, the other float dtype, a NumPy scalar) as it answers the plain one.
-
-    Course: all lessons (house rule: a learner's mistake gets a clear message, not a wrong number).
-    """
-    run_sweep(claim, "impl.data", CASES)
+test_rejects_bad_input = bad_input_claim("impl.data", CASES, subject="the data loaders (impl/data)",
+                                         course="all lessons")

@@ -4,10 +4,10 @@ The sweep (impl.harness.sweep) finds the functions from each module's `__all__` 
 bad values from each argument's kind; nothing here is chosen per bad value.
 """
 import numpy as np
-import pytest
 
+from impl.harness.input_claim import bad_input_claim
 from impl.harness.kinds import Choice, Count, Instance, Labels, Matrix, Optional, Real, Rng, Seed, Vector
-from impl.harness.sweep import Case, run_sweep
+from impl.harness.sweep import Case
 from impl.l1_linalg import mf, pca, svd, workloads
 
 A = np.arange(12.0).reshape(4, 3) + np.eye(4, 3)  # 4 x 3, full rank
@@ -53,13 +53,4 @@ CASES = [
 ]
 
 
-@pytest.mark.cpu
-def test_rejects_bad_input(claim):
-    """Every exported function of Lesson 1 (its modules' `__all__`) refuses NaN, infinite, empty,
-    wrongly-shaped, wrongly-typed or None arguments and out-of-range or unbounded counts with a
-    ValueError or TypeError naming the argument, and answers an equivalent argument (a list, a strided
-    or reversed view, the other float dtype, a NumPy scalar) as it answers the plain one.
-
-    Course: Lesson 1 (house rule: a learner's mistake gets a clear message, not a wrong number).
-    """
-    run_sweep(claim, "impl.l1_linalg", CASES)
+test_rejects_bad_input = bad_input_claim("impl.l1_linalg", CASES, subject="Lesson 1", course="Lesson 1")

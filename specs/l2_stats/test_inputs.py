@@ -5,12 +5,12 @@ bad values from each argument's kind; nothing here is chosen per bad value. PyMC
 TFP fits are HeavyCases: only their bad calls are made, and those must fail before any sampling.
 """
 import numpy as np
-import pytest
 
+from impl.harness.input_claim import bad_input_claim
 from impl.harness.kinds import (
     Array, Choice, Count, Fields, Instance, Lazy, Matrix, Optional, Real, Rng, Seed, Vector,
 )
-from impl.harness.sweep import Case, HeavyCase, run_sweep
+from impl.harness.sweep import Case, HeavyCase
 from impl.l2_stats import bayes, gmm, inference, prob
 
 X1 = np.linspace(-1.0, 1.0, 8)
@@ -86,13 +86,4 @@ CASES = [
 ]
 
 
-@pytest.mark.cpu
-def test_rejects_bad_input(claim):
-    """Every exported function of Lesson 2 (its modules' `__all__`) refuses NaN, infinite, empty,
-    wrongly-shaped, wrongly-typed or None arguments and out-of-range or unbounded counts with a
-    ValueError or TypeError naming the argument, and answers an equivalent argument (a list, a strided
-    or reversed view, the other float dtype, a NumPy scalar) as it answers the plain one.
-
-    Course: Lesson 2 (house rule: a learner's mistake gets a clear message, not a wrong number).
-    """
-    run_sweep(claim, "impl.l2_stats", CASES)
+test_rejects_bad_input = bad_input_claim("impl.l2_stats", CASES, subject="Lesson 2", course="Lesson 2")

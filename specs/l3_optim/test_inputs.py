@@ -7,12 +7,12 @@ is a HeavyCase: only its bad calls are made, and those must fail before any data
 import functools
 
 import numpy as np
-import pytest
 
+from impl.harness.input_claim import bad_input_claim
 from impl.harness.kinds import (
     Choice, Count, Fields, Flag, Images, Instance, Labels, Lazy, Matrix, Optional, Real, Rng, Seed, Tensor, Vector,
 )
-from impl.harness.sweep import Case, HeavyCase, run_sweep
+from impl.harness.sweep import Case, HeavyCase
 from impl.l3_optim import adam, autodiff, cnn, frameworks, loaders, logreg, lr, mlp, mnist_data, quadratic
 
 X = np.arange(24.0).reshape(8, 3) / 10 + np.eye(8, 3)
@@ -106,13 +106,4 @@ CASES = [
 ]
 
 
-@pytest.mark.cpu
-def test_rejects_bad_input(claim):
-    """Every exported function of Lesson 3 (its modules' `__all__`) refuses NaN, infinite, empty,
-    wrongly-shaped, wrongly-typed or None arguments and out-of-range or unbounded counts with a
-    ValueError or TypeError naming the argument, and answers an equivalent argument (a list, a strided
-    or reversed view, the other float dtype, a NumPy scalar) as it answers the plain one.
-
-    Course: Lesson 3 (house rule: a learner's mistake gets a clear message, not a wrong number).
-    """
-    run_sweep(claim, "impl.l3_optim", CASES)
+test_rejects_bad_input = bad_input_claim("impl.l3_optim", CASES, subject="Lesson 3", course="Lesson 3")

@@ -6,13 +6,13 @@ bad values from each argument's kind; nothing here is chosen per bad value.
 import functools
 
 import numpy as np
-import pytest
 
+from impl.harness.input_claim import bad_input_claim
 from impl.harness.kinds import (
     Choice, Count, Counts, Fields, Flag, Images, Instance, Labels, Lazy, Matrix, Optional, PathArg, Real, Rng, Seed,
     Tensor, Text, Vector,
 )
-from impl.harness.sweep import Case, HeavyCase, run_sweep
+from impl.harness.sweep import Case, HeavyCase
 from impl.l4_tuning import cifar_cnn, lstm_study, postgres, storage, studies, sunspots_lstm, workers
 from impl.l4_tuning import benchmarks, comparison, curves, importance, pruning, search_spaces
 
@@ -175,13 +175,4 @@ CASES += [
 ]
 
 
-@pytest.mark.cpu
-def test_rejects_bad_input(claim):
-    """Every exported function of Lesson 4 (its modules' `__all__`) refuses NaN, infinite, empty,
-    wrongly-shaped, wrongly-typed or None arguments and out-of-range or unbounded counts with a
-    ValueError or TypeError naming the argument, and answers an equivalent argument (a list, a strided
-    or reversed view, the other float dtype, a NumPy scalar) as it answers the plain one.
-
-    Course: Lesson 4 (house rule: a learner's mistake gets a clear message, not a wrong number).
-    """
-    run_sweep(claim, "impl.l4_tuning", CASES)
+test_rejects_bad_input = bad_input_claim("impl.l4_tuning", CASES, subject="Lesson 4", course="Lesson 4")

@@ -8,14 +8,14 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from impl import onnx_tools
+from impl.harness.input_claim import bad_input_claim
 from impl.harness.kinds import (
     Array, Bytes, Choice, Count, Flag, Images, Instance, Labels, Lazy, Matrix, Optional, PathArg, Real, Seed, Tensor,
     Text,
 )
-from impl.harness.sweep import Case, HeavyCase, run_sweep
+from impl.harness.sweep import Case, HeavyCase
 from impl.l5_quantization import fakequant, int8_cpu, keras_models, mobilenet, models, quantize, tflite_tools
 
 
@@ -153,13 +153,6 @@ CASES += [
 ]
 
 
-@pytest.mark.cpu
-def test_rejects_bad_input(claim):
-    """Every exported function of Lesson 5 (its modules' `__all__`) refuses NaN, infinite, empty,
-    wrongly-shaped, wrongly-typed or None arguments and out-of-range or unbounded counts with a
-    ValueError or TypeError naming the argument, and answers an equivalent argument (a list, a strided
-    or reversed view, the other float dtype, a NumPy scalar) as it answers the plain one.
-
-    Course: Lesson 5 (house rule: a learner's mistake gets a clear message, not a wrong number).
-    """
-    run_sweep(claim, ("impl.l5_quantization", "impl.onnx_tools"), CASES)  # and the shared module it exports with
+test_rejects_bad_input = bad_input_claim(
+    ("impl.l5_quantization", "impl.onnx_tools"), CASES, course="Lesson 5",
+    subject="Lesson 5 and of the shared `impl.onnx_tools` it exports and quantizes with")

@@ -8,12 +8,12 @@ its bad calls must be refused before a JVM, a process or a file is touched. Its 
 import functools
 
 import numpy as np
-import pytest
 
+from impl.harness.input_claim import bad_input_claim
 from impl.harness.kinds import (
     Choice, Count, Flag, Instance, Labels, Lazy, Matrix, Optional, PathArg, Real, Seed, Text,
 )
-from impl.harness.sweep import Case, HeavyCase, run_sweep
+from impl.harness.sweep import Case, HeavyCase
 from impl.l6_bigdata import cluster, ddp, frames, mapreduce, ml, rdd, scaling
 from impl.l6_bigdata import spark as spark_session
 
@@ -91,16 +91,6 @@ CASES = [
 ]
 
 
-@pytest.mark.cpu
-def test_rejects_bad_input(claim, spark):
-    """Every exported function of Lesson 6 (its modules' `__all__`) refuses NaN, infinite, empty,
-    wrongly-shaped, wrongly-typed or None arguments and out-of-range or unbounded counts with a
-    ValueError or TypeError naming the argument, and answers an equivalent argument (a list, a strided
-    or reversed view, the other float dtype, a NumPy scalar) as it answers the plain one.
-
-    Course: Lesson 6 (house rule: a learner's mistake gets a clear message, not a wrong number).
-    """
-    try:
-        run_sweep(claim, "impl.l6_bigdata", CASES)
-    finally:
-        _spark_objects.cache_clear()  # they belong to this claim's session, which ends with it
+# The Spark objects of the table belong to the claim's `spark` session, which ends with it: dropped after.
+test_rejects_bad_input = bad_input_claim("impl.l6_bigdata", CASES, subject="Lesson 6", course="Lesson 6",
+                                         fixtures=("spark",), after=_spark_objects.cache_clear)

@@ -8,13 +8,13 @@ import functools
 import io
 
 import numpy as np
-import pytest
 
 from impl import onnx_tools
+from impl.harness.input_claim import bad_input_claim
 from impl.harness.kinds import (
     Choice, Count, Flag, Instance, Lazy, Matrix, Optional, PathArg, Real, Rng, Seed, Tensor, Text, Vector,
 )
-from impl.harness.sweep import Case, HeavyCase, run_sweep
+from impl.harness.sweep import Case, HeavyCase
 from impl.l7_capstone import als, compress, deploy, mf, mnist5k, ranking, recsys, serving
 
 USER, ITEM = np.array([0, 1, 2, 0, 1, 2]), np.array([0, 0, 1, 1, 2, 2])
@@ -129,13 +129,4 @@ CASES = [
 ]
 
 
-@pytest.mark.cpu
-def test_rejects_bad_input(claim):
-    """Every exported function of Lesson 7 (its modules' `__all__`) refuses NaN, infinite, empty,
-    wrongly-shaped, wrongly-typed or None arguments and out-of-range or unbounded counts with a
-    ValueError or TypeError naming the argument, and answers an equivalent argument (a list, a strided
-    or reversed view, the other float dtype, a NumPy scalar) as it answers the plain one.
-
-    Course: Lesson 7 (house rule: a learner's mistake gets a clear message, not a wrong number).
-    """
-    run_sweep(claim, "impl.l7_capstone", CASES)
+test_rejects_bad_input = bad_input_claim("impl.l7_capstone", CASES, subject="Lesson 7", course="Lesson 7")

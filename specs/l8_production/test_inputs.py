@@ -4,13 +4,13 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from impl import onnx_tools
+from impl.harness.input_claim import bad_input_claim
 from impl.harness.kinds import (
     Bytes, Choice, Count, Flag, Images, Instance, Labels, Lazy, Matrix, Optional, PathArg, Real, Seed, Text,
 )
-from impl.harness.sweep import Case, HeavyCase, run_sweep
+from impl.harness.sweep import Case, HeavyCase
 from impl.l8_production import (
     artifacts, bitwidths, client, jax_tuning, keras_pruning, model, ort_quant, pipeline_repro, server, serving,
 )
@@ -100,13 +100,4 @@ CASES = [
 ]
 
 
-@pytest.mark.cpu
-def test_rejects_bad_input(claim):
-    """Every exported function of Lesson 8 (its modules' `__all__`) refuses NaN, infinite, empty,
-    wrongly-shaped, wrongly-typed or None arguments and out-of-range or unbounded counts with a
-    ValueError or TypeError naming the argument, and answers an equivalent argument (a list, a strided
-    or reversed view, the other float dtype, a NumPy scalar) as it answers the plain one.
-
-    Course: Lesson 8 (house rule: a learner's mistake gets a clear message, not a wrong number).
-    """
-    run_sweep(claim, "impl.l8_production", CASES)
+test_rejects_bad_input = bad_input_claim("impl.l8_production", CASES, subject="Lesson 8", course="Lesson 8")

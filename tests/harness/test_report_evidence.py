@@ -37,9 +37,10 @@ def test_the_spec_line_is_found_by_parsing_the_spec(tmp_path):
     spec = tmp_path / "specs" / "l1_linalg" / "test_x.py"
     spec.parent.mkdir(parents=True)
     spec.write_text('"""doc"""\n\n\ndef helper():\n    pass\n\n\ndef test_y():\n    pass\n\n\n'
-                    "class TestGroup:\n    def test_z(self):\n        pass\n", encoding="utf-8")
+                    "class TestGroup:\n    def test_z(self):\n        pass\n\n\ntest_made = make_claim()\n", encoding="utf-8")
     assert spec_location(tmp_path, "specs/l1_linalg/test_x.py::test_y[seed-3]") == ("specs/l1_linalg/test_x.py", 8)
     assert spec_location(tmp_path, "specs/l1_linalg/test_x.py::TestGroup::test_z") == ("specs/l1_linalg/test_x.py", 13)
+    assert spec_location(tmp_path, "specs/l1_linalg/test_x.py::test_made") == ("specs/l1_linalg/test_x.py", 17)
     assert spec_location(tmp_path, "specs/l1_linalg/test_x.py::test_gone") == ("specs/l1_linalg/test_x.py", None)
     assert spec_location(tmp_path, "specs/absent.py::test_y") == ("specs/absent.py", None)
     with pytest.raises(ValueError):

@@ -14,8 +14,11 @@ def test_two_workers_share_one_study_and_the_test_set_is_read_once(tmp_path):
         pytest.skip(f"no local PostgreSQL server can be started: {reason}")
     result = tune.tune(2, out_dir=tmp_path, **TINY)
     trials = json.loads((tmp_path / "trials.json").read_text())
-    assert result["trials_per_worker"] == [2, 2] and trials["n_trials"] == 4
-    assert sorted(t["number"] for t in trials["trials"]) == [0, 1, 2, 3]
+    # One budget for the study, not a share per worker: the workers together start 4 trials (a fifth only when
+    # both finish at the same instant), whichever of them is free first takes the next.
+    n = trials["n_trials"]
+    assert 4 <= n <= 5 and len(result["trials_per_worker"]) == 2 and sum(result["trials_per_worker"]) == n
+    assert sorted(t["number"] for t in trials["trials"]) == list(range(n))
     assert result["best_params"] == trials["best_params"] and 0.0 <= result["test_accuracy"] <= 1.0
     assert json.loads((tmp_path / "result.json").read_text())["workers"] == 2
 

@@ -17,7 +17,8 @@ _KEY = re.compile(r"^(\s+)([A-Za-z0-9_]+)\s*:(.*)$")
 
 @functools.lru_cache(maxsize=512)
 def _function_lines(path: Path, mtime_ns: int) -> dict[str, int]:
-    """'name' and 'Class::name' -> line of every function in the file (mtime keys the cache)."""
+    """'name' and 'Class::name' -> line of every function in the file, and of every module-level name a test is
+    assigned to (`test_rejects_bad_input = bad_input_claim(...)`); mtime keys the cache."""
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError):
@@ -26,6 +27,8 @@ def _function_lines(path: Path, mtime_ns: int) -> dict[str, int]:
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             lines[node.name] = node.lineno
+        elif isinstance(node, ast.Assign):
+            lines.update({target.id: node.lineno for target in node.targets if isinstance(target, ast.Name)})
         elif isinstance(node, ast.ClassDef):
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
