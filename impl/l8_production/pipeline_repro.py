@@ -23,8 +23,9 @@ from impl.checks import as_bool, as_instance, as_path, as_str
 __all__ = ["LESSON_DVC", "build_project", "dvc", "stages_run"]
 
 LESSON_DVC = "impl/l8_production/dvc.yaml"
-COPIED = ["impl/__init__.py", "impl/paths.py", "impl/atomic.py", "impl/checks.py", "impl/isolation.py",
-          "impl/pipeline", "impl/data", "impl/l3_optim", "impl/l5_quantization", "impl/l8_production", "params.yaml",
+# Besides these, every shared module at impl/'s top level (impl/*.py): a list of them by hand went stale each time
+# one was added (impl/onnx_tools.py, which the stages now import).
+COPIED = ["impl/pipeline", "impl/data", "impl/l3_optim", "impl/l5_quantization", "impl/l8_production", "params.yaml",
           "requirements.lock", ".dvcignore", "data/prepared/mnist.npz", "data/prepared/mnist.npz.sha256"]
 _RAN = re.compile(r"Running stage '([^']+)'")
 
@@ -72,7 +73,8 @@ def build_project(dest, knobs: dict) -> Path:
     if dest.exists() and any(dest.iterdir()):
         raise ValueError(f"dest {dest} must be an empty folder")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "dvc.lock")
-    for rel in COPIED:
+    shared = sorted(path.relative_to(paths.ROOT).as_posix() for path in (paths.ROOT / "impl").glob("*.py"))
+    for rel in [*shared, *COPIED]:
         source, target = paths.ROOT / rel, dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():

@@ -93,7 +93,7 @@ CASES += [
          seed=Seed(), n_startup_trials=TRIALS, pruner_startup_trials=TRIALS, pruner_warmup_steps=Count(0, 0, 10**6),
          pruner_interval_steps=Count(1, 1, 10**6)),
     Case(studies.optimize, Instance(l4("study")), Instance(lambda trial: trial.suggest_float("x", 0.0, 1.0)),
-         Count(1, 1, studies.MAX_TRIALS), desc=Text("sweep"), progress=Flag(False)),
+         Count(1, 1, studies.MAX_TRIALS), desc=Text("sweep"), progress=Flag(False), shared=Flag(False)),
     Case(studies.export_trials, Instance(l4("study"))),
     Case(studies.history, Instance(l4("export"))),
     Case(studies.param_importances, Instance(l4("study")), Seed()),

@@ -43,3 +43,17 @@ def test_bad_declarations_are_refused(kwargs, error):
     arguments = {"packages": "impl.checks", "cases": CASES, "subject": "Lesson 9", "course": "Lesson 9", **kwargs}
     with pytest.raises(error):
         bad_input_claim(arguments.pop("packages"), arguments.pop("cases"), **arguments)
+
+
+def test_a_generated_claim_is_read_from_the_source_with_its_statement(tmp_path):
+    from impl.harness.spec_claims import claims_in
+
+    spec = tmp_path / "test_inputs.py"
+    spec.write_text('CASES = []\n\n\ndef test_a():\n    """A holds."""\n\n\n'
+                    'test_rejects_bad_input = bad_input_claim("impl.x", CASES, subject="Lesson 9", course="Lesson 9")\n'
+                    'test_other = something_else()\n', encoding="utf-8")
+    claims = claims_in(spec)
+    assert [(c.name, c.line) for c in claims] == [("test_a", 4), ("test_rejects_bad_input", 8)]
+    assert claims[0].statement == "A holds."
+    generated = bad_input_claim("impl.checks", CASES, subject="Lesson 9", course="Lesson 9")
+    assert claims[1].statement == inspect.getdoc(generated)

@@ -11,9 +11,8 @@ import pytest
 from impl import paths
 from impl.pipeline import closure, stages
 
-SHARED = ["impl/__init__.py", "impl/paths.py", "impl/atomic.py", "impl/checks.py", "impl/digests.py", "impl/harness",
-          "impl/pipeline",
-          "conftest.py", "pyproject.toml", "params.yaml", "dvc.yaml", "requirements.lock", "specs/__init__.py",
+SHARED = [*sorted(path.relative_to(paths.ROOT).as_posix() for path in (paths.ROOT / "impl").glob("*.py")),
+          "impl/harness", "impl/pipeline", "conftest.py", "pyproject.toml", "params.yaml", "dvc.yaml", "requirements.lock", "specs/__init__.py",
           ".dvcignore"]
 
 LESSON = {  # everything a new lesson adds, in its two folders
@@ -72,7 +71,8 @@ LESSON = {  # everything a new lesson adds, in its two folders
             cmd: python -m impl.pipeline.verify l9_tiny
             wdir: ../..
             deps: [conftest.py, pyproject.toml, requirements.lock, impl/__init__.py, impl/atomic.py, impl/checks.py,
-                   impl/digests.py, impl/paths.py, impl/harness, impl/pipeline, impl/l9_tiny/__init__.py, impl/l9_tiny/arithmetic.py,
+                   impl/digests.py, impl/isolation.py, impl/paths.py, impl/timing.py, impl/harness, impl/pipeline,
+                   impl/l9_tiny/__init__.py, impl/l9_tiny/arithmetic.py,
                    specs/__init__.py, specs/l9_tiny, data/models/l9_tiny/square.json]
             params:
               - params.yaml: [profile, seed]

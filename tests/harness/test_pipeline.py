@@ -5,6 +5,7 @@ import pytest
 
 from impl import paths
 from impl.harness import ids, thresholds
+from impl.harness.spec_claims import claims_in
 from impl.pipeline import closure, params, stages
 
 STAGES = stages.all_stages()
@@ -62,10 +63,7 @@ def test_every_threshold_belongs_to_a_spec(lesson):
 
 
 def _test_functions(path: Path) -> list[str]:
-    import ast
-
-    return [node.name for node in ast.parse(path.read_text()).body
-            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
+    return [claim.name for claim in claims_in(path)]
 
 
 def test_closure_follows_local_and_relative_imports(tmp_path):

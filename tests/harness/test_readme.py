@@ -1,12 +1,12 @@
 """The README's generated sections are current: a new lesson, stage or claim that `make readme` has not
 written into them fails here (house rule 5: results are generated, never typed, and checked)."""
-import ast
 import re
 
 from impl import paths
 from impl.harness import ids
 from impl.harness.report import readme
 from impl.harness.report.markdown import cell
+from impl.harness.spec_claims import claims_in
 
 README = paths.ROOT / "README.md"
 
@@ -23,10 +23,9 @@ def _claims_in_specs() -> set[tuple[str, str, str]]:
     rows = set()
     for path in sorted(paths.SPECS_DIR.glob("*/test_*.py")):
         relpath = path.relative_to(paths.ROOT).as_posix()
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-                sentence = " ".join((ast.get_docstring(node) or "").split("\n\n")[0].split())
-                rows.add((ids.claim_id(relpath, node.name), cell(sentence), f"`{relpath}::{node.name}`"))
+        for claim in claims_in(path):
+            sentence = " ".join(claim.statement.split("\n\n")[0].split())
+            rows.add((ids.claim_id(relpath, claim.name), cell(sentence), f"`{relpath}::{claim.name}`"))
     return rows
 
 

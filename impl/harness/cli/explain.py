@@ -65,6 +65,8 @@ def _function(tree: ast.Module, name: str) -> ast.AST | None:
     for node in tree.body:
         if not cls and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == func:
             return node
+        if not cls and isinstance(node, ast.Assign) and any(getattr(t, "id", None) == func for t in node.targets):
+            return node  # a generated claim (`test_x = bad_input_claim(...)`): its line
         if cls and isinstance(node, ast.ClassDef) and node.name == cls:
             return next((item for item in node.body
                          if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == func), None)
