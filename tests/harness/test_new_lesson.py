@@ -54,13 +54,15 @@ LESSON = {  # everything a new lesson adds, in its two folders
         if __name__ == "__main__":
             sys.exit(main())
     ''',
+    # Only what is the lesson's own: `python -m impl.pipeline.closure --write` adds every shared file its code
+    # imports (the test below runs it, as a newcomer would), one line per file.
     "impl/l9_tiny/dvc.yaml": '''
         stages:
           fit:
             cmd: python -m impl.l9_tiny.fit
             wdir: ../..
-            deps: [impl/__init__.py, impl/atomic.py, impl/checks.py, impl/paths.py, impl/pipeline,
-                   impl/l9_tiny/__init__.py, impl/l9_tiny/arithmetic.py, impl/l9_tiny/fit.py]
+            deps:
+              - impl/l9_tiny/fit.py
             params:
               - impl/l9_tiny/params.yaml: [square]
             outs: [data/models/l9_tiny/square.json]
@@ -70,10 +72,12 @@ LESSON = {  # everything a new lesson adds, in its two folders
           verify:
             cmd: python -m impl.pipeline.verify l9_tiny
             wdir: ../..
-            deps: [conftest.py, pyproject.toml, requirements.lock, impl/__init__.py, impl/atomic.py, impl/checks.py,
-                   impl/digests.py, impl/isolation.py, impl/paths.py, impl/timing.py, impl/harness, impl/pipeline,
-                   impl/l9_tiny/__init__.py, impl/l9_tiny/arithmetic.py,
-                   specs/__init__.py, specs/l9_tiny, data/models/l9_tiny/square.json]
+            deps:
+              - conftest.py
+              - data/models/l9_tiny/square.json
+              - pyproject.toml
+              - requirements.lock
+              - specs/l9_tiny
             params:
               - params.yaml: [profile, seed]
             outs:
@@ -121,6 +125,10 @@ def project(tmp_path):
 
 def test_a_new_lesson_reaches_its_report_page(project):
     root, env = project
+    written = subprocess.run([sys.executable, "-m", "impl.pipeline.closure", "--write"], cwd=root, env=env,
+                             capture_output=True, text=True)
+    assert written.returncode == 0, written.stdout[-3000:] + written.stderr[-3000:]
+    assert "impl/l9_tiny/dvc.yaml:verify: added" in written.stdout and "impl/harness/plugin.py" in written.stdout
     for stage in stages.all_stages(root):
         assert closure.uncovered(stage, root) == [], stage.address
     done = subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=root, env=env, capture_output=True, text=True)
