@@ -28,3 +28,23 @@ def test_unknown_knobs_and_too_many_workers_are_refused(tmp_path):
         tune.study_knobs(n_layers=3)
     with pytest.raises(ValueError, match="cannot keep 5 workers busy"):
         tune.tune(5, storage="sqlite:///unused.db", out_dir=tmp_path, n_trials=4)
+
+
+def test_a_shared_budget_counts_the_trials_other_workers_already_added():
+    """`studies.optimize(..., shared=True)` tops the study up to `n_trials` (another worker's trials count), and a
+    worker that arrives once the budget is spent runs none: a fixed share would run 5 more, then 5 again."""
+    import optuna
+
+    from impl.isolation import optuna_quiet
+    from impl.l4_tuning import studies
+
+    def objective(trial):
+        return trial.suggest_float("x", 0.0, 1.0)
+
+    with optuna_quiet():
+        study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+        study.optimize(objective, n_trials=3)  # what the other workers ran
+        studies.optimize(study, objective, 5, progress=False, shared=True)
+        assert len(study.trials) == 5
+        studies.optimize(study, objective, 5, progress=False, shared=True)
+        assert len(study.trials) == 5
