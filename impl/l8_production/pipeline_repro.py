@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from impl.checks import as_bool, as_instance, as_path, as_str
+from impl.pipeline import provenance
 
 __all__ = ["LESSON_DVC", "build_project", "dvc", "stages_run"]
 
@@ -89,7 +90,7 @@ def build_project(dest, knobs: dict) -> Path:
     # The MNIST file's producer, declared and locked as in this project: up to date when this project's lock is,
     # else rebuilt from the data mirror (deterministic).
     data = yaml.safe_load((paths.ROOT / "impl/data/dvc.yaml").read_text(encoding="utf-8"))
-    lock = yaml.safe_load((paths.ROOT / "impl/data/dvc.lock").read_text(encoding="utf-8"))
+    lock = provenance.read_dvc_lock(paths.ROOT / "impl/data/dvc.lock")
     keep = "prepare_mnist"
     (dest / "impl/data/dvc.yaml").write_text(yaml.safe_dump({"stages": {keep: data["stages"][keep]}}, sort_keys=False),
                                              encoding="utf-8")

@@ -95,6 +95,46 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+DVC_LOCK_WAIT_S = 600.0
+
+
+@contextlib.contextmanager
+def dvc_repo_locked(root: Path | None = None) -> Iterator[None]:
+    """DVC's own repo lock (`.dvc/tmp/lock`, the zc.lockfile that `dvc.lock.Lock` takes), held for the block.
+    DVC rewrites a dvc.lock in place, not atomically, while it holds this lock; it releases the lock while
+    a stage's command runs, so a stage (or a `verify` stage's specs) can take it too."""
+    import time
+
+    import zc.lockfile
+
+    folder = Path(root or paths.ROOT) / ".dvc" / "tmp"
+    if not folder.is_dir():  # no DVC command has run here yet: none is writing
+        yield
+        return
+    deadline = time.monotonic() + DVC_LOCK_WAIT_S
+    while True:
+        try:
+            held = zc.lockfile.LockFile(str(folder / "lock"))
+            break
+        except zc.lockfile.LockError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"another DVC command held {folder / 'lock'} for over {DVC_LOCK_WAIT_S:.0f} s") from None
+            time.sleep(0.05)
+    try:
+        yield
+    finally:
+        held.close()
+
+
+def read_dvc_lock(lock_file: Path, root: Path | None = None) -> dict:
+    """A dvc.lock file's content ({} when there is none), read while no DVC command of the project at
+    `root` (default: this one) is rewriting it."""
+    with dvc_repo_locked(root):
+        if not Path(lock_file).is_file():
+            return {}
+        return yaml.safe_load(Path(lock_file).read_text(encoding="utf-8")) or {}
+
+
 def dvc_lock_hashes(root: Path | None = None) -> dict[str, str]:
     """Map every output path (relative to the project root) in every dvc.lock to its recorded md5.
 
@@ -106,10 +146,7 @@ def dvc_lock_hashes(root: Path | None = None) -> dict[str, str]:
     wdirs = {(stage.dvcfile, stage.name): stage.wdir for stage in stages.all_stages(root)}
     hashes = {}
     for dvcfile in {dvcfile for dvcfile, _ in wdirs}:
-        lock_file = (root / dvcfile).with_name("dvc.lock")
-        if not lock_file.is_file():
-            continue
-        lock = yaml.safe_load(lock_file.read_text(encoding="utf-8")) or {}
+        lock = read_dvc_lock((root / dvcfile).with_name("dvc.lock"), root)
         for name, stage in (lock.get("stages") or {}).items():
             base = (root / wdirs.get((dvcfile, name), Path(dvcfile).parent.as_posix())).resolve()
             for out in stage.get("outs") or []:

@@ -121,6 +121,36 @@ def verify_stage(lesson: str, root: Path | None = None) -> Stage:
     return found[0]
 
 
+def _overlap(dep: str, out: str) -> bool:
+    return dep == out or dep.startswith(out.rstrip("/") + "/") or out.startswith(dep.rstrip("/") + "/")
+
+
+def upstream(address: str, root: Path | None = None) -> list[Stage]:
+    """The stage `address` and every stage it depends on, each after the stages that produce its deps:
+    the order `dvc repro <address>` runs them in."""
+    every = all_stages(root)
+    by_address = {stage.address: stage for stage in every}
+    if address not in by_address:
+        raise KeyError(f"no DVC stage {address!r} (known: {sorted(by_address)[:5]} ...)")
+    ordered: list[Stage] = []
+    visiting: set[str] = set()
+
+    def visit(stage: Stage) -> None:
+        if stage in ordered:
+            return
+        if stage.address in visiting:
+            raise ValueError(f"the DVC stages form a cycle through {stage.address}")
+        visiting.add(stage.address)
+        for other in every:
+            if other is not stage and any(_overlap(dep, out) for dep in stage.deps for out in other.outs):
+                visit(other)
+        visiting.discard(stage.address)
+        ordered.append(stage)
+
+    visit(by_address[address])
+    return ordered
+
+
 def producer(relpath: str, root: Path | None = None) -> Stage:
     """The stage whose outputs include `relpath` (a root-relative path)."""
     for stage in all_stages(root):

@@ -63,7 +63,7 @@ def test_committed_locks_match_the_tree():
     if edited:
         pytest.skip(f"uncommitted edits to stage deps ({', '.join(edited[:5])}{' ...' if len(edited) > 5 else ''}): "
                     "the locks catch up with `make report`; this check judges a commit")
-    with artifacts.repo_lock():  # not while another xdist worker's `dvc repro` is half-way through a stage
+    with artifacts.builds_settled():  # no stage half-built by another xdist worker
         done = subprocess.run([sys.executable, "-m", "dvc", "status", "--json"], cwd=paths.ROOT,
                               capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -78,7 +78,7 @@ def test_outputs_do_not_name_the_checkout():
     per-node stack traces once did): an output that does has another hash in every other clone, so the
     committed lock can describe only one machine's files."""
     root = str(paths.ROOT).encode()
-    with artifacts.repo_lock():  # every output whole: none half-written by another worker's stage
+    with artifacts.builds_settled():  # every output whole: none half-written by another worker's stage
         built = sorted({path for stage in stages.all_stages() for out in stage.outs
                         for path in ([paths.ROOT / out] if (paths.ROOT / out).is_file()
                                      else (paths.ROOT / out).rglob("*")) if path.is_file()})
