@@ -223,8 +223,7 @@ def to_float16(src, dst) -> Path:
 
     converted = float16.convert_float_to_float16(onnx.load(str(src)), keep_io_types=True)
     onnx.checker.check_model(converted, full_check=True)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(converted, str(dst))
+    atomic_write_bytes(dst, converted.SerializeToString())
     return dst
 
 

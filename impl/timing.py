@@ -44,7 +44,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from impl.checks import MAX_STEPS, as_callable, as_int
+from impl.checks import MAX_STEPS, as_callable, as_float_array, as_int
 from impl.isolation import torch_state
 from impl.pipeline.hardware import cpu_info
 
@@ -494,9 +494,9 @@ def single_call_seconds(fn: Callable[[], Any], *, calls: int, warmup: int = 0) -
 
 def percentiles(seconds: Any, qs: tuple[float, ...] = (50, 99)) -> dict[str, float]:
     """{"p50": s, "p99": s, ...} of a sequence of per-call seconds."""
-    values = np.asarray(seconds, dtype=np.float64)
-    if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)) or np.any(values < 0):
-        raise ValueError(f"seconds must be a non-empty 1-D sequence of finite non-negative numbers, got shape {values.shape}")
+    values = as_float_array(seconds, "seconds", ndim=1)
+    if np.any(values < 0):
+        raise ValueError(f"seconds must be non-negative, got a minimum of {values.min()}")
     if not isinstance(qs, tuple) or not qs or not all(isinstance(q, (int, float)) and not isinstance(q, bool)
                                                       and 0 <= q <= 100 for q in qs):
         raise ValueError(f"qs must be a non-empty tuple of percentiles in [0, 100], got {qs!r}")

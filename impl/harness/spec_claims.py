@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from impl.harness.input_claim import STATEMENT
+from impl.harness.spec_source import definitions
 
 __all__ = ["Declared", "claims_in"]
 
@@ -36,12 +37,13 @@ def claims_in(path: Path) -> list[Declared]:
     """Every claim the spec file at `path` declares at module level, in source order."""
     tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=str(path))
     found = []
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test_"):
-            found.append(Declared(node.name, node.lineno, ast.get_docstring(node) or ""))
+    for name, node in definitions(tree).items():
+        if not name.startswith("test_"):
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.append(Declared(name, node.lineno, ast.get_docstring(node) or ""))
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             statement = _generated_statement(node.value)
-            for target in node.targets:
-                if statement is not None and isinstance(target, ast.Name) and target.id.startswith("test_"):
-                    found.append(Declared(target.id, node.lineno, statement))
+            if statement is not None:
+                found.append(Declared(name, node.lineno, statement))
     return found

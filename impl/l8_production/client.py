@@ -19,8 +19,7 @@ import threading
 import time
 from typing import Any
 
-import numpy as np
-
+from impl import timing
 from impl.checks import MAX_SAMPLES, as_bool, as_bytes, as_float, as_int, as_path, as_str
 from impl.ports import free_port
 
@@ -167,12 +166,6 @@ def load_test(port: int, bodies, *, n_requests: int, n_clients: int, timeout_s: 
             "n_clients": n_clients}
 
 
-def percentiles(latencies_s, qs=(50, 99)) -> dict[str, float]:
-    """{"p50_ms": ..., "p99_ms": ...} of latencies in seconds (NumPy's linear interpolation)."""
-    from impl.checks import as_float_array
-
-    values = as_float_array(latencies_s, "latencies_s", ndim=1)
-    if not isinstance(qs, (tuple, list)) or not qs:
-        raise TypeError(f"qs must be a non-empty tuple of percentiles, got {qs!r}")
-    qs = [as_float(q, "qs", low=0.0, high=100.0) for q in qs]
-    return {f"p{q:g}_ms": float(np.percentile(values, q) * 1e3) for q in qs}
+def percentiles(seconds, qs=(50, 99)) -> dict[str, float]:
+    """{"p50_ms": ..., "p99_ms": ...}: `impl.timing.percentiles` of latencies given in seconds, in milliseconds."""
+    return {f"{name}_ms": value * 1e3 for name, value in timing.percentiles(seconds, qs).items()}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from impl import onnx_tools
 from impl.l8_production import artifacts, bitwidths, model, ort_quant
 from impl.l8_production.stage_io import write_arrays, write_json
 from impl.pipeline.stages import stage_main
@@ -28,7 +27,7 @@ def run(knobs: dict, out_dir: Path) -> dict:
     int8_path = artifacts.path("int8")
     test = artifacts.load_arrays("test")  # the one read
     pixels, labels = model.to_pixels(test["X_test"]), test["y_test"]
-    logits = {name: onnx_tools.predict(source, pixels, batch_size=ort_quant.PREDICT_BATCH)
+    logits = {name: ort_quant.predict(source, pixels)
               for name, source in (("fp32", fp32_bytes), ("int8", int8_path), ("int8_default", default))}
     accuracy = {name: model.accuracy(values, labels) for name, values in logits.items()}
     best = search["constrained"]["best"]

@@ -19,15 +19,15 @@ import itertools
 from impl import onnx_tools
 from impl.checks import as_bool, as_bytes, as_instance, as_int, as_str
 
-__all__ = ["METHODS", "GRID", "DEFAULT", "CALIB_BATCH", "PREDICT_BATCH", "quantize_static", "with_metadata", "metadata",
-           "analytic_size"]
+__all__ = ["METHODS", "GRID", "DEFAULT", "CALIB_BATCH", "PREDICT_BATCH", "quantize_static", "predict", "with_metadata",
+           "metadata", "analytic_size"]
 
 METHODS = onnx_tools.METHODS  # ("MinMax", "Entropy", "Percentile")
 GRID = [{"method": m, "per_channel": pc, "reduce_range": rr}
         for m, pc, rr in itertools.product(METHODS, (False, True), (False, True))]  # 12 configurations
 DEFAULT = {"method": "MinMax", "per_channel": False, "reduce_range": False}  # quantize_static's defaults
 CALIB_BATCH = 50
-PREDICT_BATCH = 1000  # rows per ORT run when the lesson scores a model (`onnx_tools.predict(..., batch_size=)`)
+PREDICT_BATCH = 1000  # rows per ORT run when the lesson scores a model (`predict`)
 
 
 def quantize_static(model_bytes, calibration, *, method: str, per_channel: bool, reduce_range: bool) -> bytes:
@@ -37,6 +37,13 @@ def quantize_static(model_bytes, calibration, *, method: str, per_channel: bool,
     model_bytes = as_bytes(model_bytes, "model_bytes", nonempty=True)
     return onnx_tools.quantize_static(model_bytes, calibration, method=method, per_channel=per_channel,
                                       reduce_range=reduce_range, preprocess=False, batch_size=CALIB_BATCH)
+
+
+def predict(model, x):
+    """Logits of an ONNX model (a path, bytes or a session) for the pixel batch `x`, as every step of the
+    lesson scores one (`onnx_tools.predict`, `PREDICT_BATCH` rows per run): the search, the stored int8
+    model and the evaluation get the same numbers for the same model."""
+    return onnx_tools.predict(model, x, batch_size=PREDICT_BATCH)
 
 
 def with_metadata(model_bytes, entries) -> bytes:

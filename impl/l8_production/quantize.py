@@ -13,7 +13,6 @@ import json
 import sys
 from pathlib import Path
 
-from impl import onnx_tools
 from impl.atomic import atomic_write_bytes
 from impl.l8_production import artifacts, model, ort_quant
 from impl.l8_production.stage_io import write_json
@@ -33,7 +32,7 @@ def run(knobs: dict, out_dir: Path) -> dict:
     int8 = ort_quant.with_metadata(int8, {"optuna_study": STUDY, "optuna_trial_number": str(chosen["number"]),
                                           "optuna_params": json.dumps(chosen["params"], sort_keys=True),
                                           "val_accuracy": repr(chosen["value"])})
-    val_logits = onnx_tools.predict(int8, model.to_pixels(data["X_val"]), batch_size=ort_quant.PREDICT_BATCH)
+    val_logits = ort_quant.predict(int8, model.to_pixels(data["X_val"]))
     val_accuracy = model.accuracy(val_logits, data["y_val"])
     if val_accuracy != chosen["value"]:  # the same settings on the same data must rebuild the same model
         raise RuntimeError(f"rebuilt model scores {val_accuracy} on validation, the study's trial {chosen['number']} "

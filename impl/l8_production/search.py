@@ -16,7 +16,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from impl import onnx_tools
 from impl.isolation import optuna_quiet
 from impl.l8_production import artifacts, bitwidths, model, ort_quant
 from impl.l8_production.stage_io import write_json
@@ -43,7 +42,7 @@ def calibration_study(fp32_bytes: bytes, calibration, pixels, labels, seed: int)
     def objective(trial) -> float:
         settings = {name: trial.suggest_categorical(name, choices) for name, choices in space.items()}
         int8 = ort_quant.quantize_static(fp32_bytes, calibration, **settings)
-        return model.accuracy(onnx_tools.predict(int8, pixels, batch_size=ort_quant.PREDICT_BATCH), labels)
+        return model.accuracy(ort_quant.predict(int8, pixels), labels)
 
     with optuna_quiet():
         study = optuna.create_study(direction="maximize", sampler=optuna.samplers.GridSampler(space, seed=seed))

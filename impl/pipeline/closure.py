@@ -111,10 +111,13 @@ def stage_needs(stage, root: Path | None = None) -> set[str]:
         lesson = stage.verified_lesson
         start = [root / "conftest.py", root / "params.yaml", *sorted((root / "specs" / lesson).rglob("*.py"))]
     elif stage.module is not None:
-        start = [module_file(stage.module, root)]
+        entry = module_file(stage.module, root)
+        start = [entry]
+        if entry is not None and entry.name == "__init__.py":  # `python -m <package>` runs its __main__.py
+            start.append(entry.with_name("__main__.py"))
     else:
         return set()
-    return {p.relative_to(root).as_posix() for p in closure([p for p in start if p is not None], root)}
+    return {p.relative_to(root).as_posix() for p in closure([p for p in start if p is not None and p.is_file()], root)}
 
 
 def uncovered(stage, root: Path | None = None) -> list[str]:

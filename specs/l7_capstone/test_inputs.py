@@ -5,7 +5,6 @@ bad values from each argument's kind. Spark ALS, the Optuna study, the MNIST loa
 fresh-process reload are HeavyCases: only their bad calls are made, refused before any work.
 """
 import functools
-import io
 
 import numpy as np
 

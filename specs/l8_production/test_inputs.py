@@ -62,6 +62,7 @@ CASES = [
     Case(bitwidths.non_dominated, Matrix([[0.1, 2.0], [0.2, 1.0]]), Instance(["minimize", "minimize"])),
     Case(ort_quant.quantize_static, Bytes(Lazy(lambda: _objects()["fp32"])), Instance(PIXELS),
          method=Choice("MinMax", ort_quant.METHODS), per_channel=Flag(True), reduce_range=Flag(False)),
+    Case(ort_quant.predict, Instance(Lazy(lambda: onnx_tools.make_session(_objects()["fp32"]))), Instance(PIXELS)),
     Case(ort_quant.with_metadata, Bytes(Lazy(lambda: _objects()["fp32"])), Instance({"k": "v"})),
     Case(ort_quant.metadata, Instance(Lazy(lambda: onnx_tools.make_session(_objects()["fp32"])))),
     Case(ort_quant.analytic_size, Instance([(512, 784), (10, 512)]), weight_bits=Count(8, 2, 32),

@@ -3,14 +3,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from impl import onnx_tools
 from impl.isolation import optuna_quiet
 from impl.l8_production import artifacts, bitwidths, model, ort_quant
-
-
-def _predict(model, x):
-    """Logits as the stages compute them (`PREDICT_BATCH` rows per ORT run)."""
-    return onnx_tools.predict(model, x, batch_size=ort_quant.PREDICT_BATCH)
 
 
 def _trial_values(trials, key="values"):
@@ -152,16 +146,16 @@ def test_calibration(claim):
     val_correct = {}
     for trial in trials:
         rebuilt = ort_quant.quantize_static(fp32, calibration, **trial["params"])
-        val_correct[trial["number"]] = _predict(rebuilt, val).argmax(1) == y_val
+        val_correct[trial["number"]] = ort_quant.predict(rebuilt, val).argmax(1) == y_val
     val_accuracy = {number: float(correct.mean()) for number, correct in val_correct.items()}
     default_number = next(t["number"] for t in trials if t["params"] == ort_quant.DEFAULT)
     default = ort_quant.quantize_static(fp32, calibration, **ort_quant.DEFAULT)
-    test_correct = {"int8": _predict(artifacts.path("int8"), test).argmax(1) == y_test,
-                    "int8_default": _predict(default, test).argmax(1) == y_test,
-                    "fp32": _predict(fp32, test).argmax(1) == y_test}
+    test_correct = {"int8": ort_quant.predict(artifacts.path("int8"), test).argmax(1) == y_test,
+                    "int8_default": ort_quant.predict(default, test).argmax(1) == y_test,
+                    "fp32": ort_quant.predict(fp32, test).argmax(1) == y_test}
     test_accuracy = {name: float(correct.mean()) for name, correct in test_correct.items()}
     control = ort_quant.quantize_static(fp32, calibration * np.float32(0.25), **ort_quant.DEFAULT)
-    control_correct = _predict(control, val).argmax(1) == y_val
+    control_correct = ort_quant.predict(control, val).argmax(1) == y_val
 
     chosen_val, spread = val_correct[chosen["number"]], max(val_accuracy.values()) - min(val_accuracy.values())
     tie_val = _paired(chosen_val, val_correct[default_number])

@@ -80,6 +80,20 @@ def test_closure_follows_local_and_relative_imports(tmp_path):
                      "impl/pkg/c.py", "impl/pkg/params.yaml"}
 
 
+def test_a_package_run_with_python_m_needs_what_its_main_imports(tmp_path):
+    """`python -m impl.pkg` runs impl/pkg/__main__.py: its imports are the stage's deps (the report stage's
+    were missed while the closure started from __init__.py alone)."""
+    (tmp_path / "impl" / "pkg").mkdir(parents=True)
+    (tmp_path / "impl" / "__init__.py").write_text("")
+    (tmp_path / "impl" / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "impl" / "pkg" / "__main__.py").write_text("from impl import helper\n")
+    (tmp_path / "impl" / "helper.py").write_text("")
+    stage = stages.Stage(name="s", dvcfile="dvc.yaml", cmd="python -m impl.pkg", deps=("impl/pkg",), outs=(), params={})
+    assert closure.stage_needs(stage, tmp_path) == {"impl/__init__.py", "impl/pkg/__init__.py",
+                                                    "impl/pkg/__main__.py", "impl/helper.py"}
+    assert closure.uncovered(stage, tmp_path) == ["impl/__init__.py", "impl/helper.py"]
+
+
 def test_stage_metrics_hold_no_timings(tmp_path):
     """A stage's committed metrics keep its deterministic figures only; wall time, `*_seconds` figures and the
     CPU kind go to its per-machine timings file, so a rerun on one machine leaves `git status` clean."""

@@ -272,6 +272,9 @@ def test_percentiles_read_per_call_seconds_and_the_slo_rule_needs_a_thousand_cal
     for bad in ([], [1.0, float("nan")], [-1.0], [[1.0]]):
         with pytest.raises(ValueError, match="seconds"):
             timing.percentiles(bad)
+    for bad in ("x", None, ["a", "b"]):  # refused by name, not by NumPy's conversion error
+        with pytest.raises(TypeError, match="seconds"):
+            timing.percentiles(bad)
     with pytest.raises(ValueError, match="qs"):
         timing.percentiles([1.0], qs=(101,))
     with pytest.raises(ValueError, match="calls"):

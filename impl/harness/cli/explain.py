@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from impl.harness import spec_source
 from impl.harness.report.text import number
 
 FAILING_VERDICTS = ("refuted", "known refuted", "error")
@@ -60,19 +61,6 @@ def failed_checks(records: list[dict[str, Any]]) -> list[FailedCheck]:
     return failed
 
 
-def _function(tree: ast.Module, name: str) -> ast.AST | None:
-    cls, _, func = name.rpartition("::")
-    for node in tree.body:
-        if not cls and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == func:
-            return node
-        if not cls and isinstance(node, ast.Assign) and any(getattr(t, "id", None) == func for t in node.targets):
-            return node  # a generated claim (`test_x = bad_input_claim(...)`): its line
-        if cls and isinstance(node, ast.ClassDef) and node.name == cls:
-            return next((item for item in node.body
-                         if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == func), None)
-    return None
-
-
 def expect_line(root: Path, nodeid: str, check: str | None = None) -> tuple[str, int | None, str]:
     """(spec file, line, that line's text) of the `claim.expect("<check>", ...)` call in the claim's test
     function; the function's own line when no such call names the check (or `check` is None); line None
@@ -85,7 +73,7 @@ def expect_line(root: Path, nodeid: str, check: str | None = None) -> tuple[str,
         tree = ast.parse(source)
     except (OSError, SyntaxError, ValueError):
         return file, None, ""
-    function = _function(tree, name.partition("[")[0])
+    function = spec_source.definitions(tree).get(name.partition("[")[0])
     if function is None:
         return file, None, ""
     line = function.lineno

@@ -6,10 +6,11 @@
 """
 from __future__ import annotations
 
-import ast
 import functools
 import re
 from pathlib import Path
+
+from impl.harness import spec_source
 
 _CLAIM_ID = re.compile(r"^([A-Za-z0-9_.\-\[\]]+):\s*(#.*)?$")
 _KEY = re.compile(r"^(\s+)([A-Za-z0-9_]+)\s*:(.*)$")
@@ -17,23 +18,10 @@ _KEY = re.compile(r"^(\s+)([A-Za-z0-9_]+)\s*:(.*)$")
 
 @functools.lru_cache(maxsize=512)
 def _function_lines(path: Path, mtime_ns: int) -> dict[str, int]:
-    """'name' and 'Class::name' -> line of every function in the file, and of every module-level name a test is
-    assigned to (`test_rejects_bad_input = bad_input_claim(...)`); mtime keys the cache."""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
-        return {}
-    lines: dict[str, int] = {}
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            lines[node.name] = node.lineno
-        elif isinstance(node, ast.Assign):
-            lines.update({target.id: node.lineno for target in node.targets if isinstance(target, ast.Name)})
-        elif isinstance(node, ast.ClassDef):
-            for item in node.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    lines[f"{node.name}::{item.name}"] = item.lineno
-    return lines
+    """'name' and 'Class::name' -> line of each definition in the file (`spec_source.definitions`); mtime keys
+    the cache."""
+    tree = spec_source.parse(path)
+    return {name: node.lineno for name, node in spec_source.definitions(tree).items()} if tree else {}
 
 
 def spec_location(root: Path, nodeid: str) -> tuple[str, int | None]:
