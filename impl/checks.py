@@ -18,6 +18,23 @@ MAX_SAMPLES = 10**8  # values drawn or held at once (800 MB of float64): the cou
 MAX_DIM = 10**5      # one side of a dense matrix or a layer's width (a 10^5-square float64 matrix is 80 GB)
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # a torch/TF hyperparameter above this cannot even be represented
+
+
+class DivergedError(ValueError):
+    """A legal but absurd setting (a learning rate or a noise scale of 1e300) drove a computation to NaN or inf."""
+
+
+def finite_or_diverged(value: Any, what: str, cause: str, *, verb: str = "diverged") -> Any:
+    """`value` (an array, tensor or number) unchanged when every entry is finite; otherwise a DivergedError
+    saying that `what` diverged (or `verb`: "overflowed" for a closed form) to NaN/inf and naming the likely
+    `cause` (e.g. "lr = 1e+300"), never a NaN answer."""
+    array = value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
+    if np.issubdtype(array.dtype, np.number) and not np.all(np.isfinite(array)):
+        raise DivergedError(f"{what} {verb} to NaN/inf with {cause}: lower it")
+    return value
+
+
 def _forward(array: np.ndarray) -> np.ndarray:
     """`array`, copied when a stride is negative (a reversed view): `torch.from_numpy` and other
     frameworks refuse negative strides, and a learner's `x[::-1]` is as good an array as any."""

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import as_float, as_float_array
+from impl.checks import FLOAT32_MAX, as_float, as_float_array
 
 __all__ = ["torch_batchnorm", "keras_batchnorm"]
 
@@ -29,7 +29,9 @@ def _check(batches, eval_batch, momentum, eps, gamma, beta):
         raise ValueError(f"eval_batch must have {batches.shape[2]} features, got shape {eval_batch.shape}")
     momentum = as_float(momentum, "momentum", low=0.0, high=1.0)
     eps = as_float(eps, "eps", low=0.0, low_open=True)
-    return batches, eval_batch, momentum, eps, as_float(gamma, "gamma"), as_float(beta, "beta")
+    # the layer holds gamma and beta in float32
+    return (batches, eval_batch, momentum, eps, as_float(gamma, "gamma", low=-FLOAT32_MAX, high=FLOAT32_MAX),
+            as_float(beta, "beta", low=-FLOAT32_MAX, high=FLOAT32_MAX))
 
 
 def torch_batchnorm(batches, eval_batch, *, momentum: float = 0.1, eps: float = 1e-5, gamma: float = 1.0,

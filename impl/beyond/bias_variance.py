@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import MAX_DIM, as_float, as_int, as_rng
+from impl.checks import MAX_DIM, as_float, as_int, as_rng, finite_or_diverged
 
 __all__ = ["decompose"]
 
@@ -32,9 +32,9 @@ def decompose(degree: int, *, n: int, noise: float, num_replicates: int, rng) ->
     y = truth[:, None] + noise * rng.standard_normal((n, num_replicates))
     fits = design @ np.linalg.lstsq(design, y, rcond=None)[0]  # every replicate at once: n x replicates
     y_new = truth[:, None] + noise * rng.standard_normal((n, num_replicates))
-    return Decomposition(
-        bias2=float(np.mean((fits.mean(axis=1) - truth) ** 2)),
-        variance=float(np.mean(fits.var(axis=1))),
-        expected_error=float(np.mean((y_new - fits) ** 2)),
-        train_error=float(np.mean((y - fits) ** 2)),
-    )
+    with np.errstate(over="ignore", invalid="ignore"):  # a huge noise squares to inf: refused below, by name
+        terms = [np.mean((fits.mean(axis=1) - truth) ** 2), np.mean(fits.var(axis=1)), np.mean((y_new - fits) ** 2),
+                 np.mean((y - fits) ** 2)]
+    bias2, variance, expected_error, train_error = (float(term) for term in finite_or_diverged(
+        np.array(terms), "the decomposition's terms", f"noise = {noise:g}", verb="overflowed"))
+    return Decomposition(bias2=bias2, variance=variance, expected_error=expected_error, train_error=train_error)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from impl.checks import MAX_DIM, as_bool, as_float, as_float_array, as_int, as_tensor, same_length
+from impl.checks import FLOAT32_MAX, MAX_DIM, as_bool, as_float, as_float_array, as_int, as_tensor, same_length
 from impl.isolation import torch_state
 
 __all__ = ["make_mlp", "train_curves", "early_stop_epoch"]
@@ -54,7 +54,7 @@ def train_curves(model, data: dict, *, num_epochs: int, batch_size: int, lr: flo
         same_length("data X", X, "data y", y)
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=10_000)
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=10**6)
-    lr = as_float(lr, "lr", low=0.0, low_open=True)
+    lr = as_float(lr, "lr", low=0.0, low_open=True, high=FLOAT32_MAX)  # torch's optimizer holds it in float32
     seed = as_int(seed, "seed", minimum=0)
     progress = as_bool(progress, "progress")
     from tqdm import tqdm

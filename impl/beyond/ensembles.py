@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from impl.checks import MAX_STEPS, as_float, as_float_array, as_instance, as_int, as_matrix, as_rng, same_length
+from impl.checks import (
+    MAX_STEPS, as_float, as_float_array, as_instance, as_int, as_matrix, as_rng, finite_or_diverged, same_length,
+)
 
 __all__ = ["hard_vote", "soft_vote", "friedman_replicates", "manual_boosting", "adaboost_bound"]
 
@@ -71,7 +73,7 @@ def manual_boosting(X, y, *, num_trees: int, lr: float, max_depth: int) -> np.nd
         tree = DecisionTreeRegressor(criterion="squared_error", max_depth=max_depth).fit(X, y - prediction)
         prediction = prediction + lr * tree.predict(X)
         stages.append(prediction)
-    return np.array(stages)
+    return finite_or_diverged(np.array(stages), "boosting", f"lr = {lr:g}")
 
 
 def adaboost_bound(errors) -> np.ndarray:

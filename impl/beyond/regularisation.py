@@ -8,7 +8,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import MAX_DIM, MAX_STEPS, as_float, as_float_array, as_int, as_matrix, as_rng, as_str, same_length
+from impl.checks import (
+    MAX_DIM, MAX_STEPS, as_float, as_float_array, as_int, as_matrix, as_rng, as_str, finite_or_diverged, same_length,
+)
 from impl.isolation import torch_state
 
 __all__ = ["DECAY_RULES", "sparse_regression", "weight_decay_path", "dropout_outputs", "mc_dropout_linear",
@@ -58,7 +60,7 @@ def weight_decay_path(X, y, *, rule: str, lam: float, lr: float, num_steps: int)
         loss.backward()
         optimizer.step()
         path.append(w.detach().numpy().copy())
-    return np.array(path)
+    return finite_or_diverged(np.array(path), "the weight path", f"lr = {lr:g}")
 
 
 def dropout_outputs(x, p: float, seed: int) -> dict[str, np.ndarray]:

@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 HUGE = 2**62  # a count no lesson needs: must be refused up front, not looped over or allocated
+ABSURD = 1e300  # a legal real no lesson means: a learning rate, a noise scale or a weight that large
 
 
 class Lazy:
@@ -51,6 +52,11 @@ class Kind:
 
     def equivalent(self) -> list[tuple[str, Any]]:
         """(label, value) pairs equal in value to `good`, each of which must get the good value's answer."""
+        return []
+
+    def absurd(self) -> list[tuple[str, Any]]:
+        """(label, value) pairs that are legal but absurd (a learning rate of 1e300): each must get a finite
+        answer or a clear error (the argument named, or that the computation diverged), never NaN or inf."""
         return []
 
     def __repr__(self) -> str:
@@ -315,6 +321,10 @@ class Real(Kind):
         if self.high is not None:
             out.append((f"above-{self.high}", self.high if self.high_open else self.high + 1.0))
         return out + [("None", None), ("'x'", "x"), ("True", True)]
+
+    def absurd(self):
+        """1e300 where no upper bound is given, -1e300 where no lower bound is."""
+        return ([("1e300", ABSURD)] if self.high is None else []) + ([("-1e300", -ABSURD)] if self.low is None else [])
 
     def equivalent(self):
         """np.float64(good) and np.float32(good) when float32 holds it exactly."""

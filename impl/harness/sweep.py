@@ -79,6 +79,7 @@ class Case:
         self.refused: dict[tuple[str, str], str] = {}  # (argument, equivalent's label) -> why its type matters
         self.type_dependent: dict[tuple[str, str], str] = {}  # answers by design depend on the type: only succeed
         self.varies: str | None = None
+        self.divergence: str | None = None
 
     def rejects_equivalent(self, argument: str, label: str, *, reason: str) -> "Case":
         """Declare that `argument`'s equivalent `label` is refused (ValueError/TypeError naming it) because
@@ -102,6 +103,15 @@ class Case:
         if not reason:
             raise ValueError("reason must say why the answer varies")
         self.varies = reason
+        return self
+
+    def reports_divergence(self, *, reason: str) -> "Case":
+        """Declare that the answer reports divergence by design (an error norm that grows to inf is what a
+        claim reads): a legal but absurd value may then be answered with inf or NaN, and need only not raise
+        anything but a clean ValueError/TypeError. `reason` says why."""
+        if not reason:
+            raise ValueError("reason must say why the answer reports divergence")
+        self.divergence = reason
         return self
 
     @property
@@ -155,6 +165,13 @@ class Case:
             if isinstance(kind, Kind):
                 for label, bad, expected in kind.probes(pname):
                     yield f"{pname}={label}", self._call((pname, bad)), expected
+
+    def absurd_probes(self) -> Iterator[tuple[str, Callable[[], Any], str]]:
+        """(label, thunk, argument) for every legal but absurd value of every argument (`Kind.absurd`)."""
+        for pname, kind in self._arguments():
+            if isinstance(kind, Kind):
+                for label, value in kind.absurd():
+                    yield f"{pname}={label}", self._call((pname, value)), pname
 
     def good_call(self) -> Callable[[], Any]:
         return self._call()
@@ -454,12 +471,61 @@ def check_equivalent(call: Callable[[], Any], good_answer: Any, name: str, bits:
     return None if found is None else f"another answer: {found}"
 
 
+def non_finite(answer: Any, good: Any = None, where: str = "answer") -> str | None:
+    """Where `answer` (arrays, tensors and numbers, inside tuples, lists, dicts, NamedTuples and dataclasses)
+    holds a NaN or an infinity that the valid call's answer `good` has not at the same place (a NaN that
+    marks a missing value by design, as in the valid answer, is not a finding), or None."""
+    if dataclasses.is_dataclass(answer) and not isinstance(answer, type):
+        return next((found for item in dataclasses.fields(answer)
+                     if (found := non_finite(getattr(answer, item.name), getattr(good, item.name, None),
+                                             f"{where}.{item.name}"))), None)
+    if isinstance(answer, dict):
+        good = good if isinstance(good, dict) else {}
+        return next((found for key, value in answer.items()
+                     if (found := non_finite(value, good.get(key), f"{where}[{key!r}]"))), None)
+    if isinstance(answer, (tuple, list)):
+        names = getattr(answer, "_fields", None)
+        good = good if isinstance(good, (tuple, list)) and len(good) == len(answer) else [None] * len(answer)
+        return next((found for index, (value, model) in enumerate(zip(answer, good))
+                     if (found := non_finite(value, model, f"{where}.{names[index]}" if names else f"{where}[{index}]"))),
+                    None)
+    array = np.asarray(answer) if isinstance(answer, (int, float, np.generic)) else _as_array(answer)
+    if array is None or array.dtype.kind not in "fc" or np.all(np.isfinite(array)):
+        return None
+    bad = ~np.isfinite(array)
+    reference = np.asarray(good) if isinstance(good, (int, float, np.generic)) else _as_array(good)
+    if reference is not None and reference.shape == array.shape and reference.dtype.kind in "fc":
+        bad &= np.isfinite(reference)
+    return f"{where} holds {int(np.sum(bad))} non-finite value(s)" if bad.any() else None
+
+
+def check_absurd(call: Callable[[], Any], name: str, good_answer: Any = None, time_limit: float = TIME_LIMIT_S,
+                 divergence: str | None = None) -> str | None:
+    """None if `call` (argument `name` legal but absurd) answers with finite values only, or refuses with a
+    ValueError/TypeError naming `name` or saying that the computation diverged or overflowed (with a declared
+    `divergence`, an answer holding NaN or inf is what it reports); otherwise what went wrong."""
+    try:
+        with _deadline(time_limit):
+            answer = call()
+    except _Timeout:
+        return f"still running after {time_limit:g} s"
+    except _EXPECTED as exc:
+        if names_argument(str(exc), name) or any(word in str(exc).lower() for word in ("diverged", "overflowed")):
+            return None
+        return f"message neither names {name!r} nor says it diverged or overflowed: {_short(exc)}"
+    except Exception as exc:  # noqa: BLE001 - any other type is itself the finding
+        return f"raised {_short(exc)}"
+    found = None if divergence is not None else non_finite(answer, good_answer)
+    return None if found is None else f"answered NaN/inf ({found}): say it diverged (checks.finite_or_diverged)"
+
+
 @dataclass
 class Report:
     functions: int = 0
     calls: int = 0
     good_calls: int = 0
     equivalent_calls: int = 0
+    absurd_calls: int = 0
     failures: list[str] = field(default_factory=list)
     equivalence_failures: list[str] = field(default_factory=list)
 
@@ -497,6 +563,7 @@ def sweep(package: Packages, cases: Iterable[Case], time_limit: float = TIME_LIM
                 report.failures.append(f"{case.name}: valid call template raised {_short(exc)}")
             else:
                 _sweep_equivalents(case, answer, report, time_limit)
+                _sweep_absurd(case, answer, report, time_limit)
         for label, call, expected in case.probes():
             report.calls += 1
             problem = check_rejected(call, expected, time_limit, untouched=case.heavy)
@@ -520,13 +587,23 @@ def _sweep_equivalents(case: Case, answer: Any, report: Report, time_limit: floa
                                            "but the kind has no such equivalent")
 
 
+def _sweep_absurd(case: Case, answer: Any, report: Report, time_limit: float) -> None:
+    """Call `case` with each legal but absurd value, one argument at a time (`Kind.absurd`)."""
+    for label, call, name in case.absurd_probes():
+        report.absurd_calls += 1
+        problem = check_absurd(call, name, answer, time_limit, case.divergence)
+        if problem is not None:
+            report.failures.append(f"{case.name}({label}): {problem}")
+
+
 def run_sweep(claim, package: Packages, cases: Iterable[Case], time_limit: float = TIME_LIMIT_S) -> Report:
     """Sweep `package`, record functions, calls, equivalent calls and failures on the claim, and expect
     no failure of either kind."""
     report = sweep(package, cases, time_limit)
     claim.record(functions=report.functions, calls=report.calls, good_calls=report.good_calls,
                  failing_functions=report.failing_functions, failures=report.failures,
-                 equivalent_calls=report.equivalent_calls, equivalence_failures=report.equivalence_failures)
+                 equivalent_calls=report.equivalent_calls, equivalence_failures=report.equivalence_failures,
+                 absurd_calls=report.absurd_calls)
     claim.expect("cases_failing", len(report.failures), "==", 0)
     claim.expect("equivalents_answered_differently", len(report.equivalence_failures), "==", 0)
     return report

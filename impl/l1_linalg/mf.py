@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_float, as_int, as_matrix, as_rng
+from impl.checks import MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_float, as_int, as_matrix, as_rng, finite_or_diverged
 
 __all__ = ["Problem", "make_problem", "residual_norm", "fit_numpy", "fit_jax", "make_jitted_step"]
 
@@ -39,7 +39,9 @@ def make_problem(
     s = np.linalg.svd(A, compute_uv=False)
     W0 = init_scale * rng.standard_normal((m, rank))
     H0 = init_scale * rng.standard_normal((rank, n))
-    return Problem(A, W0, H0, rank, float(1.0 / s[0] ** 2), float(np.sqrt(np.sum(s[rank:] ** 2))))
+    optimum = finite_or_diverged(np.sqrt(np.sum(s[rank:] ** 2)), "the problem's optimum",
+                                 f"noise = {noise:g}, init_scale = {init_scale:g}", verb="overflowed")
+    return Problem(A, W0, H0, rank, float(1.0 / s[0] ** 2), float(optimum))
 
 
 def _check_factors(A, W, H) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -71,7 +73,7 @@ def fit_numpy(A, W, H, lr: float, num_steps: int) -> tuple[np.ndarray, np.ndarra
         R = A - W @ H
         W, H = W + lr * R @ H.T, H + lr * W.T @ R
         losses[step] = 0.5 * np.sum((A - W @ H) ** 2)
-    return W, H, losses
+    return W, H, finite_or_diverged(losses, "gradient descent", f"lr = {lr:g}")
 
 
 def _jax_scan_fit(num_steps: int):
@@ -99,7 +101,7 @@ def fit_jax(A, W, H, lr: float, num_steps: int) -> tuple[np.ndarray, np.ndarray,
     A, W, H, lr, num_steps = _check(A, W, H, lr, num_steps)
     with jax.enable_x64(True):
         W, H, losses = _jax_scan_fit(num_steps)(A, W, H, np.float64(lr))
-        return np.asarray(W), np.asarray(H), np.asarray(losses)
+        return np.asarray(W), np.asarray(H), finite_or_diverged(np.asarray(losses), "gradient descent", f"lr = {lr:g}")
 
 
 def make_jitted_step():

@@ -131,6 +131,8 @@ def conjugate_posterior(X: np.ndarray, y: np.ndarray, sigma: float, prior_sd: fl
     same_length("X", X, "y", y)
     sigma = as_float(sigma, "sigma", low=0.0, low_open=True)
     prior_sd = as_float(prior_sd, "prior_sd", low=0.0, low_open=True)
-    precision = X.T @ X / sigma**2 + np.eye(X.shape[1]) / prior_sd**2
+    with np.errstate(over="ignore"):  # a huge sigma (prior_sd) squares to inf: the data (the prior) then carry no weight
+        sigma2, prior_var = np.float64(sigma) ** 2, np.float64(prior_sd) ** 2
+    precision = X.T @ X / sigma2 + np.eye(X.shape[1]) / prior_var
     cov = np.linalg.inv(precision)
-    return cov @ X.T @ y / sigma**2, cov
+    return cov @ X.T @ y / sigma2, cov

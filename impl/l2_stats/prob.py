@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import integrate, stats
 
-from impl.checks import MAX_SAMPLES, as_float, as_float_array, as_instance, as_int, as_rng
+from impl.checks import MAX_SAMPLES, as_float, as_float_array, as_instance, as_int, as_rng, finite_or_diverged
 
 __all__ = [
     "binomial_pmf_total", "poisson_pmf_total", "normal_pdf_integral", "moments", "sample_mean_z",
@@ -65,6 +65,9 @@ def moments(family: str, **params: float) -> tuple[tuple[float, float], tuple[fl
     elif family == "normal":
         mu = as_float(params.get("mu"), "mu")
         sigma = as_float(params.get("sigma"), "sigma", low=0.0, low_open=True)
+        with np.errstate(over="ignore"):
+            variance = np.float64(sigma) * sigma
+        finite_or_diverged(variance, "the variance", f"sigma = {sigma:g}", verb="overflowed")
         scipy_mv, closed = stats.norm.stats(mu, sigma, moments="mv"), (mu, sigma**2)
     else:
         raise ValueError(f"family must be binomial, poisson or normal, got {family!r}")

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import MAX_DIM, as_float, as_float_array, as_instance, as_int, as_matrix, same_length
+from impl.checks import MAX_DIM, as_float, as_float_array, as_instance, as_int, as_matrix, finite_or_diverged, same_length
 
 __all__ = ["MAX_DEPTH", "Net", "make_net", "grad_jax", "grad_torch", "grad_central_difference", "torch_gradcheck"]
 
@@ -101,7 +101,7 @@ def grad_central_difference(net: Net, theta, X, t, h: float = 1e-6) -> np.ndarra
         step = np.zeros_like(theta)
         step[i] = h
         g[i] = (_loss(net, theta + step, X, t) - _loss(net, theta - step, X, t)) / (2 * h)
-    return g
+    return finite_or_diverged(g, "the central difference", f"h = {h:g}", verb="overflowed")
 
 
 def torch_gradcheck(net: Net, theta, X, t) -> bool:

@@ -1,7 +1,7 @@
 """Learning rate: too large diverges, too small stalls; decaying it removes SGD's noise floor.
 
 `range_test` trains a small digits MLP with plain SGD at one learning rate and reports the
-full-data loss before and after. `streaming_least_squares` runs batch-1 SGD on fresh
+full-data loss before and after; its mini-batches come from `minibatches`, epoch by epoch. `streaming_least_squares` runs batch-1 SGD on fresh
 samples of y = x . w* + noise, with the learning-rate sequence taken from torch's schedulers.
 """
 from __future__ import annotations
@@ -11,13 +11,32 @@ import math
 import numpy as np
 
 from impl.checks import (
-    MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_float, as_float_array, as_int, as_labels, as_matrix, as_rng, as_str,
-    same_length,
+    FLOAT32_MAX, MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_float, as_float_array, as_int, as_labels, as_matrix, as_rng, as_str,
+    finite_or_diverged, same_length,
 )
 
-__all__ = ["SCHEDULES", "range_test", "schedule", "streaming_least_squares"]
+__all__ = ["SCHEDULES", "minibatches", "range_test", "schedule", "streaming_least_squares"]
 
 SCHEDULES = ("constant", "inverse_time", "cosine")
+
+
+def minibatches(n: int, batch_size: int, num_steps: int, seed: int) -> list[np.ndarray]:
+    """Row indices for `num_steps` SGD steps over `n` samples, epoch by epoch: each epoch is a fresh
+    permutation of range(n) (NumPy, seeded) cut into n // batch_size batches of `batch_size`, the
+    remainder left out of that epoch, so no sample repeats within an epoch. With batch_size >= n every
+    step sees all n samples (full batch)."""
+    n = as_int(n, "n", minimum=1, maximum=MAX_SAMPLES)
+    batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
+    num_steps = as_int(num_steps, "num_steps", minimum=1, maximum=MAX_STEPS)
+    seed = as_int(seed, "seed", minimum=0)
+    rng = np.random.default_rng(seed)
+    size = min(batch_size, n)
+    per_epoch = n // size
+    batches: list[np.ndarray] = []
+    while len(batches) < num_steps:
+        order = rng.permutation(n)
+        batches += [order[i * size:(i + 1) * size] for i in range(min(per_epoch, num_steps - len(batches)))]
+    return batches
 
 
 def range_test(X, y, lr: float, *, num_steps: int = 100, batch_size: int = 64, hidden: int = 64,
@@ -26,7 +45,7 @@ def range_test(X, y, lr: float, *, num_steps: int = 100, batch_size: int = 64, h
     X = as_matrix(X, "X")
     y = as_labels(y, "y", num_classes=10)  # the MLP has 10 outputs
     same_length("X", X, "y", y)
-    lr = as_float(lr, "lr", low=0.0, low_open=True)
+    lr = as_float(lr, "lr", low=0.0, low_open=True, high=FLOAT32_MAX)  # torch's SGD holds it in float32
     num_steps = as_int(num_steps, "num_steps", minimum=1, maximum=MAX_STEPS)
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
     hidden = as_int(hidden, "hidden", minimum=1, maximum=MAX_DIM)
@@ -39,15 +58,10 @@ def range_test(X, y, lr: float, *, num_steps: int = 100, batch_size: int = 64, h
         model = torch.nn.Sequential(torch.nn.Linear(X.shape[1], hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 10))
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     loss_fn = torch.nn.CrossEntropyLoss()
-    generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         initial = loss_fn(model(X_t), y_t).item()
-    order = torch.randperm(len(X), generator=generator)
-    for step in range(num_steps):
-        start = (step * batch_size) % len(X)
-        if start + batch_size > len(X):
-            order, start = torch.randperm(len(X), generator=generator), 0
-        index = order[start: start + batch_size]
+    for rows in minibatches(len(X), batch_size, num_steps, seed):
+        index = torch.from_numpy(rows)
         loss = loss_fn(model(X_t[index]), y_t[index])
         optimizer.zero_grad()
         loss.backward()
@@ -97,4 +111,4 @@ def streaming_least_squares(rates, *, dim: int, noise: float, rng: np.random.Gen
     for t, (x, target, lr) in enumerate(zip(xs, ys, rates)):
         w -= lr * (x @ w - target) * x
         excess[t] = np.sum((w - w_star) ** 2)
-    return excess
+    return finite_or_diverged(excess, "SGD", f"noise = {noise:g} and learning rates up to {rates.max():g}")

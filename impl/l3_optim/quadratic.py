@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import MAX_STEPS, as_float, as_float_array, as_int, as_matrix, as_rng
+from impl.checks import MAX_STEPS, as_float, as_float_array, as_int, as_matrix, as_rng, finite_or_diverged
 
 __all__ = [
     "METHODS", "Quadratic", "from_spectrum", "gd_error_norms_jax", "iterations_numpy", "iterations_torch",
@@ -79,7 +79,8 @@ def gd_error_norms_jax(A, b, x0, lr: float, num_steps: int) -> np.ndarray:
     x_star = np.linalg.solve(A, b)
     with jax.enable_x64(True):
         norms = _gd_scan(num_steps)(A, b, x_star, x0, np.float64(lr))
-        return np.concatenate([[np.linalg.norm(x0 - x_star)], np.asarray(norms)])
+        return finite_or_diverged(np.concatenate([[np.linalg.norm(x0 - x_star)], np.asarray(norms)]),
+                                  "gradient descent", f"lr = {lr:g}")
 
 
 def _check_run(A, b, x0, lr, beta, tol, max_iter):

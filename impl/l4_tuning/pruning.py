@@ -20,7 +20,7 @@ from typing import Mapping, NamedTuple
 
 import numpy as np
 
-from impl.checks import MAX_STEPS, as_bool, as_float, as_int, as_str
+from impl.checks import MAX_STEPS, as_bool, as_float, as_int, as_str, finite_or_diverged
 from impl.isolation import optuna_quiet
 from impl.l4_tuning import curves
 
@@ -182,6 +182,7 @@ def run_curve_study(pruner: str, *, n_trials: int, num_steps: int, seed: int, no
         tau = curves.lr_time_constant(lr) if crossing else curves.SHARED_TIME_CONSTANT
         loss = curves.learning_curve(curves.config_plateau(lr, dropout), tau, num_steps, noise_sd,
                                      np.random.default_rng([seed, trial.number]))
+        finite_or_diverged(loss, "the learning curve", f"noise_sd = {noise_sd:g}", verb="overflowed")
         for step, value in enumerate(loss):
             trial.report(float(value), step)
             steps_used[trial.number] = step + 1

@@ -26,11 +26,15 @@ def random_suggestions(low: float, high: float, int_low: int, int_high: int, *, 
     needs low > 0) and [int_low, int_high] (ints; log scale needs int_low >= 1)."""
     import optuna
 
-    low = as_float(low, "low", low=0.0, low_open=True)
-    high = as_float(high, "high", low=low, low_open=True)
+    low, high = as_float(low, "low", low=0.0, low_open=True), as_float(high, "high", low=0.0, low_open=True)
+    if not low < high:
+        raise ValueError(f"low must be < high, got low = {low:g}, high = {high:g}")
     int_low = as_int(int_low, "int_low", minimum=1, maximum=2**53)
     int_high = as_int(int_high, "int_high", minimum=int_low + 1, maximum=2**53)
     float_step = as_float(float_step, "float_step", low=0.0, high=high - low, low_open=True)
+    if (high - low) / float_step > 2**53:  # Optuna enumerates the stepped grid exactly (decimal arithmetic)
+        raise ValueError(f"high - low must span at most 2**53 steps of float_step, got low = {low:g}, high = {high:g}, "
+                         f"float_step = {float_step:g}")
     int_step = as_int(int_step, "int_step", minimum=1, maximum=int_high - int_low)
     n_trials = as_int(n_trials, "n_trials", minimum=1, maximum=MAX_TRIALS)
     seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)

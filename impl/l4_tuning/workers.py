@@ -27,8 +27,10 @@ import threading
 import time
 from typing import Any, Callable
 
+import numpy as np
+
 from impl import paths
-from impl.checks import as_bool, as_callable, as_float, as_int, as_str
+from impl.checks import as_bool, as_callable, as_float, as_int, as_str, finite_or_diverged
 from impl.isolation import optuna_quiet
 from impl.l4_tuning.storage import check_url, make_storage, trial_record
 
@@ -43,7 +45,9 @@ MAX_WAIT_S = 3600.0
 def sphere(x: float, y: float) -> float:
     """The objective: (x - 0.3)^2 + (y + 0.2)^2, minimum 0 at (0.3, -0.2)."""
     x, y = as_float(x, "x"), as_float(y, "y")
-    return (x - OPTIMUM[0]) ** 2 + (y - OPTIMUM[1]) ** 2
+    with np.errstate(over="ignore"):
+        value = (np.float64(x) - OPTIMUM[0]) ** 2 + (np.float64(y) - OPTIMUM[1]) ** 2
+    return float(finite_or_diverged(value, "the objective", f"x = {x:g}, y = {y:g}", verb="overflowed"))
 
 
 def _options(url, study_name, n_trials, seed, trial_sleep_s, hang_at, hang_limit_s, heartbeat_interval,

@@ -20,10 +20,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import MAX_SAMPLES, MAX_STEPS, as_float, as_instance, as_int, as_tensor, same_length
+from impl.checks import FLOAT32_MAX, MAX_SAMPLES, MAX_STEPS, as_float, as_instance, as_int, as_tensor, same_length
 
 __all__ = ["linear_layers", "prune_global", "sparsity", "strip", "weight_count", "sparse_bytes",
            "low_rank_factors", "replace_low_rank", "distill_loss", "DistillFit", "train_distilled"]
+
+MAX_TEMPERATURE = float(np.sqrt(FLOAT32_MAX))  # the loss scales by T^2, which must stay a (float32) number
 
 
 def _module(model):
@@ -145,7 +147,7 @@ def distill_loss(student_logits, teacher_logits, labels, temperature: float, alp
                          f"and {tuple(teacher_logits.shape)}")
     labels = as_tensor(labels, "labels", ndim=1, floating=False, num_classes=student_logits.shape[1])
     same_length("student_logits", student_logits, "labels", labels)
-    temperature = as_float(temperature, "temperature", low=0.0, low_open=True)
+    temperature = as_float(temperature, "temperature", low=0.0, low_open=True, high=MAX_TEMPERATURE)
     alpha = as_float(alpha, "alpha", low=0.0, high=1.0)
     soft = F.kl_div(F.log_softmax(student_logits / temperature, 1), F.log_softmax(teacher_logits / temperature, 1),
                     log_target=True, reduction="batchmean")
@@ -181,9 +183,9 @@ def train_distilled(student, teacher_logits, X, y, *, temperature: float, alpha:
         X_val = as_tensor(X_val, "X_val", ndim=2, floating=True, dtype=dtype)
         y_val = as_tensor(y_val, "y_val", ndim=1, floating=False, num_classes=10)
         same_length("X_val", X_val, "y_val", y_val)
-    temperature = as_float(temperature, "temperature", low=0.0, low_open=True)
+    temperature = as_float(temperature, "temperature", low=0.0, low_open=True, high=MAX_TEMPERATURE)
     alpha = as_float(alpha, "alpha", low=0.0, high=1.0)
-    lr = as_float(lr, "lr", low=0.0, low_open=True)
+    lr = as_float(lr, "lr", low=0.0, low_open=True, high=FLOAT32_MAX)  # torch's optimizer holds it in float32
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=MAX_STEPS)
     generator = torch.Generator().manual_seed(as_int(seed, "seed", minimum=0))

@@ -19,7 +19,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_bool, as_float, as_instance, as_int, as_str
+from impl.checks import (
+    FLOAT32_MAX, MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_bool, as_float, as_instance, as_int, as_str, finite_or_diverged,
+)
 from impl.l7_capstone import recsys
 from impl.l7_capstone.recsys import Triples
 
@@ -111,7 +113,7 @@ def train_mf(train: Triples, *, lam: float, factors: int, lr: float, batch_size:
 
     as_instance(train, "train", Triples)
     lam = as_float(lam, "lam", low=0.0)
-    lr = as_float(lr, "lr", low=0.0, low_open=True)
+    lr = as_float(lr, "lr", low=0.0, low_open=True, high=FLOAT32_MAX)  # torch's optimizer holds it in float32
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=MAX_STEPS)
     seed = as_int(seed, "seed", minimum=0)
@@ -146,6 +148,7 @@ def train_mf(train: Triples, *, lam: float, factors: int, lr: float, batch_size:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+        finite_or_diverged(loss.detach(), "matrix factorisation training", f"lr = {lr:g} and lam = {lam:g}")
         fit.train_rmse.append(recsys.rmse(predict_mf(model, train.user, train.item), train.rating))
         if evaluation is not None:
             fit.eval_rmse.append(recsys.rmse(predict_mf(model, evaluation.user, evaluation.item), evaluation.rating))

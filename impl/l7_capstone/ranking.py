@@ -147,6 +147,8 @@ def evaluate_top_k(scores, train: Triples, test: Triples, k: int, relevant_from:
     good = test.rating >= relevant_from
     relevant[test.user[good], test.item[good]] = 1.0
     users = np.flatnonzero(relevant.sum(1) > 0)
+    if users.size == 0:
+        raise ValueError(f"no test rating reaches relevant_from = {relevant_from:g}: no user has a relevant item")
     chosen = top_k(scores[users], seen[users], k)
     rows = [(recall_at_k(relevant[u], chosen[j], k), precision_at_k(relevant[u], chosen[j], k),
              ndcg_at_k(relevant[u], chosen[j], k)) for j, u in enumerate(users)]

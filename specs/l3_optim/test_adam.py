@@ -34,7 +34,8 @@ def test_reference(claim):
     (0.9, 0.999), eps 1e-8, float64) on a fixed logistic-regression loss take exactly the steps of
     the course's bias-corrected Adam formula with those constants, and a bias-corrected Adam written
     from scratch in NumPy, and one written from scratch in JAX (optax is not installed), follow the
-    same weights, each to 1e-10 relative at every step.
+    same weights, each to 1e-10 relative at every step. Called without a step count, the three take the
+    same default number of steps and still agree.
 
     The formula check recomputes every torch step from the previous weights with the constants
     typed here, so constants that never reached the optimizer, or reached all three
@@ -52,6 +53,12 @@ def test_reference(claim):
     for name, path in {"numpy": adam.adam_numpy(X, y, w0, config, 100), "jax": adam.adam_jax(X, y, w0, config, 100)}.items():
         claim.expect(f"{name}_vs_torch_rel", float(np.abs(path - torch_path).max() / scale), "<=", "rel_tol")
     claim.expect("moved_rel", float(np.abs(torch_path[-1] - w0).max() / scale), ">=", "min_moved_rel")
+    defaults = {"torch": adam.adam_torch(X, y, w0, config), "numpy": adam.adam_numpy(X, y, w0, config),
+                "jax": adam.adam_jax(X, y, w0, config)}
+    claim.record(default_steps={name: len(path) - 1 for name, path in defaults.items()})
+    claim.expect("default_step_counts_differing", len({path.shape for path in defaults.values()}) - 1, "==", 0)
+    claim.expect("defaults_numpy_jax_vs_torch_rel", max(float(np.abs(defaults[name] - defaults["torch"]).max() / scale)
+                                                        for name in ("numpy", "jax")), "<=", "rel_tol")
 
 
 @pytest.mark.cpu

@@ -81,6 +81,7 @@ CASES = [
     Case(logreg.gd_torch, Matrix(X, linked=True), Labels(LABELS, linked=True), Real(0.1, **POSITIVE), Count(2), Count(1)),
     Case(lr.range_test, Matrix(X, linked=True), Labels(LABELS, 10, linked=True), Real(0.1, **POSITIVE), num_steps=Count(2),
          batch_size=Count(2), hidden=Count(4), seed=Seed()),
+    Case(lr.minibatches, Count(100, 1, 10**8), Count(64, 1, 10**8), Count(5, 1, 10**7), Seed()),
     Case(lr.schedule, Choice("cosine", lr.SCHEDULES), Real(0.1, **POSITIVE), Count(5)),
     Case(lr.streaming_least_squares, Vector([0.1, 0.05]), dim=Count(2), noise=Real(0.1, 0.0), rng=Rng()),
     Case(mlp.make_mlp, Seed(), Count(4)),

@@ -9,7 +9,8 @@ from impl.l3_optim import logreg, lr
 def test_range(claim):
     """The learning rate has a usable range: for an MLP 64-64-10 on the standardized digits trained
     with plain SGD (batch 64, 100 steps, seed 0), lr = 10 ends with a non-finite or larger-than-initial
-    loss, lr = 1e-4 cuts the loss by less than 2%, and lr = 0.1 cuts it by at least 50%.
+    loss, lr = 1e-4 cuts the loss by less than 2%, and lr = 0.1 cuts it by at least 50%. The steps
+    go epoch by epoch: every batch holds 64 images and no image repeats within an epoch.
 
     Course: Lesson 3, understanding optimization strategies (choosing the learning rate).
     """
@@ -26,6 +27,12 @@ def test_range(claim):
     claim.plot("SGD learning-rate range on digits: loss after 100 steps / initial loss", finite,
                {"final / initial": [ratios[r] for r in finite]}, xlabel="learning rate",
                ylabel="loss ratio", logx=True, logy=True, hline=1.0)
+    batches = lr.minibatches(len(X), 64, 100, 0)
+    per_epoch = len(X) // 64
+    epochs = [np.concatenate(batches[i:i + per_epoch]) for i in range(0, len(batches), per_epoch)]
+    claim.record(batches_per_epoch=per_epoch, epochs_started=len(epochs))
+    claim.expect("batches_not_of_64", sum(len(rows) != 64 for rows in batches), "==", 0)
+    claim.expect("epochs_with_a_repeated_image", sum(len(set(rows)) != len(rows) for rows in epochs), "==", 0)
     claim.expect("diverged_or_worse_at_10", ratios[10.0] > 1.0, "==", True)
     claim.expect("cut_at_1e-4", 1 - ratios[1e-4], "<", "max_cut_small_lr")
     claim.expect("cut_at_0.1", 1 - ratios[0.1], ">=", "min_cut_good_lr")

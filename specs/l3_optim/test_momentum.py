@@ -49,7 +49,9 @@ def test_nesterov(claim):
     1,225); heavy-ball momentum (beta 0.9) needs at most 0.30x as many; Nesterov momentum (beta 0.9)
     needs no more than heavy ball; each momentum count equals the count of the same recursion run
     mode by mode in the eigenbasis; and `torch.optim.SGD(momentum=0.9[, nesterov=True])` reproduces
-    each NumPy count within 5%.
+    each NumPy count within 5%. Cut two steps short of its count (`max_iter` = count - 2), each
+    implementation and method reports that it never got there (`max_iter` + 1) instead of a count.
+    Called without a beta, both implementations use 0.9: the same momentum counts.
 
     Exact counts are robust here: near the crossing the gradient norm falls by ~1% per step, far
     more than float64 rounding (the crossing's margins are recorded).
@@ -76,3 +78,14 @@ def test_nesterov(claim):
     claim.expect("nesterov_minus_heavy_ball", nesterov - hb, "<=", 0)
     worst = max(abs(torch_counts[m] - numpy_counts[m]) / numpy_counts[m] for m in quadratic.METHODS)
     claim.expect("torch_vs_numpy_rel", worst, "<=", "count_rel_tol")
+    short = {f"{name}_{m}": run(q.A, q.b, x0, lr, m, beta=beta, tol=tol, max_iter=counts[m] - 2) - (counts[m] - 1)
+             for name, run, counts in (("numpy", quadratic.iterations_numpy, numpy_counts),
+                                       ("torch", quadratic.iterations_torch, torch_counts)) for m in quadratic.METHODS}
+    claim.record(cut_short_minus_not_reached=short)
+    default_beta = {f"{name}_{m}": run(q.A, q.b, x0, lr, m, tol=tol) - counts[m]
+                    for name, run, counts in (("numpy", quadratic.iterations_numpy, numpy_counts),
+                                              ("torch", quadratic.iterations_torch, torch_counts))
+                    for m in ("heavy_ball", "nesterov")}
+    claim.record(default_beta_minus_beta_0_9=default_beta)
+    claim.expect("default_beta_counts_differing", sum(value != 0 for value in default_beta.values()), "==", 0)
+    claim.expect("cut_short_runs_not_reporting_max_iter_plus_1", sum(value != 0 for value in short.values()), "==", 0)

@@ -148,6 +148,48 @@ CLEAN = {
     ''',
 }
 
+ABSURD = {
+    "__init__.py": "__all__ = []\n",
+    "api.py": '''
+        import numpy as np
+
+        from impl.checks import as_float, finite_or_diverged
+
+        __all__ = ["nan_answer", "diverges_cleanly", "raw_overflow", "missing_by_design", "reports_growth", "bounded"]
+
+
+        def nan_answer(lr):
+            lr = as_float(lr, "lr", low=0.0, low_open=True)
+            with np.errstate(over="ignore"):
+                return np.array([1.0, 2.0]) * lr * lr
+
+
+        def diverges_cleanly(lr):
+            lr = as_float(lr, "lr", low=0.0, low_open=True)
+            with np.errstate(over="ignore"):
+                steps = np.array([1.0, 2.0]) * lr * lr
+            return finite_or_diverged(steps, "descent", f"lr = {lr:g}")
+
+
+        def raw_overflow(x):
+            return as_float(x, "x") ** 2
+
+
+        def missing_by_design(noise):
+            return np.array([np.nan, as_float(noise, "noise", low=0.0)])
+
+
+        def reports_growth(lr):
+            lr = as_float(lr, "lr", low=0.0)
+            with np.errstate(over="ignore"):
+                return np.array([np.float64(lr) * lr])  # inf past the edge: what the claim reads
+
+
+        def bounded(lr):
+            return as_float(lr, "lr", low=0.0, high=10.0) * np.ones(2)
+    ''',
+}
+
 
 def _package(root, name, files):
     folder = root / name
@@ -165,7 +207,7 @@ def _lines(report, prefix):
 def packages(tmp_path_factory):
     root = tmp_path_factory.mktemp("sweep_packages")
     names = (_package(root, "toy_sweep_dirty", TOY), _package(root, "toy_sweep_clean", CLEAN),
-             _package(root, "toy_sweep_equiv", EQUIV))
+             _package(root, "toy_sweep_equiv", EQUIV), _package(root, "toy_sweep_absurd", ABSURD))
     sys.path.insert(0, str(root))
     importlib.invalidate_caches()
     yield {name: importlib.import_module(f"{name}.api") for name in names}
@@ -271,6 +313,38 @@ def test_run_sweep_records_on_the_claim_and_expects_no_failure(packages):
     with pytest.raises(AssertionError, match="cases_failing"):
         sweep.run_sweep(dirty, "toy_sweep_clean", [Case(api.clean, Vector([1.0, 2.0, 3.0]), Count(5, 1, 9))])
     assert dirty.observed["failing_functions"] == ["toy_sweep_clean.api.clean"]
+
+
+# -- legal but absurd values ---------------------------------------------------------
+def test_absurd_values_get_finite_answers_or_a_clear_error(packages):
+    """1e300 where a real has no upper bound (and -1e300 with no lower one): NaN/inf answers and raw
+    OverflowErrors are findings; a DivergedError, a refusal naming the argument, a NaN the valid answer has at the
+    same place, and a declared divergence report are not."""
+    api = packages["toy_sweep_absurd"]
+    assert Real(1.0).absurd() == [("1e300", 1e300), ("-1e300", -1e300)] and Real(1.0, 0.0).absurd() == [("1e300", 1e300)]
+    assert Real(1.0, 0.0, 10.0).absurd() == [] and Count(3).absurd() == []
+    cases = [Case(api.nan_answer, Real(0.1, 0.0, low_open=True)), Case(api.diverges_cleanly, Real(0.1, 0.0, low_open=True)),
+             Case(api.raw_overflow, Real(2.0)), Case(api.missing_by_design, Real(0.1, 0.0)),
+             Case(api.reports_growth, Real(0.1, 0.0)).reports_divergence(reason="the claim reads the growth"),
+             Case(api.bounded, Real(1.0, 0.0, 10.0))]
+    report = sweep.sweep("toy_sweep_absurd", cases, time_limit=5)
+    absurd = [line for line in report.failures if "1e300" in line]
+    assert report.absurd_calls == 6
+    assert len(absurd) == 3, absurd
+    assert any(line.startswith("toy_sweep_absurd.api.nan_answer(lr=1e300): answered NaN/inf") for line in absurd)
+    assert {line.split("(")[0] for line in absurd} == {"toy_sweep_absurd.api.nan_answer", "toy_sweep_absurd.api.raw_overflow"}
+    assert all("OverflowError" in line for line in absurd if "raw_overflow" in line)
+    with pytest.raises(ValueError, match="reason"):
+        Case(api.reports_growth, Real(0.1, 0.0)).reports_divergence(reason="")
+
+
+def test_finite_or_diverged_says_what_diverged_and_why():
+    values = np.array([1.0, 2.0])
+    assert checks.finite_or_diverged(values, "descent", "lr = 1") is values
+    with pytest.raises(checks.DivergedError, match=r"descent diverged to NaN/inf with lr = 1e\+300"):
+        checks.finite_or_diverged(np.array([1.0, np.inf]), "descent", "lr = 1e+300")
+    with pytest.raises(ValueError, match="the variance overflowed"):
+        checks.finite_or_diverged(np.float64(np.inf), "the variance", "sigma = 1e+300", verb="overflowed")
 
 
 # -- equivalent inputs, same answer --------------------------------------------------
