@@ -87,10 +87,16 @@ def test_two_processes_build_independent_stages_at_once_and_a_shared_one_once(tm
     settle = subprocess.Popen([sys.executable, "-c", SETTLE, str(journal.parent / "left.started")], cwd=root, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     printed = []
-    for process in (*workers, settle):
-        out, err = process.communicate(timeout=120)
-        assert process.returncode == 0, out + err
-        printed.append(out)
+    try:
+        for process in (*workers, settle):
+            out, err = process.communicate(timeout=120)
+            assert process.returncode == 0, out + err
+            printed.append(out)
+    finally:  # a hung or failed run leaves no process behind
+        for process in (*workers, settle):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     runs = {}
     for line in journal.read_text().splitlines():
         run = json.loads(line)
