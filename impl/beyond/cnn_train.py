@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import as_float, as_images, as_int, as_labels, same_length
+from impl.checks import as_float, as_images, as_int, as_labels, as_seed, same_length
+from impl.scoring import classifier_accuracy
 
 __all__ = ["TrainResult", "image_tensor", "train_notes_cnn", "accuracy"]
 
@@ -52,7 +53,7 @@ def train_notes_cnn(images, labels, num_epochs: float, batch_size: int, max_lr: 
     num_epochs = as_float(num_epochs, "num_epochs", low=0.0, high=100.0, low_open=True)
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=len(images))
     max_lr = as_float(max_lr, "max_lr", low=0.0, high=1.0, low_open=True)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     window_steps = as_int(window_steps, "window_steps", minimum=1, maximum=10**6)
     X, y = image_tensor(images), torch.from_numpy(np.asarray(labels, dtype=np.int64))
     model = notes_cnn_torch(seed).to(memory_format=torch.channels_last)
@@ -86,17 +87,9 @@ def train_notes_cnn(images, labels, num_epochs: float, batch_size: int, max_lr: 
 
 
 def accuracy(model, images, labels) -> float:
-    """Fraction of `images` whose arg-max class is the label (chunks of 2,000, inference mode)."""
-    import torch
-    from torch import nn
-
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch nn.Module, got {type(model).__name__}")
+    """Fraction of uint8 `images` (n, 28, 28) whose arg-max class under `model` is the label
+    (`scoring.classifier_accuracy` on the normalised tensor, 2,000 images at a time)."""
     labels = as_labels(labels, "labels", num_classes=10)
     images = as_images(images, "images", shape=(28, 28))
     same_length("images", images, "labels", labels)
-    X = image_tensor(images)
-    model.eval()
-    with torch.inference_mode():
-        predicted = torch.cat([model(X[i:i + 2000]).argmax(1) for i in range(0, len(X), 2000)]).numpy()
-    return float(np.mean(predicted == labels))
+    return classifier_accuracy(model, image_tensor(images), labels, batch_size=2000)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from impl.checks import as_bool, as_float, as_images, as_int, as_labels, same_length
+from impl.checks import as_bool, as_float, as_images, as_int, as_labels, as_seed, same_length
+from impl.scoring import classifier_accuracy
 
 __all__ = ["to_unit_tensors", "train_mlp", "fgsm", "random_sign", "accuracy"]
 
@@ -67,11 +68,11 @@ def random_sign(X, eps: float, seed: int):
     """X moved by +-eps per pixel with random signs (seeded), clipped to [0, 1]."""
     import torch
 
-    from impl.checks import as_tensor
+    from impl.checks import as_seed, as_tensor
 
     X = as_tensor(X, "X", ndim=2, floating=True)
     eps = as_float(eps, "eps", low=0.0, high=1.0)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     signs = torch.randint(0, 2, X.shape, generator=torch.Generator().manual_seed(seed)).float() * 2 - 1
     return (X + eps * signs).clamp_(0.0, 1.0)
 
@@ -86,7 +87,7 @@ def train_mlp(X, y, num_epochs: int, adversarial: bool, eps: float, seed: int):
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=1000)
     adversarial = as_bool(adversarial, "adversarial")
     eps = as_float(eps, "eps", low=0.0, high=1.0)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
@@ -106,9 +107,7 @@ def train_mlp(X, y, num_epochs: int, adversarial: bool, eps: float, seed: int):
 
 
 def accuracy(model, X, y) -> float:
-    import torch
-
+    """Share of the rows of X whose arg-max class under `model` is y (`scoring.classifier_accuracy`, one batch)."""
     model = _check_model(model)
     X, y = _check_xy(X, y, _weights_dtype(model))
-    with torch.no_grad():
-        return float((model(X).argmax(1) == y).float().mean())
+    return classifier_accuracy(model, X, y, batch_size=len(X))

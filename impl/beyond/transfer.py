@@ -21,7 +21,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import as_float, as_float_array, as_images, as_int, as_labels, as_str, same_length
+from impl.checks import as_float, as_float_array, as_images, as_int, as_labels, as_seed, as_str, same_length
+from impl.scoring import classifier_accuracy
 
 __all__ = ["BACKBONE_LAYERS", "PretrainResult", "network", "pretrain", "fine_tune_head", "choose_l2",
            "from_scratch", "accuracy", "backbone_state", "same_backbone"]
@@ -58,7 +59,7 @@ def network(seed: int, kind: str = "notes"):
 
     from impl.beyond.cnn_shapes import notes_cnn_torch
 
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     kind = as_str(kind, "kind", choices=("notes", "probe"))
     net = notes_cnn_torch(seed)
     with torch.random.fork_rng(devices=[]):
@@ -85,7 +86,7 @@ def pretrain(images, labels, val_images, val_labels, *, max_epochs: int, patienc
     X_val, y_val = _data(val_images, val_labels, ("val_images", "val_labels"))
     max_epochs = as_int(max_epochs, "max_epochs", minimum=1, maximum=1000)
     patience = as_int(patience, "patience", minimum=1, maximum=max_epochs)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     model = network(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     generator = torch.Generator().manual_seed(seed)
@@ -137,7 +138,7 @@ def fine_tune_head(pretrained, images, labels, *, l2: float, max_iter: int = 500
     X, y = _data(images, labels)
     l2 = as_float(l2, "l2", low=0.0)
     max_iter = as_int(max_iter, "max_iter", minimum=1, maximum=10**5)
-    model = network(as_int(seed, "seed", minimum=0), "probe")
+    model = network(as_seed(seed), "probe")
     model.load_state_dict({**_backbone(pretrained), **{k: v for k, v in model.state_dict().items()
                                                               if int(k.split(".")[0]) >= BACKBONE_LAYERS}})
     for parameter in model[:BACKBONE_LAYERS].parameters():
@@ -159,7 +160,7 @@ def choose_l2(pretrained, images, labels, l2_grid, *, num_folds: int, seed: int)
     if np.any(grid <= 0):
         raise ValueError("l2_grid must hold positive penalties (without one, separable data has no optimum)")
     num_folds = as_int(num_folds, "num_folds", minimum=2, maximum=len(y))
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     if np.bincount(y.numpy(), minlength=NUM_CLASSES).min() < num_folds:
         raise ValueError(f"labels need at least num_folds = {num_folds} images of every class")
     rng = np.random.default_rng(seed)
@@ -189,7 +190,7 @@ def from_scratch(images, labels, *, num_steps: int, seed: int):
 
     X, y = _data(images, labels)
     num_steps = as_int(num_steps, "num_steps", minimum=1, maximum=10**5)
-    model = network(as_int(seed, "seed", minimum=0))
+    model = network(as_seed(seed))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()
     for _ in range(num_steps):
@@ -200,17 +201,10 @@ def from_scratch(images, labels, *, num_steps: int, seed: int):
 
 
 def accuracy(model, images, labels) -> float:
-    """Share of `images` whose argmax class is `labels` (0..4), evaluated in chunks under inference mode."""
-    import torch
-    from torch import nn
-
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch nn.Module, got {type(model).__name__}")
+    """Share of `images` whose argmax class is `labels` (0..4): `scoring.classifier_accuracy` on the
+    normalised tensor, 2,048 images at a time."""
     X, y = _data(images, labels)
-    model.eval()
-    with torch.inference_mode():
-        predictions = torch.cat([model(chunk).argmax(1) for chunk in X.split(2048)])
-    return float((predictions == y).double().mean())
+    return classifier_accuracy(model, X, y, batch_size=2048)
 
 
 def backbone_state(model) -> dict:

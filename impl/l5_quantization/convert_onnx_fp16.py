@@ -14,6 +14,7 @@ from impl import onnx_tools
 from impl.l5_quantization import models
 from impl.l5_quantization.train_models import CNN_ONNX
 from impl.pipeline.stages import stage_main
+from impl.scoring import top1_accuracy
 
 __all__ = []  # a DVC stage entry point (run/main), not library API
 
@@ -31,7 +32,7 @@ def run(knobs: dict, out_dir: Path) -> dict:
     summary = {}
     for variant, path in {"fp32": source, "fp16": target}.items():
         session = onnx_tools.make_session(path, threads=1)
-        summary[f"{variant}_accuracy"] = models.accuracy(onnx_tools.predict(session, x_test), y_test)
+        summary[f"{variant}_accuracy"] = top1_accuracy(onnx_tools.predict(session, x_test), y_test)
         summary[f"{variant}_bytes"] = path.stat().st_size
     return summary
 

@@ -19,6 +19,7 @@ from impl.atomic import atomic_write_bytes
 from impl.l5_quantization import keras_models, models, tflite_tools
 from impl.l5_quantization.train_models import CNN
 from impl.pipeline.stages import stage_main
+from impl.scoring import top1_accuracy
 
 __all__ = []  # a DVC stage entry point (run/main), not library API
 
@@ -51,12 +52,12 @@ def _convert(knobs: dict, out_dir: str, weights: str) -> dict:
     X_train, _, X_test, y_test = models.mnist5k(knobs["split_seed"])
     representative = models.to_nhwc(X_train[:knobs["representative_size"]])
     x_test = models.to_nhwc(X_test)
-    summary = {"keras_accuracy": models.accuracy(model.predict(x_test, verbose=0), y_test), "tf_threads": threads}
+    summary = {"keras_accuracy": top1_accuracy(model.predict(x_test, verbose=0), y_test), "tf_threads": threads}
     for variant, file in TFLITE.items():
         content = tflite_tools.convert_keras(model, variant, representative if variant == "int8" else None)
         atomic_write_bytes(Path(out_dir) / file, content)
         runner = tflite_tools.TFLiteRunner(content)
-        summary[f"{variant}_accuracy"] = models.accuracy(runner(x_test), y_test)
+        summary[f"{variant}_accuracy"] = top1_accuracy(runner(x_test), y_test)
         summary[f"{variant}_bytes"] = len(content)
     return summary
 

@@ -19,13 +19,12 @@ import numpy as np
 
 from impl.checks import (
     FLOAT32_MAX, MAX_DIM, MAX_STEPS, as_bool, as_callable, as_float, as_float_array, as_images, as_instance, as_int,
-    as_labels, as_path, as_str, same_length,
+    as_labels, as_path, as_seed, as_str, same_length,
 )
 
 __all__ = [
     "TRAIN_SIZE", "TEST_SIZE", "VALIDATION_SIZE", "SCHEDULES", "mnist5k", "mnist_validation", "to_nchw", "to_nhwc",
     "make_cnn", "make_mlp", "count_params", "cnn_widths", "load_state", "train", "predict_logits", "log_loss",
-    "accuracy",
 ]
 
 TRAIN_SIZE, TEST_SIZE = 4000, 1000  # the catalog's mnist5k: 4k/1k
@@ -35,7 +34,7 @@ SCHEDULES = ("constant", "cosine")
 
 def mnist5k(split_seed: int = 0):
     """(X_train, y_train, X_test, y_test): uint8 (n, 28, 28) images and int64 labels, stratified subsets."""
-    split_seed = as_int(split_seed, "split_seed", minimum=0)
+    split_seed = as_seed(split_seed, "split_seed")
     from impl.data import mnist
 
     train, test = mnist.subset("train", TRAIN_SIZE, split_seed), mnist.subset("test", TEST_SIZE, split_seed)
@@ -45,7 +44,7 @@ def mnist5k(split_seed: int = 0):
 def mnist_validation(split_seed: int = 0, n: int = VALIDATION_SIZE):
     """(X_val, y_val): a stratified sample of `n` official training images that are not among
     `mnist5k(split_seed)`'s 4,000 training images (the sample's own seed is derived from `split_seed`)."""
-    split_seed = as_int(split_seed, "split_seed", minimum=0)
+    split_seed = as_seed(split_seed, "split_seed")
     n = as_int(n, "n", minimum=1, maximum=10_000)
     from impl.data import mnist, splits
 
@@ -75,7 +74,7 @@ def _torch():
 
 def make_cnn(seed: int, widths: tuple[int, int] = (32, 96)):
     """The ResNet-style CNN (see the module docstring), initialised from `seed`."""
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     if not isinstance(widths, (tuple, list)) or len(widths) != 2:
         raise TypeError(f"widths must be a pair of ints, got {widths!r}")
     w1, w2 = (as_int(w, "widths", minimum=1, maximum=1024) for w in widths)
@@ -117,7 +116,7 @@ def make_cnn(seed: int, widths: tuple[int, int] = (32, 96)):
 
 def make_mlp(seed: int, hidden: tuple[int, ...] = (256,)):
     """Flatten -> Linear(784, h1) -> ReLU -> ... -> Linear(h_last, 10), initialised from `seed`."""
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     if not isinstance(hidden, (tuple, list)) or not hidden:
         raise TypeError(f"hidden must be a non-empty tuple of widths, got {hidden!r}")
     widths = [784, *(as_int(h, "hidden", minimum=1, maximum=MAX_DIM) for h in hidden), 10]
@@ -192,7 +191,7 @@ def train(model, X, y, *, epochs: int, lr: float = 1e-3, batch_size: int = 64, s
     epochs = as_int(epochs, "epochs", minimum=1, maximum=MAX_STEPS)
     lr = as_float(lr, "lr", low=0.0, low_open=True, high=FLOAT32_MAX)  # torch's optimizer holds it in float32
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_DIM)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     progress = as_bool(progress, "progress")
     schedule = as_str(schedule, "schedule", choices=SCHEDULES)
     if on_epoch is not None:
@@ -244,13 +243,3 @@ def log_loss(logits, y) -> float:
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
     return float(-np.mean(log_probs[np.arange(len(y)), y]))
-
-
-def accuracy(scores, y) -> float:
-    """Top-1 accuracy of class scores (n, 10) (logits, probabilities or int8 outputs) against labels."""
-    scores = as_float_array(scores, "scores", ndim=2)
-    if scores.shape[1] != 10:
-        raise ValueError(f"scores must have shape (n, 10), got {scores.shape}")
-    y = as_labels(y, "y", num_classes=10)
-    same_length("scores", scores, "y", y)
-    return float(np.mean(np.argmax(scores, axis=1) == y))

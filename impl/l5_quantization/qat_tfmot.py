@@ -30,6 +30,7 @@ from impl.atomic import atomic_write_bytes, atomic_write_json
 from impl.l5_quantization import models, tflite_tools
 from impl.l5_quantization.convert_tflite import cnn_weights, keras_cnn
 from impl.pipeline.stages import stage_main
+from impl.scoring import top1_accuracy
 
 __all__ = []  # a DVC stage entry point (run/main), not library API
 
@@ -75,11 +76,11 @@ def _qat(knobs: dict, out_dir: str, weights: str) -> dict:
     summary = {"tf_threads": threads, "tf_keras": tf_keras.__version__, "tfmot": tfmot.__version__}
     for file, content in files.items():
         atomic_write_bytes(Path(out_dir) / file, content)
-        summary[f"{file.removesuffix('.tflite')}_accuracy"] = models.accuracy(
+        summary[f"{file.removesuffix('.tflite')}_accuracy"] = top1_accuracy(
             tflite_tools.TFLiteRunner(content)(x_test), y_test)
     onnx_file = onnx_tools.keras_to_onnx(qat, Path(out_dir) / QAT_ONNX)
     session = onnx_tools.make_session(onnx_file, threads=1)
-    summary["cnn_qat_onnx_accuracy"] = models.accuracy(onnx_tools.predict(session, models.to_nchw(X_test)), y_test)
+    summary["cnn_qat_onnx_accuracy"] = top1_accuracy(onnx_tools.predict(session, models.to_nchw(X_test)), y_test)
     rows = [{"epoch": epoch + 1, "loss": qat_loss, "control_loss": control_loss}
             for epoch, (qat_loss, control_loss) in enumerate(zip(qat_losses, control_losses))]
     atomic_write_json(Path(out_dir) / LOG, rows)

@@ -22,6 +22,7 @@ from impl.isolation import torch_state
 from impl.l5_quantization import fakequant, models
 from impl.l5_quantization.train_models import MLP
 from impl.pipeline.stages import stage_main
+from impl.scoring import top1_accuracy
 
 __all__ = []  # a DVC stage entry point (run/main), not library API
 
@@ -55,14 +56,14 @@ def _run(knobs: dict, out_dir: Path) -> dict:
         control = copy.deepcopy(float_net)
         models.train(control, x_train, y_train, seed=seed, **train)
         saved[f"control/seed{seed}"] = control.state_dict()
-        summary[f"control_seed{seed}_accuracy"] = models.accuracy(models.predict_logits(control, x_test), y_test)
+        summary[f"control_seed{seed}_accuracy"] = top1_accuracy(models.predict_logits(control, x_test), y_test)
         for weight_bits, act_bits in knobs["grids"]:
             qat = fakequant.LowBitMLP(copy.deepcopy(float_net), weight_bits=weight_bits, act_bits=act_bits,
                                       act_max=act_max)
             models.train(qat.module, x_train, y_train, seed=seed, **train)
             key = grid_key(weight_bits, act_bits)
             saved[f"{key}/seed{seed}"] = qat.mlp.state_dict()
-            summary[f"{key}_seed{seed}_accuracy"] = models.accuracy(models.predict_logits(qat.module, x_test), y_test)
+            summary[f"{key}_seed{seed}_accuracy"] = top1_accuracy(models.predict_logits(qat.module, x_test), y_test)
     atomic_save_torch(out_dir / QAT_FILE, saved)
     return summary
 

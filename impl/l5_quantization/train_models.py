@@ -26,6 +26,7 @@ from impl.atomic import atomic_save_torch, atomic_write_json
 from impl.isolation import torch_state
 from impl.l5_quantization import models
 from impl.pipeline.stages import stage_main
+from impl.scoring import top1_accuracy
 
 __all__ = []  # a DVC stage entry point (run/main), not library API
 
@@ -37,8 +38,6 @@ TINY_KNOBS = {"cnn_epochs": 1, "mlp_epochs": 1, "cnn_widths": [4, 8], "calibrati
 
 
 def _save(model, path: Path) -> None:
-    import torch
-
     atomic_save_torch(path, model.state_dict())
 
 
@@ -57,7 +56,7 @@ def _train_with_curve(net, epochs: int, data: tuple, train: dict) -> tuple[list[
         logits = models.predict_logits(net, x_val)
         curve.append({"epoch": epoch, "train_loss": round(loss, 6),
                       "val_loss": round(models.log_loss(logits, y_val), 6),
-                      "val_accuracy": models.accuracy(logits, y_val)})
+                      "val_accuracy": top1_accuracy(logits, y_val)})
 
     losses = models.train(net, x_train, y_train, epochs=epochs, on_epoch=score, **train)
     return losses, curve
@@ -82,7 +81,7 @@ def _run(knobs: dict, out_dir: Path) -> dict:
         summary[f"{name}_params"] = models.count_params(net)
         summary[f"{name}_final_loss"] = round(losses[-1], 6)
         summary[f"{name}_val_accuracy"] = curves[name][-1]["val_accuracy"]
-        summary[f"{name}_test_accuracy"] = models.accuracy(models.predict_logits(net, x_test), y_test)
+        summary[f"{name}_test_accuracy"] = top1_accuracy(models.predict_logits(net, x_test), y_test)
     atomic_write_json(out_dir / CURVES, curves)
 
     calibration = x_train[:knobs["calibration_size"]]
@@ -96,7 +95,7 @@ def _run(knobs: dict, out_dir: Path) -> dict:
         for variant, file in files.items():
             session = onnx_tools.make_session(out_dir / file)
             scores = onnx_tools.predict(session, x_test)
-            summary[f"{name}_onnx_{variant}_accuracy"] = models.accuracy(scores, y_test)
+            summary[f"{name}_onnx_{variant}_accuracy"] = top1_accuracy(scores, y_test)
             summary[f"{name}_onnx_{variant}_bytes"] = (out_dir / file).stat().st_size
     return summary
 

@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from impl.checks import as_float, as_float_array, as_int, as_str
+from impl.checks import as_float, as_float_array, as_int, as_seed, as_str
 from impl.isolation import optuna_quiet
 from impl.l8_production import model as mlp
+from impl.scoring import top1_accuracy
 
 __all__ = ["BITS", "MAX_TRIALS", "DIRECTIONS", "quantize_weights", "size_ratio", "config_accuracy",
            "constrained_study", "pareto_study", "feasible_best", "non_dominated"]
@@ -64,7 +65,7 @@ def size_ratio(weights, bits) -> float:
 
 def config_accuracy(weights, biases, bits, pixels, labels) -> float:
     """Accuracy of the MLP with its weights fake-quantized to `bits` (biases float32)."""
-    return mlp.accuracy(mlp.forward(quantize_weights(weights, bits), biases, pixels), labels)
+    return top1_accuracy(mlp.forward(quantize_weights(weights, bits), biases, pixels), labels)
 
 
 def _suggest(trial, n_layers: int) -> list[int]:
@@ -78,7 +79,7 @@ def constrained_study(weights, biases, pixels, labels, *, n_trials: int, seed: i
     import optuna
 
     n_trials = as_int(n_trials, "n_trials", minimum=1, maximum=MAX_TRIALS)
-    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    seed = as_seed(seed)
     max_size_ratio = as_float(max_size_ratio, "max_size_ratio", low=0.0, high=2.0, low_open=True)
     n_startup_trials = as_int(n_startup_trials, "n_startup_trials", minimum=0, maximum=MAX_TRIALS)
     weights, biases = mlp._check_layers(weights, biases)
@@ -117,7 +118,7 @@ def pareto_study(weights, biases, pixels, labels, *, n_trials: int, seed: int, p
     import optuna
 
     n_trials = as_int(n_trials, "n_trials", minimum=1, maximum=MAX_TRIALS)
-    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    seed = as_seed(seed)
     population_size = as_int(population_size, "population_size", minimum=2, maximum=MAX_TRIALS)
     weights, biases = mlp._check_layers(weights, biases)
 

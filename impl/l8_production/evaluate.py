@@ -13,6 +13,7 @@ from pathlib import Path
 from impl.l8_production import artifacts, bitwidths, model, ort_quant
 from impl.l8_production.stage_io import write_arrays, write_json
 from impl.pipeline.stages import stage_main
+from impl.scoring import top1_accuracy
 
 __all__ = []  # a DVC stage entry point (run/main), not library API
 
@@ -29,12 +30,12 @@ def run(knobs: dict, out_dir: Path) -> dict:
     pixels, labels = model.to_pixels(test["X_test"]), test["y_test"]
     logits = {name: ort_quant.predict(source, pixels)
               for name, source in (("fp32", fp32_bytes), ("int8", int8_path), ("int8_default", default))}
-    accuracy = {name: model.accuracy(values, labels) for name, values in logits.items()}
+    accuracy = {name: top1_accuracy(values, labels) for name, values in logits.items()}
     best = search["constrained"]["best"]
     if best is not None:
         bits = [best["params"][f"bits_{i}"] for i in range(len(weights))]
         accuracy["bits_best"] = bitwidths.config_accuracy(weights, biases, bits, pixels, labels)
-    accuracy["float_numpy"] = model.accuracy(model.forward(weights, biases, pixels), labels)
+    accuracy["float_numpy"] = top1_accuracy(model.forward(weights, biases, pixels), labels)
     write_json(out_dir, artifacts.FILES["evaluation"], {"test_accuracy": accuracy, "n_test": int(len(labels)),
                                                          "bits_best": best})
     write_arrays(out_dir, artifacts.FILES["test_logits"], fp32=logits["fp32"], int8=logits["int8"])

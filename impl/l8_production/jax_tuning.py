@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from impl.checks import MAX_STEPS, as_bool, as_float, as_int
+from impl.checks import MAX_STEPS, as_bool, as_float, as_int, as_seed
 from impl.isolation import optuna_quiet
+from impl.scoring import top1_accuracy
 
 __all__ = ["MAX_TRIALS", "TraceCounter", "digits_split", "make_trainer", "tune", "accuracy"]
 
@@ -40,7 +41,7 @@ def digits_split(seed: int = 0, n_val: int = 450) -> tuple[np.ndarray, np.ndarra
     """(X_train, y_train, X_val, y_val): the 1,797 digits scaled to [0, 1], a stratified validation draw."""
     from impl.data import digits, splits
 
-    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    seed = as_seed(seed)
     n_val = as_int(n_val, "n_val", minimum=10, maximum=1000)
     data = digits.load()
     val, train = splits.stratified_disjoint(data.y, (n_val, len(data.y) - n_val), seed)
@@ -90,7 +91,7 @@ def accuracy(weights, X, y) -> float:
     same_length("X", X, "y", y)
     if weights.shape != (X.shape[1] + 1, NUM_CLASSES):
         raise ValueError(f"weights must have shape {(X.shape[1] + 1, NUM_CLASSES)}, got {weights.shape}")
-    return float(np.mean((X @ weights[:-1] + weights[-1]).argmax(axis=1) == y))
+    return top1_accuracy(X @ weights[:-1] + weights[-1], y)
 
 
 def _range(value, name: str) -> tuple[float, float]:
@@ -109,7 +110,7 @@ def tune(n_trials: int, seed: int, *, traced_hparams: bool = True, num_steps: in
     import optuna
 
     n_trials = as_int(n_trials, "n_trials", minimum=1, maximum=MAX_TRIALS)
-    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    seed = as_seed(seed)
     (lr_lo, lr_hi), (l2_lo, l2_hi) = _range(lr_range, "lr_range"), _range(l2_range, "l2_range")
     counter = TraceCounter()
     trainer = make_trainer(num_steps, counter, traced_hparams=traced_hparams)

@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from impl.checks import (
-    MAX_DIM, as_float_array, as_images, as_instance, as_int, as_labels, as_path, as_str, same_length,
-)
+from impl.checks import MAX_DIM, as_float_array, as_images, as_instance, as_int, as_path, as_seed, as_str
 
 __all__ = ["HIDDEN", "INPUT_NAME", "OUTPUT_NAME", "make_mlp", "layer_arrays", "load_layers", "to_pixels", "forward",
-           "accuracy", "export_onnx", "to_keras"]
+           "export_onnx", "to_keras"]
 
 HIDDEN = (512, 256)           # the catalog's 3-layer MLP: 784-512-256-10, 535,818 parameters
 INPUT_NAME, OUTPUT_NAME = "pixels", "logits"
@@ -30,7 +28,7 @@ OPSET = 17
 
 def make_mlp(seed: int, hidden: tuple[int, ...] = HIDDEN):
     """Linear(784, h1) -> ReLU -> ... -> Linear(h_k, 10) on normalised, flattened pixels (seeded init)."""
-    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    seed = as_seed(seed)
     if not isinstance(hidden, (tuple, list)) or not hidden:
         raise TypeError(f"hidden must be a non-empty tuple of layer widths, got {hidden!r}")
     widths = [784, *(as_int(h, "hidden", minimum=1, maximum=MAX_DIM) for h in hidden), 10]
@@ -105,14 +103,6 @@ def forward(weights, biases, pixels) -> np.ndarray:
         if i < len(weights) - 1:
             h = np.maximum(h, np.float32(0.0))
     return h
-
-
-def accuracy(logits, labels) -> float:
-    """Share of rows whose argmax equals the label."""
-    logits = as_float_array(logits, "logits", ndim=2)
-    labels = as_labels(labels, "labels", num_classes=logits.shape[1])
-    same_length("logits", logits, "labels", labels)
-    return float(np.mean(logits.argmax(axis=1) == labels))
 
 
 def export_onnx(model, *, doc: str = "MNIST MLP") -> bytes:

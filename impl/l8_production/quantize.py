@@ -17,6 +17,7 @@ from impl.atomic import atomic_write_bytes
 from impl.l8_production import artifacts, model, ort_quant
 from impl.l8_production.stage_io import write_json
 from impl.pipeline.stages import stage_main
+from impl.scoring import top1_accuracy
 
 __all__ = []  # a DVC stage entry point (run/main), not library API
 
@@ -33,7 +34,7 @@ def run(knobs: dict, out_dir: Path) -> dict:
                                           "optuna_params": json.dumps(chosen["params"], sort_keys=True),
                                           "val_accuracy": repr(chosen["value"])})
     val_logits = ort_quant.predict(int8, model.to_pixels(data["X_val"]))
-    val_accuracy = model.accuracy(val_logits, data["y_val"])
+    val_accuracy = top1_accuracy(val_logits, data["y_val"])
     if val_accuracy != chosen["value"]:  # the same settings on the same data must rebuild the same model
         raise RuntimeError(f"rebuilt model scores {val_accuracy} on validation, the study's trial {chosen['number']} "
                            f"scored {chosen['value']}")

@@ -20,6 +20,7 @@ from impl.isolation import optuna_quiet
 from impl.l8_production import artifacts, bitwidths, model, ort_quant
 from impl.l8_production.stage_io import write_json
 from impl.pipeline.stages import stage_main
+from impl.scoring import top1_accuracy
 
 __all__ = []  # a DVC stage entry point (run/main), not library API
 
@@ -42,7 +43,7 @@ def calibration_study(fp32_bytes: bytes, calibration, pixels, labels, seed: int)
     def objective(trial) -> float:
         settings = {name: trial.suggest_categorical(name, choices) for name, choices in space.items()}
         int8 = ort_quant.quantize_static(fp32_bytes, calibration, **settings)
-        return model.accuracy(ort_quant.predict(int8, pixels), labels)
+        return top1_accuracy(ort_quant.predict(int8, pixels), labels)
 
     with optuna_quiet():
         study = optuna.create_study(direction="maximize", sampler=optuna.samplers.GridSampler(space, seed=seed))
@@ -54,7 +55,7 @@ def run(knobs: dict, out_dir: Path) -> dict:
     data = artifacts.load_arrays("splits")
     weights, biases = model.load_layers(artifacts.path("weights"))
     pixels, labels = model.to_pixels(data["X_val"]), data["y_val"]
-    float_accuracy = model.accuracy(model.forward(weights, biases, pixels), labels)
+    float_accuracy = top1_accuracy(model.forward(weights, biases, pixels), labels)
 
     constrained = bitwidths.constrained_study(weights, biases, pixels, labels, n_trials=knobs["n_trials"],
                                               seed=knobs["seed"], max_size_ratio=knobs["max_size_ratio"],

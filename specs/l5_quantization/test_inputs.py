@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from impl import onnx_tools
+from impl import onnx_tools, scoring
 from impl.harness.input_claim import bad_input_claim
 from impl.harness.kinds import (
     Array, Bytes, Choice, Count, Flag, Images, Instance, Labels, Lazy, Matrix, Optional, PathArg, Real, Seed, Tensor,
@@ -117,7 +117,10 @@ CASES += [
     Case(models.predict_logits, Instance(l5("mlp")), Array(NCHW)).rejects_equivalent(
         "X", "float64", reason=FLOAT32_MODEL).rejects_equivalent("X", "list", reason=FLOAT32_MODEL),
     Case(models.log_loss, Matrix(np.eye(4, 10), linked=True), Labels(LABELS, 10, linked=True)),
-    Case(models.accuracy, Matrix(np.eye(4, 10), linked=True), Labels(LABELS, 10, linked=True)),
+    Case(scoring.top1_accuracy, Matrix(np.eye(4, 10), linked=True), Labels(LABELS, 10, linked=True)),
+    Case(scoring.classifier_accuracy, Instance(l5("mlp")), AnyRankTensor(l5("calibration"), linked=True),
+         Labels(LABELS, 10, linked=True), batch_size=Count(2, 1, scoring.MAX_BATCH))
+    .rejects_equivalent("inputs", "float64", reason=FLOAT32_MODEL),
     Case(keras_models.build_cnn_keras, WIDTHS, legacy=Flag(False)),
     Case(keras_models.carry_weights, Instance(l5("cnn")), Instance(l5("keras"))),
     # pinning changes this process's TensorFlow pools for good (or raises where TF already ran): bad calls only
@@ -154,5 +157,5 @@ CASES += [
 
 
 test_rejects_bad_input = bad_input_claim(
-    ("impl.l5_quantization", "impl.onnx_tools"), CASES, course="Lesson 5",
-    subject="Lesson 5 and of the shared `impl.onnx_tools` it exports and quantizes with")
+    ("impl.l5_quantization", "impl.onnx_tools", "impl.scoring"), CASES, course="Lesson 5",
+    subject="Lesson 5 and of the shared `impl.onnx_tools` it exports and quantizes with and `impl.scoring` it scores with")

@@ -6,6 +6,7 @@ import pytest
 
 from impl import onnx_tools, timing
 from impl.l5_quantization import models
+from impl.scoring import top1_accuracy
 from specs.l5_quantization.shared import SERVING_BATCH, judge, judge_speed, model_file
 
 
@@ -24,7 +25,7 @@ def test_ptq(claim):
     acc, sizes = {}, {}
     for name in ("mlp_wide_fp32", "mlp_wide_dynamic", "cnn_fp32", "cnn_dynamic", "cnn_static"):
         path = model_file(f"{name}.onnx")
-        acc[name] = models.accuracy(onnx_tools.predict(onnx_tools.make_session(path), x), y_test)
+        acc[name] = top1_accuracy(onnx_tools.predict(onnx_tools.make_session(path), x), y_test)
         sizes[name] = path.stat().st_size
     claim.record(accuracy=acc, bytes=sizes)
     claim.expect("mlp_dynamic_over_float", sizes["mlp_wide_dynamic"] / sizes["mlp_wide_fp32"], "<=", "max_dynamic_ratio")

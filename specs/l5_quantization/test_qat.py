@@ -11,6 +11,7 @@ from hypothesis.extra import numpy as hnp
 from impl.isolation import torch_state
 from impl.l5_quantization import fakequant, models, quantize as q, tflite_tools
 from impl.pipeline import params
+from impl.scoring import top1_accuracy
 from specs.l5_quantization.shared import model_file
 
 
@@ -43,7 +44,7 @@ def test_ste(claim, x, scale, bits, signed):
 
 
 def _accuracy(module, x, y) -> float:
-    return models.accuracy(models.predict_logits(module, x), y)
+    return top1_accuracy(models.predict_logits(module, x), y)
 
 
 def _float_curve(claim, net: str, title: str) -> list[dict]:
@@ -168,7 +169,7 @@ def test_tfmot(claim):
     _float_curve(claim, "cnn", "ResNet-style CNN, float training (cosine to 0): the baseline converges")
     files = {"float": "cnn_float32.tflite", "ptq_int8": "cnn_int8.tflite", "qat_int8": "cnn_qat.tflite",
              "control_float": "cnn_control_float32.tflite", "control_ptq_int8": "cnn_control_int8.tflite"}
-    scores = {name: models.accuracy(tflite_tools.TFLiteRunner(model_file(file).read_bytes())(x_test), y_test)
+    scores = {name: top1_accuracy(tflite_tools.TFLiteRunner(model_file(file).read_bytes())(x_test), y_test)
               for name, file in files.items()}
     claim.record(**{f"{name}_accuracy": value for name, value in scores.items()})
     claim.plot("ResNet-style CNN: test accuracy of the TFLite models", list(scores),

@@ -9,6 +9,7 @@ import pytest
 
 from impl import timing
 from impl.l5_quantization import models, tflite_tools
+from impl.scoring import top1_accuracy
 from specs.l5_quantization.shared import SERVING_BATCH, judge, judge_speed, model_file, tflite_scores
 
 
@@ -46,10 +47,10 @@ def test_accuracy(claim):
     _, _, X_test, y_test = models.mnist5k(0)
     x = models.to_nhwc(X_test)
     float_scores = keras_cnn().predict(x, batch_size=250, verbose=0)
-    acc = {"float": models.accuracy(float_scores, y_test)}
+    acc = {"float": top1_accuracy(float_scores, y_test)}
     for variant in ("float16", "dynamic", "int8"):
         scores = tflite_scores(f"cnn_{variant}.tflite", x)
-        acc[variant] = models.accuracy(scores, y_test)
+        acc[variant] = top1_accuracy(scores, y_test)
         if variant == "int8":
             agreement = float(np.mean(scores.argmax(1) == float_scores.argmax(1)))
     claim.record(accuracy=acc)

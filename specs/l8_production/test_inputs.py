@@ -48,7 +48,6 @@ CASES = [
     HeavyCase(model.load_layers, PathArg("/nonexistent/mlp.pt")),
     Case(model.to_pixels, Images(IMAGES)),
     Case(model.forward, W, B, Instance(PIXELS)),
-    Case(model.accuracy, Matrix(np.eye(4, 10), linked=True), Labels(LABELS, 10, linked=True)),
     Case(model.export_onnx, Instance(obj("net")), doc=Text("sweep")),
     HeavyCase(model.to_keras, W, B),
     Case(bitwidths.quantize_weights, W, Instance([8, 4, 2])),

@@ -9,6 +9,7 @@ from impl import timing
 from impl.harness import ids, stats
 from impl.harness.claim import Claim, plain
 from impl.pipeline import params
+from impl.scoring import classifier_accuracy, top1_accuracy
 
 
 @pytest.mark.parametrize("relpath, function, expected", [
@@ -299,3 +300,31 @@ def test_a_noisy_host_is_inconclusive_and_named_so():
     with pytest.raises(timing.NoisyHost, match="busy host"):
         timing.require_quiet(0.9, 0.0)
     assert issubclass(timing.NoisyHost, timing.Inconclusive)
+
+
+def test_top1_accuracy_counts_argmax_hits_and_names_bad_arguments():
+    scores = np.array([[0.1, 0.9], [0.8, 0.2], [0.5, 0.5]])  # the tie goes to class 0, as arg-max does
+    assert top1_accuracy(scores, [1, 1, 0]) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="labels"):
+        top1_accuracy(scores, [1, 2, 0])  # class 2 of a 2-class score
+    with pytest.raises(ValueError, match="scores and labels"):
+        top1_accuracy(scores, [1, 1])
+
+
+def test_classifier_accuracy_batches_and_restores_the_training_mode():
+    import torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Dropout(0.5))
+    inputs = torch.randn(50, 3)
+    labels = model.eval()(inputs).argmax(1).numpy()
+    model.train()
+    assert classifier_accuracy(model, inputs, labels) == 1.0  # dropout off while scoring
+    assert classifier_accuracy(model, inputs, torch.from_numpy(labels), batch_size=7) == 1.0
+    assert model.training
+    with pytest.raises(ValueError, match="inputs"):
+        classifier_accuracy(model, torch.randn(50, 5), labels)
+    with pytest.raises(ValueError, match="inputs must be finite"):
+        classifier_accuracy(model, torch.full((50, 3), float("nan")), labels)
+    with pytest.raises(ValueError, match="labels must be below the model's 4 classes"):
+        classifier_accuracy(model, inputs, np.full(50, 4))
