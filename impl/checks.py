@@ -16,6 +16,8 @@ import numpy as np
 MAX_STEPS = 10**7    # loop iterations (optimizer steps, epochs, scan length): the course's longest run is 20,000
 MAX_SAMPLES = 10**8  # values drawn or held at once (800 MB of float64): the course's largest is 10^6 people
 MAX_DIM = 10**5      # one side of a dense matrix or a layer's width (a 10^5-square float64 matrix is 80 GB)
+MAX_SEED = 2**32 - 1  # the seeds every framework here takes: NumPy's legacy RandomState (so sklearn and Optuna's
+                      # samplers), PyMC, torch and TF; torch overflows past 2**64, RandomState past 2**32
 
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # a torch/TF hyperparameter above this cannot even be represented
@@ -86,6 +88,11 @@ def as_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | 
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {value}")
     return value
+
+
+def as_seed(value: Any, name: str = "seed") -> int:
+    """A random seed: an integer in [0, MAX_SEED], the range every framework of the course takes."""
+    return as_int(value, name, minimum=0, maximum=MAX_SEED)
 
 
 def as_float(

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import MAX_DIM, as_float, as_float_array, as_int, as_rng, as_str
+from impl.checks import MAX_DIM, as_float, as_float_array, as_int, as_rng, as_seed, as_str
 
 __all__ = ["NAMES", "FRAMEWORKS", "INITS", "activation", "sigmoid_derivative", "depth_ratio", "xor_accuracy",
            "clip_gradients"]
@@ -104,7 +104,7 @@ def xor_accuracy(hidden: int, activation_name: str, seed: int, num_steps: int = 
     `activation_name` "none" makes it a stack of linear layers, which is one linear map."""
     hidden = as_int(hidden, "hidden", minimum=1, maximum=MAX_DIM)
     activation_name = as_str(activation_name, "activation_name", choices=("none", "tanh", "relu"))
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     num_steps = as_int(num_steps, "num_steps", minimum=1, maximum=10**6)
     import torch
 

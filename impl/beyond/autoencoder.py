@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from impl.checks import as_bool, as_float, as_float_array, as_int, as_rng
+from impl.checks import as_bool, as_float, as_float_array, as_int, as_rng, as_seed
 
 __all__ = ["pca_error", "train_autoencoder", "reconstruction_errors", "principal_cosines", "salt_and_pepper"]
 
@@ -43,7 +43,7 @@ def train_autoencoder(X, widths: tuple, linear: bool, num_steps: int, lr: float,
         raise ValueError(f"widths must start and end at X's {X.shape[1]} columns, got {widths}")
     num_steps = as_int(num_steps, "num_steps", minimum=1, maximum=10**6)
     lr = as_float(lr, "lr", low=0.0, high=1.0, low_open=True)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     layers = []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from impl.checks import as_bool, as_int, as_path
+from impl.checks import as_bool, as_int, as_path, as_seed
 from impl.isolation import torch_state
 
 __all__ = ["train", "train_in_fresh_process"]
@@ -37,7 +37,7 @@ def train(seed: int, num_epochs: int, checkpoint_in: Path | None, checkpoint_out
     import torch
     from torch import nn
 
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=1000)
     checkpoint_in = None if checkpoint_in is None else as_path(checkpoint_in, "checkpoint_in")
     checkpoint_out = as_path(checkpoint_out, "checkpoint_out")
@@ -71,7 +71,7 @@ def train(seed: int, num_epochs: int, checkpoint_in: Path | None, checkpoint_out
 def train_in_fresh_process(seed: int, num_epochs: int, checkpoint_in: Path | None, checkpoint_out: Path,
                            keep_optimizer: bool) -> None:
     """`train` run in a new Python process (nothing shared with this one but the checkpoint file)."""
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=1000)
     checkpoint_in = None if checkpoint_in is None else as_path(checkpoint_in, "checkpoint_in")
     checkpoint_out = as_path(checkpoint_out, "checkpoint_out")

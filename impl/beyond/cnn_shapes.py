@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from impl.checks import MAX_DIM, as_int
+from impl.checks import MAX_DIM, as_int, as_seed
 from impl.isolation import torch_state
 
 __all__ = ["conv_output_size", "notes_cnn_torch", "notes_cnn_keras", "torch_feature_shapes", "receptive_field",
@@ -39,7 +39,7 @@ def notes_cnn_torch(seed: int):
     """The notes' CNN as a torch `nn.Sequential` taking (n, 1, 28, 28) images, initialised from `seed`."""
     from torch import nn
 
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     with torch_state(seed=seed):
         return nn.Sequential(
             nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
@@ -50,7 +50,7 @@ def notes_cnn_torch(seed: int):
 
 def notes_cnn_keras(seed: int):
     """The same network in the notes' Keras style (channels-last (n, 28, 28, 1) input), weights from `seed`."""
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     import keras
 
     glorot = _keras_initializers(seed, 4)

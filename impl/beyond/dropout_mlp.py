@@ -3,9 +3,8 @@ MNIST subset, its loss and accuracy logged on train, validation and test data af
 what the dropout and early-stopping claim reads (overfitting needs few samples and many epochs)."""
 from __future__ import annotations
 
-import numpy as np
 
-from impl.checks import FLOAT32_MAX, MAX_DIM, as_bool, as_float, as_float_array, as_int, as_tensor, same_length
+from impl.checks import FLOAT32_MAX, MAX_DIM, as_bool, as_float, as_float_array, as_int, as_seed, as_tensor, same_length
 from impl.isolation import torch_state
 
 __all__ = ["make_mlp", "train_curves", "early_stop_epoch"]
@@ -16,7 +15,7 @@ def make_mlp(hidden: int, dropout: float, seed: int, input_dropout: float = 0.0)
     `input_dropout` > 0, Dropout(input_dropout) on the pixels, as in Hinton et al. 2012), init fixed by `seed`."""
     hidden = as_int(hidden, "hidden", minimum=1, maximum=MAX_DIM)
     dropout = as_float(dropout, "dropout", low=0.0, high=1.0, high_open=True)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     input_dropout = as_float(input_dropout, "input_dropout", low=0.0, high=1.0, high_open=True)
     import torch
 
@@ -55,7 +54,7 @@ def train_curves(model, data: dict, *, num_epochs: int, batch_size: int, lr: flo
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=10_000)
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=10**6)
     lr = as_float(lr, "lr", low=0.0, low_open=True, high=FLOAT32_MAX)  # torch's optimizer holds it in float32
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     progress = as_bool(progress, "progress")
     from tqdm import tqdm
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from impl.checks import as_float, as_float_array, as_int, as_labels, as_rng, as_str, same_length
+from impl.checks import as_float, as_float_array, as_int, as_labels, as_rng, as_seed, as_str, same_length
 
 __all__ = ["least_squares_rounds", "centralized_gd", "partition", "fedavg_mlp"]
 
@@ -116,7 +116,7 @@ def fedavg_mlp(X, y, client_of, X_test, y_test, hidden: int, local_epochs: int, 
     local_epochs = as_int(local_epochs, "local_epochs", minimum=1, maximum=1000)
     num_rounds = as_int(num_rounds, "num_rounds", minimum=1, maximum=1000)
     lr = as_float(lr, "lr", low=0.0, high=10.0, low_open=True)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     rng = np.random.default_rng(seed)
     num_classes = int(max(y.max(), y_test.max())) + 1
     model = _init_mlp(X.shape[1], hidden, num_classes, rng)

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import MAX_STEPS, as_int, as_rng, as_str
+from impl.checks import MAX_STEPS, as_int, as_rng, as_seed, as_str
 from impl.isolation import optuna_quiet
 
 __all__ = ["Rung", "successive_halving", "halving_cost", "hyperband_brackets", "synthetic_curves", "pruned_study"]
@@ -93,7 +93,7 @@ def pruned_study(curves: np.ndarray, pruner: str, eta: int, seed: int) -> tuple[
         raise ValueError("curves contains NaN or infinite values")
     pruner = as_str(pruner, "pruner", choices=("sh", "hyperband"))
     eta = as_int(eta, "eta", minimum=2, maximum=1000)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     num_trials, num_steps = curves.shape
     if pruner == "sh":
         chosen = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=eta)

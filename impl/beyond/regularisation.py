@@ -9,7 +9,8 @@ from typing import NamedTuple
 import numpy as np
 
 from impl.checks import (
-    MAX_DIM, MAX_STEPS, as_float, as_float_array, as_int, as_matrix, as_rng, as_str, finite_or_diverged, same_length,
+    MAX_DIM, MAX_STEPS, as_float, as_float_array, as_int, as_matrix, as_rng, as_seed, as_str, finite_or_diverged,
+    same_length,
 )
 from impl.isolation import torch_state
 
@@ -68,7 +69,7 @@ def dropout_outputs(x, p: float, seed: int) -> dict[str, np.ndarray]:
     # C order: torch draws the mask in memory order, so a Fortran-ordered x got another mask for the same seed
     x = np.ascontiguousarray(as_float_array(x, "x", ndim=2, dtype=np.float32))
     p = as_float(p, "p", low=0.0, high=1.0, high_open=True)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     import keras
     import torch
 
@@ -90,7 +91,7 @@ def mc_dropout_linear(x, W, p: float, num_passes: int, seed: int) -> tuple[np.nd
         raise ValueError(f"W must have {len(x)} rows (one per entry of x), got shape {W.shape}")
     p = as_float(p, "p", low=0.0, high=1.0, high_open=True)
     num_passes = as_int(num_passes, "num_passes", minimum=1, maximum=10**6)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     import torch
 
     layer, xt, Wt = torch.nn.Dropout(p), torch.from_numpy(x), torch.from_numpy(W)

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import MAX_SAMPLES, MAX_STEPS, as_bool, as_float_array, as_int, as_matrix, as_rng, same_length
+from impl.checks import MAX_SAMPLES, MAX_STEPS, as_bool, as_float_array, as_int, as_matrix, as_rng, as_seed, same_length
 
 __all__ = ["batches_per_epoch", "count_updates", "minibatch_gradient_variance"]
 
@@ -33,7 +33,7 @@ def count_updates(num_samples: int, batch_size: int, num_epochs: int, *, drop_la
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=10**6)
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=1000)
     drop_last = as_bool(drop_last, "drop_last")
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     import torch
 
     generator = torch.Generator().manual_seed(seed)

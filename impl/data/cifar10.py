@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from impl import paths
-from impl.checks import as_bytes, as_int, as_path, as_str
+from impl.checks import as_bytes, as_int, as_path, as_seed, as_str
 from impl.data import prepared, splits
 from impl.data.fetch import RemoteFile
 
@@ -82,7 +82,7 @@ def load(split: str) -> Split:
 def subset(split: str, n: int, seed: int) -> Split:
     """A stratified subset of `n` images of `split` (class shares kept), fixed by `seed`."""
     split = as_str(split, "split", choices=SPLITS)  # all checked before the data is loaded
-    n, seed = as_int(n, "n", minimum=1, maximum=SIZES[split]), as_int(seed, "seed", minimum=0)
+    n, seed = as_int(n, "n", minimum=1, maximum=SIZES[split]), as_seed(seed)
     return splits.stratified_subset(load(split), n, seed)
 
 
@@ -90,7 +90,7 @@ def train_val(n_train: int, n_val: int, seed: int) -> tuple[Split, Split]:
     """Disjoint, stratified train and validation sets drawn from the 50,000 training images."""
     n_train = as_int(n_train, "n_train", minimum=1, maximum=SIZES["train"] - 1)  # checked before loading
     n_val = as_int(n_val, "n_val", minimum=1, maximum=SIZES["train"] - n_train)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     full = load("train")
     train_index, val_index = splits.stratified_disjoint(full.y, (n_train, n_val), seed)
     return Split(full.X[train_index], full.y[train_index]), Split(full.X[val_index], full.y[val_index])

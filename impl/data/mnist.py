@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from impl import paths
-from impl.checks import as_int, as_path, as_str
+from impl.checks import as_int, as_path, as_seed, as_str
 from impl.data import prepared, splits
 from impl.data.fetch import RemoteFile
 
@@ -60,6 +60,6 @@ def load(split: str) -> Split:
 def subset(split: str, n: int, seed: int) -> Split:
     """A stratified subset of `n` images of `split` (class shares kept), fixed by `seed`."""
     split = as_str(split, "split", choices=SPLITS)  # all checked before the data is loaded
-    n, seed = as_int(n, "n", minimum=1, maximum=SIZES[split]), as_int(seed, "seed", minimum=0)
+    n, seed = as_int(n, "n", minimum=1, maximum=SIZES[split]), as_seed(seed)
     return splits.stratified_subset(load(split), n, seed)
 

@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from impl import paths
-from impl.checks import as_bytes, as_float, as_instance, as_int, as_path
+from impl.checks import as_bytes, as_float, as_instance, as_path, as_seed
 from impl.data import fetch, packaged, prepared
 from impl.pipeline import provenance
 
@@ -125,7 +125,7 @@ def split(r: Ratings, test_fraction: float, seed: int) -> RatingSplit:
     """Shuffle rows with `seed`, hold out `test_fraction`, drop held-out rows of unseen users/items."""
     as_instance(r, "r", Ratings)
     test_fraction = as_float(test_fraction, "test_fraction", low=0.0, high=1.0, low_open=True, high_open=True)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     n = r.user.size
     n_test = int(round(n * test_fraction))
     if not 0 < n_test < n:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from impl.checks import as_int, as_labels
+from impl.checks import as_int, as_labels, as_seed
 from impl.pipeline import provenance
 
 __all__ = ["stratified_counts", "stratified_indices", "stratified_disjoint", "stratified_subset"]
@@ -31,7 +31,7 @@ def stratified_counts(y, n: int) -> dict[int, int]:
 def stratified_indices(y, n: int, seed: int) -> np.ndarray:
     """Sorted indices of a stratified sample of size `n`, fixed by `seed`."""
     y = _labels(y)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     rng = np.random.default_rng(seed)
     provenance.record_seed(seed)
     chosen = []
@@ -49,7 +49,7 @@ def stratified_disjoint(y, sizes: tuple[int, ...], seed: int) -> tuple[np.ndarra
     if not sizes or sum(as_int(s, "sizes", minimum=1) for s in sizes) > y.size:
         raise ValueError(f"sizes must be positive and sum to at most {y.size}, got {sizes}")
     pool = stratified_indices(y, sum(sizes), seed)  # records the seed
-    rng = np.random.default_rng([as_int(seed, "seed", minimum=0), 1])
+    rng = np.random.default_rng([as_seed(seed), 1])
     parts, rest = [], pool
     for size in sizes[:-1]:
         part = np.sort(rest[stratified_indices(y[rest], size, int(rng.integers(2**31)))])

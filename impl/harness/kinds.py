@@ -16,6 +16,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from impl.checks import MAX_SEED
+
 HUGE = 2**62  # a count no lesson needs: must be refused up front, not looped over or allocated
 ABSURD = 1e300  # a legal real no lesson means: a learning rate, a noise scale or a weight that large
 
@@ -292,13 +294,16 @@ def _integers(good: int) -> list[tuple[str, Any]]:
 
 
 class Seed(Kind):
-    """A seed: an integer >= 0. Bad: -1, 1.5, "0", None, True."""
+    """A seed: an integer in [0, maximum], by default `checks.MAX_SEED` (2**32 - 1), the range every framework
+    of the course takes (`checks.as_seed`). Bad: -1, maximum + 1, 1.5, "0", None, True."""
 
-    def __init__(self, good: int = 0):
+    def __init__(self, good: int = 0, maximum: int | None = MAX_SEED):
         super().__init__(good)
+        self.maximum = maximum
 
     def bad(self):
-        return [("-1", -1), ("1.5", 1.5), ("'0'", "0"), ("None", None), ("True", True)]
+        above = [] if self.maximum is None else [(f"above-{self.maximum}", self.maximum + 1)]
+        return [("-1", -1)] + above + [("1.5", 1.5), ("'0'", "0"), ("None", None), ("True", True)]
 
     def equivalent(self):
         return _integers(self.good)

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import MAX_STEPS, as_instance, as_int, as_labels, as_matrix, same_length
+from impl.checks import MAX_STEPS, as_instance, as_int, as_labels, as_matrix, as_seed, same_length
 
 __all__ = [
     "PCA", "pca_eigh", "pca_svd", "pca_jax", "scores", "reconstruct", "reconstruction_mse",
@@ -119,7 +119,7 @@ def feature_extraction_cv(
     class_sizes = np.bincount(y)
     # Stratified folds need every class in every fold.
     n_folds = as_int(n_folds, "n_folds", minimum=2, maximum=int(class_sizes[class_sizes > 0].min()))
-    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)  # the range sklearn's random_state takes
+    seed = as_seed(seed)  # the range sklearn's random_state takes
     max_iter = as_int(max_iter, "max_iter", minimum=1, maximum=MAX_STEPS)
     folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     classifier = lambda: LogisticRegression(max_iter=max_iter)  # noqa: E731 - fresh model per pipeline

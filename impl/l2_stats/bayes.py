@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from impl.checks import MAX_SAMPLES, as_float, as_float_array, as_int, as_matrix, as_rng, as_str, same_length
+from impl.checks import MAX_SAMPLES, as_float, as_float_array, as_int, as_matrix, as_rng, as_seed, as_str, same_length
 
 __all__ = [
     "linear_data", "standardize", "fit_pymc", "Summary", "summarize", "posterior_draws", "conjugate_posterior",
@@ -71,7 +71,7 @@ def fit_pymc(
     tune = as_int(tune, "tune", minimum=0, maximum=MAX_DRAWS)
     chains = as_int(chains, "chains", minimum=1, maximum=MAX_CHAINS)
     cores = as_int(cores, "cores", minimum=1, maximum=MAX_CHAINS)
-    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)  # the range PyMC's random_seed takes
+    seed = as_seed(seed)  # the range PyMC's random_seed takes
     import pymc as pm
 
     with pm.Model():

@@ -4,7 +4,7 @@ Takes the same flattened, normalised (n, 784) tensors as the MLP.
 """
 from __future__ import annotations
 
-from impl.checks import as_int
+from impl.checks import as_seed
 
 __all__ = ["make_cnn"]
 
@@ -13,7 +13,7 @@ def make_cnn(seed: int):
     import torch
     from torch import nn
 
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return nn.Sequential(

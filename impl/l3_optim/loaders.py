@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from impl.checks import MAX_SAMPLES, MAX_STEPS, as_images, as_instance, as_int, as_labels, as_tensor, same_length
+from impl.checks import (
+    MAX_SAMPLES, MAX_STEPS, as_images, as_instance, as_int, as_labels, as_seed, as_tensor, same_length,
+)
 from impl.l3_optim.mlp import PIXEL_MEAN, PIXEL_STD
 
 __all__ = ["course_dataset", "course_loader", "fast_batches", "course_batches", "train_steps"]
@@ -42,7 +44,7 @@ def course_dataset(X, y):
 def course_loader(X, y, *, batch_size: int, seed: int):
     """DataLoader over `course_dataset`; its shuffle draws the same permutation as `mlp.train` with `seed`."""
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     dataset = course_dataset(X, y)
     import torch
 
@@ -62,7 +64,7 @@ def fast_batches(X, y, *, batch_size: int, seed: int):
     y = as_tensor(y, "y", ndim=1, floating=False, num_classes=10)
     same_length("X", X, "y", y)
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
-    return _fast_batches(X, y, batch_size, as_int(seed, "seed", minimum=0))
+    return _fast_batches(X, y, batch_size, as_seed(seed))
 
 
 def _fast_batches(X, y, batch_size: int, seed: int):

@@ -11,8 +11,8 @@ import math
 import numpy as np
 
 from impl.checks import (
-    FLOAT32_MAX, MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_float, as_float_array, as_int, as_labels, as_matrix, as_rng, as_str,
-    finite_or_diverged, same_length,
+    FLOAT32_MAX, MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_float, as_float_array, as_int, as_labels, as_matrix, as_rng,
+    as_seed, as_str, finite_or_diverged, same_length,
 )
 
 __all__ = ["SCHEDULES", "minibatches", "range_test", "schedule", "streaming_least_squares"]
@@ -28,7 +28,7 @@ def minibatches(n: int, batch_size: int, num_steps: int, seed: int) -> list[np.n
     n = as_int(n, "n", minimum=1, maximum=MAX_SAMPLES)
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
     num_steps = as_int(num_steps, "num_steps", minimum=1, maximum=MAX_STEPS)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     rng = np.random.default_rng(seed)
     size = min(batch_size, n)
     per_epoch = n // size
@@ -49,7 +49,7 @@ def range_test(X, y, lr: float, *, num_steps: int = 100, batch_size: int = 64, h
     num_steps = as_int(num_steps, "num_steps", minimum=1, maximum=MAX_STEPS)
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
     hidden = as_int(hidden, "hidden", minimum=1, maximum=MAX_DIM)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     import torch
 
     X_t, y_t = torch.from_numpy(X).float(), torch.from_numpy(y.astype(np.int64))

@@ -13,7 +13,7 @@ import numpy as np
 
 from impl.checks import (
     MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_bool, as_callable, as_float, as_images, as_instance, as_int, as_labels,
-    as_str, as_tensor, same_length,
+    as_seed, as_str, as_tensor, same_length,
 )
 
 __all__ = [
@@ -35,7 +35,7 @@ class Curves(NamedTuple):
 
 def make_mlp(seed: int, hidden: int = 128):
     """Linear(784, hidden) -> ReLU -> Linear(hidden, 10), initialised from `seed` (global RNG untouched)."""
-    seed, hidden = as_int(seed, "seed", minimum=0), as_int(hidden, "hidden", minimum=1, maximum=MAX_DIM)
+    seed, hidden = as_seed(seed), as_int(hidden, "hidden", minimum=1, maximum=MAX_DIM)
     import torch
 
     with torch.random.fork_rng(devices=[]):
@@ -125,7 +125,7 @@ def train(model, optimizer, X, y, *, batch_size: int, num_epochs: int, seed: int
     if on_epoch is not None:
         as_callable(on_epoch, "on_epoch")
     progress = as_bool(progress, "progress")
-    generator = torch.Generator().manual_seed(as_int(seed, "seed", minimum=0))
+    generator = torch.Generator().manual_seed(as_seed(seed))
     curves = Curves([], [], [], [])
     loss_fn = torch.nn.CrossEntropyLoss()
     epochs = range(num_epochs)

@@ -15,7 +15,8 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from impl.checks import (
-    MAX_SAMPLES, MAX_STEPS, as_callable, as_float, as_images, as_int, as_labels, as_str, as_tensor, same_length,
+    MAX_SAMPLES, MAX_STEPS, as_callable, as_float, as_images, as_int, as_labels, as_seed, as_str, as_tensor,
+    same_length,
 )
 
 __all__ = ["CHANNEL_MEAN", "CHANNEL_STD", "OPTIMIZERS", "MAX_DEPTH", "MAX_WIDTH", "CnnConfig", "make_cnn",
@@ -52,7 +53,7 @@ def _check_config(config) -> CnnConfig:
 
 def make_cnn(seed: int, depth: int, width: int, dropout: float):
     """The network for (depth, width, dropout), initialised from `seed` (global RNG untouched)."""
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     config = _check_config(CnnConfig(depth, width, dropout, OPTIMIZERS[0], 1.0))
     import torch
     from torch import nn
@@ -102,7 +103,7 @@ def train_cnn(config: CnnConfig, X, y, X_val, y_val, *, seed: int, num_epochs: i
     y_val = as_tensor(y_val, "y_val", ndim=1, floating=False, num_classes=10)
     same_length("X", X, "y", y)
     same_length("X_val", X_val, "y_val", y_val)
-    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    seed = as_seed(seed)
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=MAX_STEPS)
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
     if on_epoch is not None:

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import as_float_array, as_instance, as_int, as_str
+from impl.checks import as_float_array, as_instance, as_int, as_seed, as_str
 from impl.isolation import optuna_quiet
 from impl.l4_tuning.benchmarks import Benchmark
 
@@ -25,7 +25,6 @@ __all__ = ["SAMPLERS", "Trace", "make_sampler", "study_trace", "best_so_far", "r
 
 SAMPLERS = ("random", "tpe", "tpe_independent", "gp")
 MAX_TRIALS = 10_000
-MAX_SEED = 2**32 - 1  # numpy's RandomState, which Optuna's samplers use, takes seeds below 2**32
 MAX_SEEDS = 10_000
 
 
@@ -34,23 +33,19 @@ class Trace(NamedTuple):
     values: np.ndarray  # (n_trials,): the objective at each
 
 
-def _seed(value, name: str = "seed") -> int:
-    return as_int(value, name, minimum=0, maximum=MAX_SEED)
-
-
 def _seeds(value, name: str = "seeds") -> tuple[int, ...]:
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, range, np.ndarray)):
         raise TypeError(f"{name} must be a sequence of int seeds, got {type(value).__name__}")
     if not 1 <= len(value) <= MAX_SEEDS:
         raise ValueError(f"{name} must hold 1..{MAX_SEEDS} seeds, got {len(value)}")
-    return tuple(_seed(item, name) for item in value)
+    return tuple(as_seed(item, name) for item in value)
 
 
 def make_sampler(sampler: str, seed: int):
     """The named Optuna sampler, seeded."""
     import optuna
 
-    sampler, seed = as_str(sampler, "sampler", choices=SAMPLERS), _seed(seed)
+    sampler, seed = as_str(sampler, "sampler", choices=SAMPLERS), as_seed(seed)
     if sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if sampler in ("tpe", "tpe_independent"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from impl.checks import as_float, as_int, as_str
+from impl.checks import as_float, as_int, as_seed, as_str
 from impl.isolation import optuna_quiet
 
 __all__ = ["PARAMS", "EVALUATORS", "dominant_parameter_study", "param_importances"]
@@ -24,7 +24,7 @@ def dominant_parameter_study(n_trials: int, seed: int, noise_sd: float):
     import optuna
 
     n_trials = as_int(n_trials, "n_trials", minimum=1, maximum=MAX_TRIALS)
-    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    seed = as_seed(seed)
     noise_sd = as_float(noise_sd, "noise_sd", low=0.0)
 
     def objective(trial) -> float:
@@ -47,7 +47,7 @@ def param_importances(study, evaluator: str, seed: int) -> dict[str, float]:
     if not isinstance(study, optuna.study.Study):
         raise TypeError(f"study must be an optuna.study.Study, got {type(study).__name__}")
     evaluator = as_str(evaluator, "evaluator", choices=EVALUATORS)
-    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    seed = as_seed(seed)
     if evaluator == "fanova":
         chosen = optuna.importance.FanovaImportanceEvaluator(seed=seed)
     elif evaluator == "mean_decrease_impurity":

@@ -20,7 +20,7 @@ from typing import Mapping, NamedTuple
 
 import numpy as np
 
-from impl.checks import MAX_STEPS, as_bool, as_float, as_int, as_str, finite_or_diverged
+from impl.checks import MAX_STEPS, as_bool, as_float, as_int, as_seed, as_str, finite_or_diverged
 from impl.isolation import optuna_quiet
 from impl.l4_tuning import curves
 
@@ -171,7 +171,7 @@ def run_curve_study(pruner: str, *, n_trials: int, num_steps: int, seed: int, no
     pruner = make_pruner(pruner)
     n_trials = as_int(n_trials, "n_trials", minimum=1, maximum=MAX_TRIALS)
     num_steps = as_int(num_steps, "num_steps", minimum=1, maximum=MAX_STEPS)
-    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    seed = as_seed(seed)
     noise_sd = as_float(noise_sd, "noise_sd", low=0.0)
     crossing = as_bool(crossing, "crossing")
     steps_used, final_values = np.zeros(n_trials, dtype=int), np.full(n_trials, np.nan)

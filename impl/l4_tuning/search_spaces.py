@@ -10,7 +10,7 @@ from __future__ import annotations
 from numbers import Real
 from typing import Mapping
 
-from impl.checks import as_float, as_int
+from impl.checks import as_float, as_int, as_seed
 from impl.isolation import optuna_quiet
 
 __all__ = ["SUGGESTION_KINDS", "random_suggestions", "grid_visits"]
@@ -37,7 +37,7 @@ def random_suggestions(low: float, high: float, int_low: int, int_high: int, *, 
                          f"float_step = {float_step:g}")
     int_step = as_int(int_step, "int_step", minimum=1, maximum=int_high - int_low)
     n_trials = as_int(n_trials, "n_trials", minimum=1, maximum=MAX_TRIALS)
-    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    seed = as_seed(seed)
 
     def objective(trial) -> float:
         trial.suggest_float("float", low, high)
@@ -77,7 +77,7 @@ def grid_visits(grid: Mapping[str, list], n_trials: int, seed: int) -> list[tupl
     if size > MAX_GRID_POINTS:
         raise ValueError(f"grid must have at most {MAX_GRID_POINTS} points, got {size}")
     n_trials = as_int(n_trials, "n_trials", minimum=1, maximum=MAX_TRIALS)
-    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    seed = as_seed(seed)
     names = list(grid)
 
     def objective(trial) -> float:

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from impl.checks import as_bool, as_callable, as_instance, as_int, as_str
+from impl.checks import as_bool, as_callable, as_instance, as_int, as_seed, as_str
 from impl.isolation import optuna_quiet
 
 __all__ = ["MAX_TRIALS", "DIRECTIONS", "HeldOut", "study_storage", "new_study", "optimize", "export_trials", "history",
@@ -85,7 +85,7 @@ def new_study(name: str, url: str, *, direction: str, seed: int, n_startup_trial
 
     name, url = as_str(name, "name"), storage.check_url(url)
     direction = as_str(direction, "direction", choices=DIRECTIONS)
-    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    seed = as_seed(seed)
     n_startup_trials = as_int(n_startup_trials, "n_startup_trials", minimum=0, maximum=MAX_TRIALS)
     pruner_startup_trials = as_int(pruner_startup_trials, "pruner_startup_trials", minimum=0, maximum=MAX_TRIALS)
     pruner_warmup_steps = as_int(pruner_warmup_steps, "pruner_warmup_steps", minimum=0, maximum=10**6)
@@ -194,7 +194,7 @@ def param_importances(study, seed: int) -> dict[str, float]:
     import optuna
 
     as_instance(study, "study", optuna.Study)
-    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    seed = as_seed(seed)
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if len(complete) < 2:
         return {}

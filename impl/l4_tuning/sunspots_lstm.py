@@ -17,7 +17,8 @@ from typing import Callable
 import numpy as np
 
 from impl.checks import (
-    FLOAT32_MAX, MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_callable, as_float, as_float_array, as_instance, as_int, as_str,
+    FLOAT32_MAX, MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_callable, as_float, as_float_array, as_instance, as_int, as_seed,
+    as_str,
 )
 
 __all__ = ["MAX_WINDOW", "SCHEDULES", "windows", "make_lstm", "fit_lstm", "predict", "rmse", "persistence_forecast",
@@ -70,7 +71,7 @@ def _forecaster_class():
 
 def make_lstm(seed: int, hidden: int):
     """The forecaster with `hidden` LSTM units, initialised from `seed` (global RNG untouched)."""
-    seed, hidden = as_int(seed, "seed", minimum=0), as_int(hidden, "hidden", minimum=1, maximum=MAX_DIM)
+    seed, hidden = as_seed(seed), as_int(hidden, "hidden", minimum=1, maximum=MAX_DIM)
     import torch
 
     with torch.random.fork_rng(devices=[]):
@@ -100,7 +101,7 @@ def fit_lstm(model, X, y, *, lr: float, num_epochs: int, batch_size: int, seed: 
     lr = as_float(lr, "lr", low=0.0, low_open=True, high=FLOAT32_MAX)  # torch's optimizer holds it in float32
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=MAX_STEPS)
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
-    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    seed = as_seed(seed)
     schedule = as_str(schedule, "schedule", choices=SCHEDULES)
     eval_every = as_int(eval_every, "eval_every", minimum=1, maximum=MAX_STEPS)
     if on_eval is not None:

@@ -39,7 +39,7 @@ from typing import Any
 
 from impl import paths
 from impl.atomic import atomic_write_json
-from impl.checks import as_float, as_int, as_str
+from impl.checks import as_float, as_int, as_seed, as_str
 from impl.isolation import torch_state
 
 __all__: list[str] = []  # a command-line tool (make tune), not library API
@@ -77,7 +77,7 @@ def run_worker(url: str, name: str, n_trials: int, seed: int, knobs: dict[str, A
 
     url, name = as_str(url, "url"), as_str(name, "name")
     n_trials = as_int(n_trials, "n_trials", minimum=1, maximum=studies.MAX_TRIALS)
-    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    seed = as_seed(seed)
     X, y, X_val, y_val = _data(knobs)
     study = optuna.load_study(
         study_name=name, storage=url,

@@ -30,7 +30,7 @@ from typing import Any, Callable
 import numpy as np
 
 from impl import paths
-from impl.checks import as_bool, as_callable, as_float, as_int, as_str, finite_or_diverged
+from impl.checks import as_bool, as_callable, as_float, as_int, as_seed, as_str, finite_or_diverged
 from impl.isolation import optuna_quiet
 from impl.l4_tuning.storage import check_url, make_storage, trial_record
 
@@ -55,7 +55,7 @@ def _options(url, study_name, n_trials, seed, trial_sleep_s, hang_at, hang_limit
     """Every worker argument checked (and normalised) before anything is opened or started."""
     opts = dict(url=check_url(url), study_name=as_str(study_name, "study_name"),
                 n_trials=as_int(n_trials, "n_trials", minimum=1, maximum=MAX_TRIALS),
-                seed=as_int(seed, "seed", minimum=0, maximum=2**32 - 1),
+                seed=as_seed(seed),
                 trial_sleep_s=as_float(trial_sleep_s, "trial_sleep_s", low=0.0, high=60.0),
                 hang_at=None if hang_at is None else as_int(hang_at, "hang_at", minimum=0, maximum=MAX_TRIALS),
                 hang_limit_s=as_float(hang_limit_s, "hang_limit_s", low=0.0, low_open=True, high=MAX_WAIT_S),

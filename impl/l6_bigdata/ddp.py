@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from impl import paths
-from impl.checks import as_float, as_int, as_path, as_str
+from impl.checks import as_float, as_int, as_path, as_seed, as_str
 from impl.isolation import torch_state
 
 __all__ = ["DTYPES", "global_batches", "make_model", "train_single", "launch"]
@@ -61,7 +61,7 @@ def global_batches(steps: int, batch_size: int = BATCH, seed: int = 0) -> tuple[
 
     steps = as_int(steps, "steps", minimum=1, maximum=100_000)
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=digits.N_SAMPLES)
-    rng = np.random.default_rng(as_int(seed, "seed", minimum=0))
+    rng = np.random.default_rng(as_seed(seed))
     X, y = digits.load()
     X = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
     per_epoch = len(X) // batch_size
@@ -75,7 +75,7 @@ def make_model(seed: int = 0, dtype: str = "float32"):
     import torch
 
     torch_dtype = _torch_dtype(dtype)
-    with torch_state(seed=as_int(seed, "seed", minimum=0)):
+    with torch_state(seed=as_seed(seed)):
         model = torch.nn.Sequential(torch.nn.Linear(64, HIDDEN), torch.nn.Tanh(), torch.nn.Linear(HIDDEN, 10))
     return model.to(torch_dtype)
 
@@ -210,7 +210,7 @@ def launch(out_dir, nproc: int = 2, steps: int = 20, dtype: str = "float32", see
     nproc = as_int(nproc, "nproc", minimum=1, maximum=MAX_PROCESSES)
     steps = as_int(steps, "steps", minimum=1, maximum=100_000)
     dtype = as_str(dtype, "dtype", choices=DTYPES)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     lr = as_float(lr, "lr", low=0.0, low_open=True)
     timeout_s = as_float(timeout_s, "timeout_s", low=0.0, high=3600.0, low_open=True)
     nnodes = as_int(nnodes, "nnodes", minimum=1, maximum=MAX_PROCESSES)

@@ -21,7 +21,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from impl.checks import as_bool, as_instance, as_int, as_path
+from impl.checks import as_bool, as_instance, as_int, as_path, as_seed
 
 __all__ = ["REGIONS", "SCHEMA", "sales_table", "regions_table", "write_csv", "read_csv", "ingest_parquet",
            "summary_pandas", "summary_spark", "windows_pandas", "windows_spark"]
@@ -35,7 +35,7 @@ SUMMARY_KEYS = ["region", "month"]
 def sales_table(n_rows: int, seed: int = 0) -> pd.DataFrame:
     """`n_rows` orders in 2024 with ~1% nulls in units (Int32) and price (float64), sorted by order_id."""
     n_rows = as_int(n_rows, "n_rows", minimum=1, maximum=10**7)
-    rng = np.random.default_rng(as_int(seed, "seed", minimum=0))
+    rng = np.random.default_rng(as_seed(seed))
     days = rng.integers(0, 366, n_rows)
     units = pd.array(rng.integers(1, 20, n_rows), dtype="Int32")
     units[rng.random(n_rows) < NULL_SHARE] = pd.NA

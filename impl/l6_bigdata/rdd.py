@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import time
 
-from impl.checks import as_bool, as_float, as_instance, as_int
+from impl.checks import as_bool, as_float, as_instance, as_int, as_seed
 from impl.l6_bigdata import mapreduce
 
 __all__ = ["MAX_PARTITIONS", "word_count", "flaky_sum", "lineage_values", "slow_keyed_sum"]
@@ -71,7 +71,7 @@ def lineage_values(spark, n: int, seed: int = 0, n_partitions: int = 4) -> tuple
     cached, again from the cache, and after `unpersist()`, when Spark recomputes it from its lineage."""
     spark = _spark(spark)
     n = as_int(n, "n", minimum=1, maximum=10**8)
-    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    seed = as_seed(seed)
     n_partitions = as_int(n_partitions, "n_partitions", minimum=1, maximum=MAX_PARTITIONS)
 
     def keyed(index, values):

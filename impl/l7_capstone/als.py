@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import MAX_STEPS, as_float, as_instance, as_int
+from impl.checks import MAX_STEPS, as_float, as_instance, as_int, as_seed
 from impl.l7_capstone.recsys import Triples
 
 __all__ = ["AlsFit", "fit_als"]
@@ -50,7 +50,7 @@ def fit_als(train: Triples, test: Triples, *, rank: int, max_iter: int, reg_para
     rank = as_int(rank, "rank", minimum=1, maximum=1024)
     max_iter = as_int(max_iter, "max_iter", minimum=1, maximum=MAX_STEPS)
     reg_param = as_float(reg_param, "reg_param", low=0.0)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     n_users = as_int(n_users, "n_users", minimum=1, maximum=10**6)
     n_items = as_int(n_items, "n_items", minimum=1, maximum=10**6)
     from pyspark.ml.recommendation import ALS

@@ -20,7 +20,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import FLOAT32_MAX, MAX_SAMPLES, MAX_STEPS, as_float, as_instance, as_int, as_tensor, same_length
+from impl.checks import (
+    FLOAT32_MAX, MAX_SAMPLES, MAX_STEPS, as_float, as_instance, as_int, as_seed, as_tensor, same_length,
+)
 
 __all__ = ["linear_layers", "prune_global", "sparsity", "strip", "weight_count", "sparse_bytes",
            "low_rank_factors", "replace_low_rank", "distill_loss", "DistillFit", "train_distilled"]
@@ -44,7 +46,6 @@ def linear_layers(model) -> list:
 def prune_global(model, amount: float):
     """Zero the `amount` share of all Linear weights with the smallest |w| (one global threshold),
     in place; the masks stay attached as forward hooks. Returns the model."""
-    import torch
     from torch.nn.utils import prune
 
     _module(model)
@@ -188,7 +189,7 @@ def train_distilled(student, teacher_logits, X, y, *, temperature: float, alpha:
     lr = as_float(lr, "lr", low=0.0, low_open=True, high=FLOAT32_MAX)  # torch's optimizer holds it in float32
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=MAX_STEPS)
-    generator = torch.Generator().manual_seed(as_int(seed, "seed", minimum=0))
+    generator = torch.Generator().manual_seed(as_seed(seed))
     optimizer = torch.optim.Adam(student.parameters(), lr=lr)
     curve, best_state, best_epoch = [], None, num_epochs
     for epoch in range(1, num_epochs + 1):

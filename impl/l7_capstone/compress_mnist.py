@@ -114,8 +114,6 @@ def run(knobs: dict, out_dir: Path) -> dict:
 
 
 def _run(knobs: dict, out_dir: Path) -> dict:
-    import torch
-
     from impl.pipeline import params
 
     out_dir = Path(out_dir)

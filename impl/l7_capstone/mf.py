@@ -20,7 +20,8 @@ from typing import NamedTuple
 import numpy as np
 
 from impl.checks import (
-    FLOAT32_MAX, MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_bool, as_float, as_instance, as_int, as_str, finite_or_diverged,
+    FLOAT32_MAX, MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_bool, as_float, as_instance, as_int, as_seed, as_str,
+    finite_or_diverged,
 )
 from impl.l7_capstone import recsys
 from impl.l7_capstone.recsys import Triples
@@ -42,7 +43,7 @@ def make_mf(n_users: int, n_items: int, factors: int, mu: float, seed: int):
     n_items = as_int(n_items, "n_items", minimum=1, maximum=MAX_DIM)
     factors = as_int(factors, "factors", minimum=1, maximum=1024)
     mu = as_float(mu, "mu")
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     import torch
 
     class BiasedMF(torch.nn.Module):
@@ -116,7 +117,7 @@ def train_mf(train: Triples, *, lam: float, factors: int, lr: float, batch_size:
     lr = as_float(lr, "lr", low=0.0, low_open=True, high=FLOAT32_MAX)  # torch's optimizer holds it in float32
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=MAX_STEPS)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     if evaluation is not None:
         as_instance(evaluation, "evaluation", Triples)
     progress = as_bool(progress, "progress")
@@ -171,7 +172,7 @@ def tune_lambda(fit_part: Triples, validation: Triples, *, n_trials: int, lam_ra
     low, high = (as_float(v, "lam_range", low=0.0, low_open=True) for v in lam_range)
     if not low < high:
         raise ValueError(f"lam_range must be (low, high) with low < high, got {lam_range}")
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
 
     def objective(trial):
         lam = trial.suggest_float("lam", low, high, log=True)

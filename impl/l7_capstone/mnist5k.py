@@ -7,7 +7,7 @@ the small CNN teacher, and the 784-32-10 student.
 """
 from __future__ import annotations
 
-from impl.checks import MAX_DIM, as_int
+from impl.checks import MAX_DIM, as_int, as_seed
 
 __all__ = ["tensors", "make_mlp", "make_teacher", "make_student"]
 
@@ -16,7 +16,7 @@ def tensors(train_size: int, test_size: int, split_seed: int):
     """(X_train, y_train, X_test, y_test) as normalised float32 (n, 784) / int64 tensors."""
     train_size = as_int(train_size, "train_size", minimum=10, maximum=60_000)
     test_size = as_int(test_size, "test_size", minimum=10, maximum=10_000)
-    split_seed = as_int(split_seed, "split_seed", minimum=0)
+    split_seed = as_seed(split_seed, "split_seed")
     from impl.data import mnist
     from impl.l3_optim import mlp
 

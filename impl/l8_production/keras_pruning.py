@@ -21,7 +21,7 @@ import sys
 from typing import Any
 
 from impl import timing
-from impl.checks import as_float, as_int, as_str
+from impl.checks import as_float, as_int, as_seed, as_str
 from impl.isolation import global_rngs_preserved, optuna_quiet
 
 __all__ = ["MAX_TRIALS", "make_callback", "tune", "tune_in_subprocess"]
@@ -62,7 +62,7 @@ def tune(n_trials: int, num_epochs: int, seed: int, *, n_startup_trials: int = 4
     by every trial together and the budget (n_trials x num_epochs)."""
     n_trials = as_int(n_trials, "n_trials", minimum=1, maximum=MAX_TRIALS)
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=1000)
-    seed = as_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    seed = as_seed(seed)
     n_startup_trials = as_int(n_startup_trials, "n_startup_trials", minimum=0, maximum=MAX_TRIALS)
     n_warmup_steps = as_int(n_warmup_steps, "n_warmup_steps", minimum=0, maximum=1000)
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=10_000)
@@ -103,7 +103,7 @@ def tune_in_subprocess(n_trials: int, num_epochs: int, seed: int, *, n_startup_t
     state and intermediate values ([[epoch, value], ...])."""
     args = dict(n_trials=as_int(n_trials, "n_trials", minimum=1, maximum=MAX_TRIALS),
                 num_epochs=as_int(num_epochs, "num_epochs", minimum=1, maximum=1000),
-                seed=as_int(seed, "seed", minimum=0, maximum=2**32 - 1),
+                seed=as_seed(seed),
                 n_startup_trials=as_int(n_startup_trials, "n_startup_trials", minimum=0, maximum=MAX_TRIALS),
                 n_warmup_steps=as_int(n_warmup_steps, "n_warmup_steps", minimum=0, maximum=1000),
                 batch_size=as_int(batch_size, "batch_size", minimum=1, maximum=10_000),

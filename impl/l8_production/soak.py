@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from impl.checks import as_float, as_int, as_path
+from impl.checks import as_float, as_int, as_path, as_seed
 from impl.l8_production import client
 
 __all__: list[str] = []  # a command (main); the soak figures are not a course claim
@@ -160,7 +160,7 @@ def soak(port: int, pid: int, duration_s: float, *, n_clients: int = 4, bad_shar
     duration_s = as_float(duration_s, "duration_s", low=0.0, high=24 * 3600.0, low_open=True)
     n_clients = as_int(n_clients, "n_clients", minimum=1, maximum=64)
     bad_share = as_float(bad_share, "bad_share", low=0.0, high=1.0, high_open=True)
-    seed = as_int(seed, "seed", minimum=0, maximum=2**31 - 1)
+    seed = as_seed(seed)
     if max_p99_ms is not None:
         max_p99_ms = as_float(max_p99_ms, "max_p99_ms", low=0.0, low_open=True)
     goods = _good_bodies(64, seed)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from impl.checks import as_int, as_str
+from impl.checks import as_int, as_seed, as_str
 
 __all__ = ["OUTCOMES", "Mutant", "Result", "lesson_modules", "sample", "equivalents", "match_equivalent",
            "summarize", "markdown"]
@@ -104,7 +104,7 @@ def sample(mutants: list[Mutant], n: int, seed: int) -> list[Mutant]:
     The same mutants and seed give the same draw whatever order the mutants come in.
     """
     n = as_int(n, "n", minimum=1)
-    seed = as_int(seed, "seed", minimum=0)
+    seed = as_seed(seed)
     if not mutants:
         raise ValueError("mutants must not be empty: the modules offer no mutation site")
     if len(set(mutants)) != len(mutants):
