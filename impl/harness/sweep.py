@@ -80,6 +80,22 @@ class Case:
         self.type_dependent: dict[tuple[str, str], str] = {}  # answers by design depend on the type: only succeed
         self.varies: str | None = None
         self.divergence: str | None = None
+        self.together: list[tuple[str, dict[str, Any], tuple[str, ...]]] = []  # (label, values, names)
+
+    def refuses(self, label: str, *, naming: tuple[str, ...], **values: Any) -> "Case":
+        """Declare a bad call the one-at-a-time sweep cannot reach: arguments each valid alone but not together
+        (`simulations * n_per_group` over the sample cap), or a value bad for a reason only this function knows
+        (a negative count in a contingency table). The call with `values` replacing the good ones must raise a
+        ValueError/TypeError naming every argument in `naming`. Returns the case, for use inside a CASES list."""
+        unknown = sorted(set(values) - set(self.signature.parameters))
+        if not label or not values or unknown:
+            raise ValueError(f"refuses needs a label and values for parameters of {self.name}"
+                             + (f"; unknown: {unknown}" if unknown else ""))
+        naming = tuple(naming) if isinstance(naming, (tuple, list)) else (naming,)
+        if not naming or not all(isinstance(name, str) and name for name in naming):
+            raise ValueError("naming must list the argument names the message must carry")
+        self.together.append((label, dict(values), naming))
+        return self
 
     def rejects_equivalent(self, argument: str, label: str, *, reason: str) -> "Case":
         """Declare that `argument`'s equivalent `label` is refused (ValueError/TypeError naming it) because
@@ -141,8 +157,8 @@ class Case:
             else:
                 yield pname, value
 
-    def _call(self, replace: tuple[str, Any] | None = None) -> Callable[[], Any]:
-        """A thunk calling the function with good values, except `replace = (name, bad value)`.
+    def _call(self, replace: dict[str, Any] | None = None) -> Callable[[], Any]:
+        """A thunk calling the function with good values, except those in `replace` (name -> value).
 
         Generators, torch modules and optimizers are deep-copied per call, all with one memo, so that every
         call starts from the same state and objects that share parts (a model and its optimizer) still do."""
@@ -159,19 +175,22 @@ class Case:
                 args.append(_good(pname, value, replace, memo))
         return lambda: self.function(*args, **kwargs)
 
-    def probes(self) -> Iterator[tuple[str, Callable[[], Any], str]]:
-        """(label, thunk, name the message must carry) for every bad value of every argument."""
+    def probes(self) -> Iterator[tuple[str, Callable[[], Any], str | tuple[str, ...]]]:
+        """(label, thunk, name(s) the message must carry) for every bad value of every argument, then for
+        every bad combination declared with `refuses`."""
         for pname, kind in self._arguments():
             if isinstance(kind, Kind):
                 for label, bad, expected in kind.probes(pname):
-                    yield f"{pname}={label}", self._call((pname, bad)), expected
+                    yield f"{pname}={label}", self._call({pname: bad}), expected
+        for label, values, naming in self.together:
+            yield label, self._call(values), naming
 
     def absurd_probes(self) -> Iterator[tuple[str, Callable[[], Any], str]]:
         """(label, thunk, argument) for every legal but absurd value of every argument (`Kind.absurd`)."""
         for pname, kind in self._arguments():
             if isinstance(kind, Kind):
                 for label, value in kind.absurd():
-                    yield f"{pname}={label}", self._call((pname, value)), pname
+                    yield f"{pname}={label}", self._call({pname: value}), pname
 
     def good_call(self) -> Callable[[], Any]:
         return self._call()
@@ -181,7 +200,7 @@ class Case:
         for pname, kind in self._arguments():
             if isinstance(kind, Kind):
                 for label, value in kind.equivalent():
-                    yield pname, label, value, self._call((pname, value))
+                    yield pname, label, value, self._call({pname: value})
 
 
 class HeavyCase(Case):
@@ -191,9 +210,9 @@ class HeavyCase(Case):
     heavy = True
 
 
-def _good(pname: str, value: Any, replace: tuple[str, Any] | None, memo: dict) -> Any:
-    if replace is not None and replace[0] == pname:
-        return replace[1]
+def _good(pname: str, value: Any, replace: dict[str, Any] | None, memo: dict) -> Any:
+    if replace and pname in replace:
+        return replace[pname]
     value = value.good if isinstance(value, Kind) else value
     if not _stateful(value):
         return value
@@ -423,11 +442,11 @@ def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:160]}{'...' if len(text) > 160 else ''}"
 
 
-def check_rejected(call: Callable[[], Any], name: str, time_limit: float = TIME_LIMIT_S,
+def check_rejected(call: Callable[[], Any], name: str | tuple[str, ...], time_limit: float = TIME_LIMIT_S,
                    untouched: bool = False) -> str | None:
-    """None if `call` raises ValueError/TypeError naming `name` within `time_limit` (and, when
-    `untouched`, without opening a data file, changing the filesystem or starting a process first);
-    otherwise what went wrong."""
+    """None if `call` raises ValueError/TypeError naming `name` (each of them, for a tuple) within
+    `time_limit` (and, when `untouched`, without opening a data file, changing the filesystem or starting
+    a process first); otherwise what went wrong."""
     watch = _watch()
     try:
         with _deadline(time_limit), watch if untouched else contextlib.nullcontext():
@@ -435,8 +454,9 @@ def check_rejected(call: Callable[[], Any], name: str, time_limit: float = TIME_
     except _Timeout:
         return f"still running after {time_limit:g} s (unbounded?)"
     except _EXPECTED as exc:
-        if not names_argument(str(exc), name):
-            return f"message does not name {name!r}: {_short(exc)}"
+        unnamed = [one for one in ((name,) if isinstance(name, str) else name) if not names_argument(str(exc), one)]
+        if unnamed:
+            return f"message does not name {' or '.join(map(repr, unnamed))}: {_short(exc)}"
         if untouched and watch.touched:
             return f"refused only after heavy work ({watch.touched[0]}; validate first)"
         return None

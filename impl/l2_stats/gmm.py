@@ -10,17 +10,17 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import optimize, special, stats
 
-from impl.checks import MAX_SAMPLES, MAX_STEPS, as_float, as_float_array, as_instance, as_int, as_matrix, as_rng, as_str
+from impl.checks import (
+    MAX_SAMPLES, MAX_STEPS, as_float, as_float_array, as_instance, as_int, as_matrix, as_rng, as_seed, as_str,
+)
 
 __all__ = [
     "DTYPES", "Mixture", "check_mixture", "tfp_mixture", "tfp_log_prob_and_mean", "scipy_log_prob", "sample",
     "fit", "mean_log_likelihood", "bic", "em_reference", "match_components", "responsibilities", "MAX_RESTARTS",
-    "MAX_SEED",
 ]
 
 DTYPES = ("float32", "float64")
 MAX_RESTARTS = 1000  # EM restarts (n_init); sklearn's default is 1, the lesson uses 3
-MAX_SEED = 2**32 - 1  # the range sklearn's random_state takes
 
 
 def _tfp() -> Any:
@@ -90,7 +90,8 @@ def scipy_log_prob(x: np.ndarray, mixture: Mixture) -> np.ndarray:
     return _log_prob(x, "x", mixture)
 
 
-def _log_prob(x: Any, name: str, mixture: Mixture) -> np.ndarray:
+def _log_joint(x: Any, name: str, mixture: Mixture) -> np.ndarray:
+    """log w_k + log p(x_i | component k), shape (n, K), for 1-D or diagonal d-D mixtures."""
     weights, means, scales = mixture = _mixture(mixture)
     x = _points(x, name, mixture)
     if means.ndim == 1:
@@ -98,7 +99,11 @@ def _log_prob(x: Any, name: str, mixture: Mixture) -> np.ndarray:
     else:
         per_component = stats.norm.logpdf(x[:, None, :], means, scales).sum(axis=2)
     with np.errstate(divide="ignore"):
-        return special.logsumexp(np.log(weights) + per_component, axis=1)
+        return np.log(weights) + per_component
+
+
+def _log_prob(x: Any, name: str, mixture: Mixture) -> np.ndarray:
+    return special.logsumexp(_log_joint(x, name, mixture), axis=1)
 
 
 def sample(n: int, mixture: Mixture, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -121,7 +126,7 @@ def fit(X: np.ndarray, n_components: int, *, steps: int = 1500, lr: float = 0.05
     k = as_int(n_components, "n_components", minimum=1, maximum=len(X))
     steps = as_int(steps, "steps", minimum=1, maximum=MAX_STEPS)
     lr = as_float(lr, "lr", low=0.0, low_open=True)
-    seed = as_int(seed, "seed", minimum=0, maximum=MAX_SEED)
+    seed = as_seed(seed)
     import tensorflow as tf
     from sklearn.cluster import KMeans
 
@@ -166,14 +171,14 @@ def bic(X: np.ndarray, mixture: Mixture) -> float:
     return -2.0 * len(X) * mean_log_likelihood(X, mixture) + (k - 1 + 2 * k * d) * np.log(len(X))
 
 
-def em_reference(X: np.ndarray, n_components: int, *, n_init: int = 3, seed: int = 0) -> Mixture:
-    """sklearn GaussianMixture (EM, diagonal covariances) for the same model."""
+def em_reference(X: np.ndarray, n_components: int, *, n_init: int, seed: int = 0) -> Mixture:
+    """sklearn GaussianMixture (EM, diagonal covariances) for the same model, best of `n_init` k-means starts."""
     from sklearn.mixture import GaussianMixture
 
     X = as_matrix(X, "X")
     k = as_int(n_components, "n_components", minimum=1, maximum=len(X))
     em = GaussianMixture(k, covariance_type="diag", n_init=as_int(n_init, "n_init", minimum=1, maximum=MAX_RESTARTS),
-                         random_state=as_int(seed, "seed", minimum=0, maximum=MAX_SEED)).fit(X)
+                         random_state=as_seed(seed)).fit(X)
     return Mixture(em.weights_, em.means_, np.sqrt(em.covariances_))
 
 
@@ -190,10 +195,6 @@ def match_components(estimated_means: np.ndarray, true_means: np.ndarray) -> np.
 
 
 def responsibilities(X: np.ndarray, mixture: Mixture) -> np.ndarray:
-    """P(component k | x) for each point (n, K)."""
-    X = as_matrix(X, "X")
-    weights, means, scales = _mixture(mixture)
-    if means.ndim == 2 and X.shape[1] != means.shape[1]:
-        raise ValueError(f"X has {X.shape[1]} columns, the mixture is {means.shape[1]}-D")
-    log_joint = np.log(weights) + stats.norm.logpdf(X[:, None, :], means, scales).sum(axis=2)
+    """P(component k | x) for each point (n, K): x a vector for a 1-D mixture, rows of X for a d-D one."""
+    log_joint = _log_joint(X, "X", mixture)
     return np.exp(log_joint - special.logsumexp(log_joint, axis=1, keepdims=True))

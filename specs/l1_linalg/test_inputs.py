@@ -19,7 +19,8 @@ Y_CV = np.array([0, 1] * 4)
 POSITIVE = dict(low=0.0, low_open=True)
 
 CASES = [
-    Case(mf.make_problem, Count(4, 1), Count(3, 1), Count(2, 1, 3), Real(0.1, 0.0), Real(0.1, **POSITIVE), Rng()),
+    Case(mf.make_problem, Count(4, 1), Count(3, 1), Count(2, 1, 3), Real(0.1, 0.0), Real(0.1, **POSITIVE), Rng())
+    .refuses("m*n-over-cap", naming=("m", "n"), m=10**4, n=10**4 + 1),
     Case(mf.residual_norm, Matrix(A, linked=True), Matrix(W, linked=True), Matrix(H, linked=True)),
     # One step, the least a fit takes: the valid call sits on the bound, so a bound moved up is caught too.
     Case(mf.fit_numpy, Matrix(A, linked=True), Matrix(W, linked=True), Matrix(H, linked=True), Real(0.01, **POSITIVE),

@@ -52,6 +52,11 @@ def test_tfp_fit(claim, seed):
     mean log-likelihood within 0.01 nats per point, and BIC over K = 1..6 is lowest at K = 3. The sample
     itself is checked against the mixture it came from: each component's per-coordinate SD is within 5
     standard errors of its true scale (the fit and EM, both fitted to it, could not tell a wrong sampler).
+    The fit starts where its docstring says: one Adam step from the k-means start, each component's scales
+    are within 0.3 of its cluster's SDs (the whole sample's SD, ~2, would be ~1 off). Two helpers are
+    checked where their mistakes would show: the Hungarian matching pairs a shuffled,
+    nudged (SD 0.01) copy of nine means 0.1 apart (a 3 x 3 grid at (5, 5)) back exactly, and a fit whose k-means start puts a component on 20 tied points
+    (zero spread, floored, never log(0)) stays finite.
 
     Sampling error of the smallest cluster's mean (300 points) is 0.058 per coordinate, so 0.2
     is 3.5 SE: over the six coordinates a correct fit misses with probability ~1e-3. The clusters
@@ -75,23 +80,50 @@ def test_tfp_fit(claim, seed):
     claim.record(fitted_means=fitted.means[order], fitted_weights=fitted.weights[order], fitted_scales=fitted.scales[order])
     claim.expect("max_mean_err", mean_err, "<=", "mean_tol")
     claim.expect("max_weight_err", weight_err, "<=", "weight_tol")
+    _check_start(claim, X, labels, seed)
+    _check_helpers(claim, X, seed)
     # The likelihood's stationarity condition for the weights (EM's M-step): w_k = mean_i P(k | x_i).
     mean_resp = gmm.responsibilities(X, fitted).mean(axis=0)
     claim.expect("max_weight_minus_mean_responsibility", float(np.max(np.abs(fitted.weights - mean_resp))),
                  "<=", "weight_stationarity_tol")
 
-    em = gmm.em_reference(X, 3, n_init=3, seed=seed)
+    em = gmm.em_reference(X, 3, n_init=claim.t["em_restarts"], seed=seed)
     ll_tfp, ll_em = gmm.mean_log_likelihood(X, fitted), gmm.mean_log_likelihood(X, em)
     claim.record(mean_loglik_tfp=ll_tfp, mean_loglik_em=ll_em)
     claim.expect("loglik_gap_vs_em", abs(ll_tfp - ll_em), "<=", "loglik_tol")
 
     ks = sorted(fits)
     bic_tfp = [gmm.bic(X, fits[k]) for k in ks]
-    bic_em = [gmm.bic(X, gmm.em_reference(X, k, n_init=3, seed=seed)) for k in ks]
+    bic_em = [gmm.bic(X, gmm.em_reference(X, k, n_init=claim.t["em_restarts"], seed=seed)) for k in ks]
     claim.record(bic_tfp=dict(zip(map(str, ks), bic_tfp)), bic_em=dict(zip(map(str, ks), bic_em)))
     claim.expect("bic_best_k", ks[int(np.argmin(bic_tfp))], "==", "true_k")
     claim.plot("BIC of diagonal GMMs on 1,500 points from a 3-component mixture", ks,
                {"TFP (Adam)": bic_tfp, "sklearn EM": bic_em}, xlabel="K", ylabel="BIC (lower is better)")
+
+
+def _check_start(claim, X, labels, seed):
+    """The k-means start (per-cluster centres, SDs and shares), seen one Adam step (lr 0.05) after it: the
+    converged fit cannot show it, since a worse start (the whole sample's SD) reaches the same optimum."""
+    first = gmm.fit(X, len(TRUE_MIXTURE.weights), steps=1, lr=claim.t["lr"], seed=seed)
+    order = gmm.match_components(first.means, TRUE_MIXTURE.means)
+    cluster_sd = np.array([X[labels == k].std(axis=0) for k in range(len(TRUE_MIXTURE.weights))])
+    claim.expect("one_step_scale_gap_to_cluster_sd", float(np.max(np.abs(first.scales[order] - cluster_sd))),
+                 "<=", "start_scale_tol")
+
+
+def _check_helpers(claim, X, seed):
+    """The matching on close means (a wrong cost still orders well-separated ones) and the spread floor on
+    a start with a zero-spread component (the claim's own sample never has one)."""
+    close = 5.0 + 0.1 * np.array([[i, j] for i in range(3) for j in range(3)], dtype=float)
+    rng = claim.rng(seed)
+    shuffle = rng.permutation(len(close))
+    nudged = close[shuffle] + rng.normal(0.0, 0.01, close.shape)
+    claim.expect("close_means_matched_back", bool(np.array_equal(gmm.match_components(nudged, close), np.argsort(shuffle))),
+                 "==", True)
+    tied = np.vstack([X[:200], np.full((20, 2), 20.0)])
+    start = gmm.fit(tied, 4, steps=claim.t["tied_start_steps"], lr=claim.t["lr"], seed=seed)
+    claim.record(tied_start_weights=start.weights, tied_start_scales=start.scales)
+    claim.expect("tied_start_fit_finite", bool(all(np.all(np.isfinite(part)) for part in start)), "==", True)
 
 
 @pytest.mark.cpu
@@ -122,7 +154,7 @@ def test_iris(claim):
     assigned_low = np.argmax(gmm.responsibilities(X, fitted), axis=1) == low
     claim.expect("flowers_misassigned", int(np.sum(assigned_low != setosa)), "==", 0)
     ll_tfp = gmm.mean_log_likelihood(X, fitted)
-    ll_em = gmm.mean_log_likelihood(X, gmm.em_reference(X, best_k, n_init=3, seed=0))
+    ll_em = gmm.mean_log_likelihood(X, gmm.em_reference(X, best_k, n_init=claim.t["em_restarts"], seed=0))
     claim.expect("loglik_gap_vs_em", abs(ll_tfp - ll_em), "<=", "loglik_tol")
 
     grid = np.round(np.arange(0.5, 7.51, 0.05), 2)

@@ -50,8 +50,10 @@ CASES = [
     Case(prob.moments, Choice("poisson", ("binomial", "poisson", "normal")), lam=Real(3.0, **POSITIVE)),
     Case(prob.moments, Choice("normal", ("binomial", "poisson", "normal")), mu=Real(0.0), sigma=Real(1.0, **POSITIVE)),
     Case(prob.sample_mean_z, Vector(X1), Real(0.0), Real(1.0, **POSITIVE)),
-    Case(prob.exponential_means, Count(5), Count(10, 2), Rng()),
-    Case(prob.standardized_exponential_means, Count(5), Count(10, 2), Rng()),
+    Case(prob.exponential_means, Count(5), Count(10, 2), Rng())
+    .refuses("n*replicates-over-cap", naming=("n", "replicates"), n=10**5, replicates=10**5 + 1),
+    Case(prob.standardized_exponential_means, Count(5), Count(10, 2), Rng())
+    .refuses("n*replicates-over-cap", naming=("n", "replicates"), n=10**5, replicates=10**5 + 1),
     Case(prob.ks_distance_to_normal, Vector(X1)),
     Case(prob.posterior_ill_given_positive, TEST),
     Case(prob.simulate_ill_given_positive, TEST, Count(1000), Rng()),
@@ -59,8 +61,11 @@ CASES = [
     Case(inference.plugin_z_intervals, Matrix(SAMPLES), Real(0.95, **PROBABILITY)),
     Case(inference.covers, Fields(inference.Intervals(X1 - 1, X1 + 1), lo=Vector(X1 - 1), hi=Vector(X1 + 1, linked=True)),
          Real(0.0)),
-    Case(inference.two_sample_t_pvalues, Count(5, 2), Real(0.5), Count(10), Rng()),
-    Case(inference.chi_square_by_hand, Matrix(TABLE)),
+    Case(inference.two_sample_t_pvalues, Count(5, 2), Real(0.5), Count(10), Rng())
+    .refuses("simulations*n_per_group-over-cap", naming=("simulations", "n_per_group"), n_per_group=10**4,
+             simulations=10**4 + 1),
+    Case(inference.chi_square_by_hand, Matrix(TABLE))
+    .refuses("negative-count", naming=("table",), table=np.array([[10.0, -1.0], [30.0, 15.0]])),
     Case(inference.normal_mle, Vector(X1)),
     Case(inference.ols_closed_form, Matrix(X, linked=True), Vector(Y, linked=True), Real(0.95, **PROBABILITY)),
     Case(bayes.linear_data, Count(20, 3), Real(1.0), Real(2.0), Real(0.5, **POSITIVE), Rng(), Real(3.0, **POSITIVE)),
@@ -78,11 +83,12 @@ CASES = [
     Case(gmm.scipy_log_prob, Vector(X1), MIX_1D),
     Case(gmm.sample, Count(10), MIX_2D, Rng()),
     HeavyCase(gmm.fit, Matrix(X2), Count(2, 1, 8), steps=Count(5), lr=Real(0.05, **POSITIVE), seed=Seed()),
-    Case(gmm.mean_log_likelihood, Matrix(X2), MIX_2D),
-    Case(gmm.bic, Matrix(X2), MIX_2D),
+    Case(gmm.mean_log_likelihood, Matrix(X2), MIX_2D).refuses("3-columns-for-2-D", naming=("X",), X=np.ones((4, 3))),
+    Case(gmm.bic, Matrix(X2), MIX_2D).refuses("3-columns-for-2-D", naming=("X",), X=np.ones((4, 3))),
     Case(gmm.em_reference, Matrix(X2), Count(2, 1, 8), n_init=Count(1), seed=Seed()),
-    Case(gmm.match_components, Matrix(X2[:2], linked=True), Matrix(X2[2:4])),
-    Case(gmm.responsibilities, Matrix(X2), MIX_2D),
+    Case(gmm.match_components, Matrix(X2[:2], linked=True), Matrix(X2[2:4]))
+    .refuses("3-columns-for-2", naming=("estimated_means", "true_means"), estimated_means=np.ones((2, 3))),
+    Case(gmm.responsibilities, Matrix(X2), MIX_2D).refuses("3-columns-for-2-D", naming=("X",), X=np.ones((4, 3))),
 ]
 
 

@@ -51,7 +51,7 @@ IMAGE_T, LABEL_T = Tensor(built("images"), 10, linked=True), Tensor(built("label
 MODEL, OPTIMIZER, WORK = Instance(built("model")), Instance(built("optimizer")), Instance(built("work"))
 
 CASES = [
-    Case(adam.logistic_problem, Count(8), Count(3), Rng()),
+    Case(adam.logistic_problem, Count(8), Count(3), Rng()).refuses("n*d-over-cap", naming=("n", "d"), n=10**4 + 1, d=10**4),
     Case(adam.logistic_grad, Vector(W3, linked=True), Matrix(X, linked=True), Vector(Y01, linked=True)),
     Case(adam.adam_numpy, Matrix(X, linked=True), Vector(Y01, linked=True), Vector(W3, linked=True), CONFIG, Count(2)),
     Case(adam.adam_jax, Matrix(X, linked=True), Vector(Y01, linked=True), Vector(W3, linked=True), CONFIG, Count(2)),
@@ -83,7 +83,8 @@ CASES = [
          batch_size=Count(2), hidden=Count(4), seed=Seed()),
     Case(lr.minibatches, Count(100, 1, 10**8), Count(64, 1, 10**8), Count(5, 1, 10**7), Seed()),
     Case(lr.schedule, Choice("cosine", lr.SCHEDULES), Real(0.1, **POSITIVE), Count(5)),
-    Case(lr.streaming_least_squares, Vector([0.1, 0.05]), dim=Count(2), noise=Real(0.1, 0.0), rng=Rng()),
+    Case(lr.streaming_least_squares, Vector([0.1, 0.05]), dim=Count(2), noise=Real(0.1, 0.0), rng=Rng())
+    .refuses("rates*dim-over-cap", naming=("rates", "dim"), rates=np.full(1001, 0.01), dim=10**5),
     Case(mlp.make_mlp, Seed(), Count(4)),
     Case(mlp.to_tensors, Images(IMAGES, linked=True), Labels(LABELS, 10, linked=True)),
     Case(mlp.make_optimizer, Choice("sgd", mlp.OPTIMIZERS), Instance(built("parameters")), Real(0.1, **POSITIVE),

@@ -9,7 +9,7 @@ import pytest
 from impl import checks
 from impl.harness import sweep
 from impl.harness.claim import Claim
-from impl.harness.kinds import Count, Flag, Instance, Labels, Matrix, PathArg, Real, Rng, Vector
+from impl.harness.kinds import Count, Flag, Instance, Labels, Matrix, PathArg, Real, Rng, Seed, Vector
 from impl.harness.sweep import Case, HeavyCase
 
 TOY = {
@@ -190,6 +190,46 @@ ABSURD = {
     ''',
 }
 
+TOGETHER = {
+    "__init__.py": "__all__ = []\n",
+    "api.py": '''
+        import numpy as np
+
+        from impl.checks import as_int, as_matrix
+
+        __all__ = ["guarded", "unguarded", "vague", "table_sum", "loose_table"]
+
+
+        def guarded(rows, cols):
+            rows, cols = as_int(rows, "rows", minimum=1, maximum=100), as_int(cols, "cols", minimum=1, maximum=100)
+            if rows * cols > 1000:
+                raise ValueError(f"rows * cols must be <= 1000, got {rows} * {cols}")
+            return rows * cols
+
+
+        def unguarded(rows, cols):
+            return as_int(rows, "rows", minimum=1, maximum=100) * as_int(cols, "cols", minimum=1, maximum=100)
+
+
+        def vague(rows, cols):
+            rows, cols = as_int(rows, "rows", minimum=1, maximum=100), as_int(cols, "cols", minimum=1, maximum=100)
+            if rows * cols > 1000:
+                raise ValueError(f"rows too large: {rows * cols} cells")  # names rows, not cols
+            return rows * cols
+
+
+        def table_sum(table):
+            table = as_matrix(table, "table")
+            if np.any(table < 0):
+                raise ValueError("table must hold non-negative counts")
+            return float(table.sum())
+
+
+        def loose_table(table):
+            return float(as_matrix(table, "table").sum())
+    ''',
+}
+
 
 def _package(root, name, files):
     folder = root / name
@@ -207,7 +247,8 @@ def _lines(report, prefix):
 def packages(tmp_path_factory):
     root = tmp_path_factory.mktemp("sweep_packages")
     names = (_package(root, "toy_sweep_dirty", TOY), _package(root, "toy_sweep_clean", CLEAN),
-             _package(root, "toy_sweep_equiv", EQUIV), _package(root, "toy_sweep_absurd", ABSURD))
+             _package(root, "toy_sweep_equiv", EQUIV), _package(root, "toy_sweep_absurd", ABSURD),
+             _package(root, "toy_sweep_together", TOGETHER))
     sys.path.insert(0, str(root))
     importlib.invalidate_caches()
     yield {name: importlib.import_module(f"{name}.api") for name in names}
@@ -336,6 +377,30 @@ def test_absurd_values_get_finite_answers_or_a_clear_error(packages):
     assert all("OverflowError" in line for line in absurd if "raw_overflow" in line)
     with pytest.raises(ValueError, match="reason"):
         Case(api.reports_growth, Real(0.1, 0.0)).reports_divergence(reason="")
+
+
+def test_bad_combinations_declared_with_refuses_must_be_refused_by_name(packages):
+    """A combination of arguments each valid alone (rows * cols over a cap) or a value bad for a reason only
+    the function knows (a negative count) is tried as declared: accepted, or refused without naming every
+    argument listed, is a finding."""
+    api = packages["toy_sweep_together"]
+    big = dict(rows=50, cols=50)
+    negative = dict(table=np.array([[1.0, -1.0], [2.0, 3.0]]))
+    cases = [Case(api.guarded, Count(2, 1, 100), Count(3, 1, 100)).refuses("area", naming=("rows", "cols"), **big),
+             Case(api.unguarded, Count(2, 1, 100), Count(3, 1, 100)).refuses("area", naming=("rows", "cols"), **big),
+             Case(api.vague, Count(2, 1, 100), Count(3, 1, 100)).refuses("area", naming=("rows", "cols"), **big),
+             Case(api.table_sum, Matrix(np.ones((2, 2)))).refuses("negative", naming=("table",), **negative),
+             Case(api.loose_table, Matrix(np.ones((2, 2)))).refuses("negative", naming=("table",), **negative)]
+    report = sweep.sweep("toy_sweep_together", cases, time_limit=5)
+    joint = sorted(line for line in report.failures if "(area)" in line or "(negative)" in line)
+    assert joint == ["toy_sweep_together.api.loose_table(negative): accepted",
+                     "toy_sweep_together.api.unguarded(area): accepted",
+                     "toy_sweep_together.api.vague(area): message does not name 'cols': "
+                     "ValueError: rows too large: 2500 cells"], joint
+    with pytest.raises(ValueError, match="unknown"):
+        Case(api.guarded, Count(2, 1, 100), Count(3, 1, 100)).refuses("x", naming=("rows",), depth=3)
+    with pytest.raises(ValueError, match="naming"):
+        Case(api.guarded, Count(2, 1, 100), Count(3, 1, 100)).refuses("x", naming=(), rows=50)
 
 
 def test_finite_or_diverged_says_what_diverged_and_why():
@@ -489,6 +554,18 @@ def test_kinds_know_their_bad_values():
     assert real["below-0.0"] == 0.0 and real["above-1.0"] == 2.0 and np.isnan(real["nan"])
     assert Instance(object()).bad() == [("None", None), ("3", 3), ("'x'", "x")]
     assert all(not isinstance(value, np.random.Generator) for _, value in Rng().bad())
+    seed = dict(Seed().bad())
+    assert seed["-1"] == -1 and seed[f"above-{checks.MAX_SEED}"] == 2**32 and "above-None" not in dict(Seed(0, None).bad())
+
+
+def test_as_seed_takes_the_range_every_framework_takes():
+    assert checks.as_seed(0) == 0 and checks.as_seed(np.int64(2**32 - 1)) == 2**32 - 1
+    with pytest.raises(ValueError, match="seed must be <= 4294967295"):
+        checks.as_seed(2**32)
+    with pytest.raises(ValueError, match="repeat_seed must be >= 0"):
+        checks.as_seed(-1, "repeat_seed")
+    with pytest.raises(TypeError, match="seed must be an int"):
+        checks.as_seed(True)
 
 
 def test_names_argument_matches_whole_words():
