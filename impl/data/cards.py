@@ -37,7 +37,7 @@ def cards(knobs: dict) -> list[str]:
         "source": f"{mnist.HOMEPAGE} (IDX gzip; offline mirror `mnist/`)", "licence": mnist.LICENCE,
         "checksum": f"decompressed IDX sha256 in impl/data/mnist.py; prepared sha256 `{_sha(mnist.PREPARED)}`",
         "sizes": f"train {train.y.size:,}, test {test.y.size:,}; 28x28 uint8",
-        "splits": f"official train/test; lessons draw stratified subsets with their own seeds and sizes",
+        "splits": "official train/test; lessons draw stratified subsets with their own seeds and sizes",
         "class balance": f"train {_counts(train.y)}; test {_counts(test.y)}"}))
     ctrain, ctest = cifar10.load("train"), cifar10.load("test")
     out.append(_card("CIFAR-10", {

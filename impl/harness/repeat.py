@@ -9,7 +9,6 @@ no refuted verdict, and each claim judged in at least 4 of 5 runs.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile

@@ -13,7 +13,7 @@ from impl.checks import MAX_DIM, MAX_STEPS
 from impl.harness.kinds import (
     Array, Choice, Count, Flag, Instance, Labels, Lazy, Matrix, Real, Rng, Seed, Vector,
 )
-from impl.harness.sweep import Case, HeavyCase  # noqa: F401  (the table below uses them)
+from impl.harness.sweep import Case
 
 Y01 = np.array([0, 1, 0, 1, 1, 0, 1, 0])
 SCORES = np.linspace(0.1, 0.9, 8)

@@ -138,7 +138,6 @@ def test_activations_init_clip(claim, seed, x):
 
     Course: beyond the course, D2 (activation functions, linear separability); D3 (initialisation); D4 activation function, weights and biases, convergence (gradient clipping).
     """
-    tol = claim.t["tol"]
     ref = {name: activations.activation(x, name, "numpy") for name in activations.NAMES}
     for framework in activations.FRAMEWORKS[1:]:
         gap = max(float(np.abs(activations.activation(x, name, framework) - ref[name]).max()) for name in activations.NAMES)

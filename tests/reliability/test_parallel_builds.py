@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import textwrap
-import time
 
 from tests.reliability.dvc_project import make_project
 
