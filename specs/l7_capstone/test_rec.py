@@ -72,7 +72,9 @@ def test_baselines(claim):
     three fold SDs of split noise; an independent least-squares solve of the same objective agrees.
 
     The reference minimises sum (r - mu - b_u - b_i)^2 + 15 sum b_u^2 + 10 sum b_i^2 exactly with SciPy's
-    sparse LSQR; alternating updates converge to it, so 10 epochs must land within 1e-3 RMSE.
+    sparse LSQR; alternating updates converge to it, so 10 epochs must land within 1e-3 RMSE. At the edge of
+    the fitted indices, a prediction uses the last item's own bias and gives an item index past the fitted
+    ones (which the fixed split never holds) bias 0, as documented.
     Course: Lesson 7, evaluation strategies (baselines first).
     """
     import scipy.sparse as sp
@@ -90,6 +92,11 @@ def test_baselines(claim):
     claim.expect("global_mean_rmse", mean_rmse, ">=", "global_mean_rmse_low")
     claim.expect("global_mean_rmse", mean_rmse, "<=", "global_mean_rmse_high")
     claim.expect("bias_rmse", bias_rmse, "<=", "max_bias_rmse")
+    n_items_fitted = bias_model.item.size
+    edge_items = np.array([n_items_fitted - 1, n_items_fitted, n_items_fitted + 5])
+    by_hand = np.clip(bias_model.mu + bias_model.user[0] + np.r_[bias_model.item[-1], 0.0, 0.0], *recsys.RATING_RANGE)
+    claim.expect("edge_item_prediction_gap", float(np.max(np.abs(
+        recsys.predict(bias_model, np.zeros(3, dtype=int), edge_items) - by_hand))), "==", 0.0)
 
     n_users, n_items, n = bias_model.user.size, bias_model.item.size, train.rating.size
     rows = np.arange(n)
@@ -123,13 +130,33 @@ def _mf_model():
     return model, {name: value.double().numpy() for name, value in model.state_dict().items()}
 
 
+def _check_validation_slice(claim, recsys, train):
+    """The stage's validation slice, rebuilt: warm rows only, disjoint from the fitted part, nothing else lost."""
+    from impl.pipeline import params
+
+    knobs = params.knobs("l7_capstone", "mf")
+    fit, val = recsys.validation_slice(train, knobs["val_fraction"], np.random.default_rng(knobs["seed"]))
+    cold = ~(np.isin(val.user, fit.user) & np.isin(val.item, fit.item))
+    rows = lambda part: {tuple(row) for row in np.column_stack([part.user, part.item])}  # noqa: E731
+    fit_users, fit_items = set(fit.user.tolist()), set(fit.item.tolist())
+    warm_held_out = {(u, i) for u, i in rows(train) - rows(fit) if u in fit_users and i in fit_items}
+    claim.record(validation_rows=len(val.rating), cold_rows_dropped=len(train.rating) - len(fit.rating) - len(val.rating))
+    claim.expect("cold_validation_rows", int(cold.sum()), "==", 0)
+    claim.expect("rows_in_both_parts", len(rows(fit) & rows(val)), "==", 0)
+    # the validation part is every warm held-out rating, each once
+    claim.expect("validation_rows_vs_warm_held_out", len(val.rating), "==", len(warm_held_out))
+    claim.expect("validation_set_differences", len(rows(val) ^ warm_held_out), "==", 0)
+
+
 @pytest.mark.cpu
 def test_mf(claim):
     """Biased matrix factorisation (k = 32, PyTorch, Adam lr 0.01, batch 1,024, 15 epochs), its L2
     strength lambda chosen by 10 Optuna TPE trials on a validation slice of train (10%; the test
     ratings are read once, after), reaches test RMSE <= 0.943 -- the published 0.934 of biased MF
     (Surprise's SVD) on ml-100k plus three fold SDs -- and at least 0.005 below the bias baseline; its
-    training RMSE falls every epoch over the first 10 epochs.
+    training RMSE falls every epoch over the first 10 epochs. The validation slice (the stage's call:
+    its fraction and seed) keeps only warm rows: every user and item in it also occurs in the part fitted,
+    the parts are disjoint, and together they are the training ratings less the cold rows dropped.
 
     The test RMSE is recomputed here in NumPy from the saved factors (mu + b_u + b_i + p_u . q_i,
     clipped to 1..5), independently of the torch forward pass. The synthetic fallback of the catalog
@@ -148,6 +175,7 @@ def test_mf(claim):
            + np.einsum("ij,ij->i", state["user_factors"][test.user], state["item_factors"][test.item]))
     mf_rmse = recsys.rmse(np.clip(raw, 1, 5), test.rating)
     claim.expect("mf_rmse_numpy_minus_stage", abs(mf_rmse - summary["test_rmse"]), "<=", 1e-6)
+    _check_validation_slice(claim, recsys, train)
     bias_rmse = recsys.rmse(recsys.predict(recsys.fit_biases(train), test.user, test.item), test.rating)
     mean_rmse = recsys.rmse(recsys.predict(recsys.fit_global_mean(train), test.user, test.item), test.rating)
     claim.record(lam=summary["lam"], validation_rmse=summary["validation_rmse"], trials=summary["trials"],
