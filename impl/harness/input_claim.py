@@ -22,8 +22,10 @@ __all__ = ["STATEMENT", "bad_input_claim"]
 
 STATEMENT = (
     "Every exported function of {subject} (its modules' `__all__`) refuses NaN, infinite, empty, "
-    "wrongly-shaped, wrongly-typed or None arguments and out-of-range or unbounded counts with a ValueError or "
-    "TypeError naming the argument, answers an equivalent argument (a list, a strided or reversed view, the "
+    "wrongly-shaped, wrongly-typed or None arguments, out-of-range or unbounded counts and seeds, arguments "
+    "valid alone but not together (sizes whose product passes a cap, column counts that disagree) and a NaN "
+    "inside a record passed in (a fitted PCA, a ratings table, a mixture) with a ValueError or TypeError naming "
+    "the argument or field, answers an equivalent argument (a list, a strided or reversed view, the "
     "other float dtype, a NumPy scalar) as it answers the plain one, and answers a legal but absurd real (1e300 "
     "where no bound is stated: a learning rate, a noise scale) with finite numbers or a clear error saying the "
     "computation diverged or overflowed, never with NaN or inf.\n\n"

@@ -391,10 +391,48 @@ class PathArg(Kind):
 
 class Instance(Kind):
     """An object of a given kind (a model, a fitted result, a callable, an iterator, ...).
-    Bad: None, 3, "x"."""
+    Bad: None, 3, "x". A record (a NamedTuple: a fitted PCA, a ratings table, a mixture) passed whole also has
+    its fields probed: each float field with a NaN in it must be refused by the field's name, as a NaN argument
+    is; `nan_fields` lists fields where NaN is a valid value (a pruned trial's missing score), with the reason."""
+
+    def __init__(self, good: Any, *, nan_fields: dict[str, str] | None = None):
+        super().__init__(good)
+        self.nan_fields = dict(nan_fields or {})
+        if not all(reason for reason in self.nan_fields.values()):
+            raise ValueError("each of nan_fields needs the reason NaN is valid there")
 
     def bad(self):
         return [("None", None), ("3", 3), ("'x'", "x")]
+
+    def probes(self, name: str) -> list[tuple[str, Any, str]]:
+        good = self.good
+        if not _is_record(good):
+            return super().probes(name)
+        unknown = sorted(set(self.nan_fields) - set(good._fields))
+        if unknown:
+            raise ValueError(f"{type(good).__name__} has no fields {unknown}")
+        return super().probes(name) + [(f"{field}=nan", value, field) for field, value in _nan_fields(good)
+                                       if field not in self.nan_fields]
+
+
+def _is_record(value: Any) -> bool:
+    return isinstance(value, tuple) and hasattr(value, "_fields")
+
+
+def _nan_fields(record: Any) -> list[tuple[str, Any]]:
+    """(field, a copy of `record` with a NaN in that field) for each non-empty float array or float field."""
+    out = []
+    for field in record._fields:
+        value = getattr(record, field)
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.size:
+            bad = value.copy()
+            bad.flat[0] = np.nan
+        elif isinstance(value, (float, np.floating)):
+            bad = float("nan")
+        else:
+            continue
+        out.append((field, record._replace(**{field: bad})))
+    return out
 
 
 class Rng(Kind):

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import importlib
 import inspect
 import os
@@ -55,6 +54,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
+from impl.harness.answers import input_bits, non_finite, same_answer
 from impl.harness.kinds import Kind
 
 # A call still running after this long accepted an unbounded count. Generous, because a good
@@ -232,102 +232,6 @@ def _stateful(value: Any) -> bool:
     return torch is not None and isinstance(value, (torch.nn.Module, torch.optim.Optimizer, torch.Generator))
 
 
-# -- comparing answers --------------------------------------------------------------
-def _as_array(value: Any) -> np.ndarray | None:
-    """A NumPy view of an array-like answer (NumPy, torch, JAX, NumPy scalar), else None."""
-    if isinstance(value, (np.ndarray, np.generic)):
-        return np.asarray(value)
-    if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
-        return value.detach().cpu().numpy()
-    if hasattr(value, "__array__") and hasattr(value, "shape") and hasattr(value, "dtype"):
-        return np.asarray(value)
-    return None
-
-
-def _float_bits(dtype: np.dtype) -> int:
-    return np.dtype(dtype).itemsize * 8 if np.issubdtype(dtype, np.floating) else 64
-
-
-def _input_bits(value: Any) -> int:
-    """The float precision an equivalent input carries (64 unless it is a float32/float16 array, scalar or tensor)."""
-    if isinstance(value, (list, tuple)) or value is None:
-        return 64
-    dtype = getattr(value, "dtype", None)
-    if dtype is None:
-        return 64
-    if type(value).__module__.startswith("torch"):
-        return {"torch.float32": 32, "torch.float16": 16, "torch.bfloat16": 8}.get(str(dtype), 64)
-    return _float_bits(dtype) if np.issubdtype(np.dtype(dtype), np.floating) else 64
-
-
-# A field or key named like a wall-clock reading (epoch_seconds, fit_time, latency_ms, elapsed) differs
-# between two identical calls: only its type and shape are compared.
-_TIMING = re.compile(r"(^|_)(seconds|secs|time|times|ms|latency|elapsed|wall)($|_)|_s$", re.IGNORECASE)
-
-
-def _timing(where: str) -> bool:
-    last = re.split(r"[.\[]", re.sub(r"\[\d+\]", "", where))[-1].strip("]'\"")  # the innermost name, not an index
-    return bool(_TIMING.search(last))
-
-
-def same_answer(good: Any, other: Any, bits: int = 64, where: str = "answer") -> str | None:
-    """None if `other` equals `good`: arrays and numbers within the precision of the lower float dtype
-    involved (`bits` from the input; rtol = sqrt(eps), atol = rtol * the good answer's largest entry),
-    exactly when both are integer or bool; tuples, lists, dicts, NamedTuples and dataclasses field by
-    field; None, str and bytes exactly; any other object only by type; a field named like a timing
-    (`epoch_seconds`, `fit_time`) only by type and shape. Otherwise where they differ."""
-    if good is None or isinstance(good, (str, bytes)):
-        return None if other == good else f"{where}: {other!r:.80} != {good!r:.80}"
-    if dataclasses.is_dataclass(good) and not isinstance(good, type):
-        if type(other) is not type(good):
-            return f"{where}: {type(other).__name__} != {type(good).__name__}"
-        for item in dataclasses.fields(good):
-            found = same_answer(getattr(good, item.name), getattr(other, item.name), bits, f"{where}.{item.name}")
-            if found:
-                return found
-        return None
-    if isinstance(good, dict):
-        if not isinstance(other, dict) or set(other) != set(good):
-            return f"{where}: keys {sorted(map(str, other)) if isinstance(other, dict) else type(other).__name__} " \
-                   f"!= {sorted(map(str, good))}"
-        return next((found for key in good
-                     if (found := same_answer(good[key], other[key], bits, f"{where}[{key!r}]"))), None)
-    if isinstance(good, (tuple, list)):
-        if not isinstance(other, (tuple, list)) or len(other) != len(good):
-            return f"{where}: {type(other).__name__} of {len(other) if hasattr(other, '__len__') else '?'} " \
-                   f"!= {type(good).__name__} of {len(good)}"
-        names = getattr(good, "_fields", None)
-        for index, (a, b) in enumerate(zip(good, other)):
-            found = same_answer(a, b, bits, f"{where}.{names[index]}" if names else f"{where}[{index}]")
-            if found:
-                return found
-        return None
-    numeric = (int, float, bool, np.generic)
-    a = np.asarray(good) if isinstance(good, numeric) else _as_array(good)
-    if a is None:  # another object (a model, a session): the same class by name (a class built per call counts)
-        same = (type(other).__module__, type(other).__qualname__) == (type(good).__module__, type(good).__qualname__)
-        return None if same else f"{where}: {type(other).__name__} != {type(good).__name__}"
-    b = np.asarray(other) if isinstance(other, numeric) else _as_array(other)
-    if b is None:
-        return f"{where}: {type(other).__name__} != {type(good).__name__}"
-    if a.shape != b.shape:
-        return f"{where}: shape {b.shape} != {a.shape}"
-    if _timing(where):
-        return None
-    if a.dtype.kind not in "biuf" or b.dtype.kind not in "biuf":
-        return None if np.array_equal(a, b) else f"{where}: {b!r:.80} != {a!r:.80}"
-    if a.dtype.kind in "biu" and b.dtype.kind in "biu":
-        return None if np.array_equal(a, b) else f"{where}: integers differ ({int(np.sum(a != b))} of {a.size})"
-    bits = min(bits, _float_bits(a.dtype), _float_bits(b.dtype))
-    rtol = float(np.sqrt(np.finfo({64: np.float64, 32: np.float32}.get(bits, np.float16)).eps))
-    a64, b64 = a.astype(np.float64), b.astype(np.float64)
-    scale = float(np.max(np.abs(a64[np.isfinite(a64)]), initial=0.0))
-    if np.allclose(b64, a64, rtol=rtol, atol=rtol * scale, equal_nan=True):
-        return None
-    worst = float(np.nanmax(np.abs(b64 - a64))) if a.size else 0.0
-    return f"{where}: differs by up to {worst:.3g} (rtol {rtol:.2g} at float{bits})"
-
-
 # -- discovery --------------------------------------------------------------------
 Packages = ModuleType | str | tuple  # a package, a plain module, or a tuple of either (a lesson and a shared module)
 
@@ -442,27 +346,46 @@ def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:160]}{'...' if len(text) > 160 else ''}"
 
 
+@dataclass
+class _Outcome:
+    """What one call under a deadline did: answered, refused cleanly (`refusal`), or `went_wrong` (timed out,
+    raised another type); `touched` is the first heavy thing it did, when watched."""
+    answer: Any = None
+    refusal: BaseException | None = None
+    went_wrong: str | None = None
+    touched: str | None = None
+
+
+def _attempt(call: Callable[[], Any], time_limit: float, *, watched: bool = False, timeout_hint: str = "") -> _Outcome:
+    watch = _watch()
+    try:
+        with _deadline(time_limit), watch if watched else contextlib.nullcontext():
+            return _Outcome(answer=call())
+    except _Timeout:
+        return _Outcome(went_wrong=f"still running after {time_limit:g} s{timeout_hint}")
+    except _EXPECTED as exc:
+        return _Outcome(refusal=exc, touched=watch.touched[0] if watched and watch.touched else None)
+    except Exception as exc:  # noqa: BLE001 - any other type is itself the finding
+        return _Outcome(went_wrong=f"raised {_short(exc)}")
+
+
 def check_rejected(call: Callable[[], Any], name: str | tuple[str, ...], time_limit: float = TIME_LIMIT_S,
                    untouched: bool = False) -> str | None:
     """None if `call` raises ValueError/TypeError naming `name` (each of them, for a tuple) within
     `time_limit` (and, when `untouched`, without opening a data file, changing the filesystem or starting
     a process first); otherwise what went wrong."""
-    watch = _watch()
-    try:
-        with _deadline(time_limit), watch if untouched else contextlib.nullcontext():
-            call()
-    except _Timeout:
-        return f"still running after {time_limit:g} s (unbounded?)"
-    except _EXPECTED as exc:
-        unnamed = [one for one in ((name,) if isinstance(name, str) else name) if not names_argument(str(exc), one)]
-        if unnamed:
-            return f"message does not name {' or '.join(map(repr, unnamed))}: {_short(exc)}"
-        if untouched and watch.touched:
-            return f"refused only after heavy work ({watch.touched[0]}; validate first)"
-        return None
-    except Exception as exc:  # noqa: BLE001 - any other type is itself the finding
-        return f"raised {_short(exc)}"
-    return "accepted"
+    outcome = _attempt(call, time_limit, watched=untouched, timeout_hint=" (unbounded?)")
+    if outcome.went_wrong is not None:
+        return outcome.went_wrong
+    if outcome.refusal is None:
+        return "accepted"
+    message = str(outcome.refusal)
+    unnamed = [one for one in ((name,) if isinstance(name, str) else name) if not names_argument(message, one)]
+    if unnamed:
+        return f"message does not name {' or '.join(map(repr, unnamed))}: {_short(outcome.refusal)}"
+    if outcome.touched is not None:
+        return f"refused only after heavy work ({outcome.touched}; validate first)"
+    return None
 
 
 def check_equivalent(call: Callable[[], Any], good_answer: Any, name: str, bits: int, refused: str | None,
@@ -470,53 +393,21 @@ def check_equivalent(call: Callable[[], Any], good_answer: Any, name: str, bits:
     """None if `call` (an equivalent input for argument `name`) answers `good_answer` (only succeeds when
     `varies`), or, when `refused` (declared, with its reason), raises ValueError/TypeError naming `name`;
     otherwise what went wrong."""
-    try:
-        with _deadline(time_limit):
-            answer = call()
-    except _Timeout:
-        return f"still running after {time_limit:g} s"
-    except _EXPECTED as exc:
+    outcome = _attempt(call, time_limit)
+    if outcome.went_wrong is not None:
+        return outcome.went_wrong
+    if outcome.refusal is not None:
         if refused is None:
-            return f"refused an equivalent value (undeclared): {_short(exc)}"
-        if not names_argument(str(exc), name):
-            return f"declared refusal does not name {name!r}: {_short(exc)}"
+            return f"refused an equivalent value (undeclared): {_short(outcome.refusal)}"
+        if not names_argument(str(outcome.refusal), name):
+            return f"declared refusal does not name {name!r}: {_short(outcome.refusal)}"
         return None
-    except Exception as exc:  # noqa: BLE001 - any other type is itself the finding
-        return f"raised {_short(exc)}"
     if refused is not None:
         return f"accepted, but declared refused ({refused})"
     if varies is not None:
         return None
-    found = same_answer(good_answer, answer, bits)
+    found = same_answer(good_answer, outcome.answer, bits)
     return None if found is None else f"another answer: {found}"
-
-
-def non_finite(answer: Any, good: Any = None, where: str = "answer") -> str | None:
-    """Where `answer` (arrays, tensors and numbers, inside tuples, lists, dicts, NamedTuples and dataclasses)
-    holds a NaN or an infinity that the valid call's answer `good` has not at the same place (a NaN that
-    marks a missing value by design, as in the valid answer, is not a finding), or None."""
-    if dataclasses.is_dataclass(answer) and not isinstance(answer, type):
-        return next((found for item in dataclasses.fields(answer)
-                     if (found := non_finite(getattr(answer, item.name), getattr(good, item.name, None),
-                                             f"{where}.{item.name}"))), None)
-    if isinstance(answer, dict):
-        good = good if isinstance(good, dict) else {}
-        return next((found for key, value in answer.items()
-                     if (found := non_finite(value, good.get(key), f"{where}[{key!r}]"))), None)
-    if isinstance(answer, (tuple, list)):
-        names = getattr(answer, "_fields", None)
-        good = good if isinstance(good, (tuple, list)) and len(good) == len(answer) else [None] * len(answer)
-        return next((found for index, (value, model) in enumerate(zip(answer, good))
-                     if (found := non_finite(value, model, f"{where}.{names[index]}" if names else f"{where}[{index}]"))),
-                    None)
-    array = np.asarray(answer) if isinstance(answer, (int, float, np.generic)) else _as_array(answer)
-    if array is None or array.dtype.kind not in "fc" or np.all(np.isfinite(array)):
-        return None
-    bad = ~np.isfinite(array)
-    reference = np.asarray(good) if isinstance(good, (int, float, np.generic)) else _as_array(good)
-    if reference is not None and reference.shape == array.shape and reference.dtype.kind in "fc":
-        bad &= np.isfinite(reference)
-    return f"{where} holds {int(np.sum(bad))} non-finite value(s)" if bad.any() else None
 
 
 def check_absurd(call: Callable[[], Any], name: str, good_answer: Any = None, time_limit: float = TIME_LIMIT_S,
@@ -524,18 +415,15 @@ def check_absurd(call: Callable[[], Any], name: str, good_answer: Any = None, ti
     """None if `call` (argument `name` legal but absurd) answers with finite values only, or refuses with a
     ValueError/TypeError naming `name` or saying that the computation diverged or overflowed (with a declared
     `divergence`, an answer holding NaN or inf is what it reports); otherwise what went wrong."""
-    try:
-        with _deadline(time_limit):
-            answer = call()
-    except _Timeout:
-        return f"still running after {time_limit:g} s"
-    except _EXPECTED as exc:
-        if names_argument(str(exc), name) or any(word in str(exc).lower() for word in ("diverged", "overflowed")):
+    outcome = _attempt(call, time_limit)
+    if outcome.went_wrong is not None:
+        return outcome.went_wrong
+    if outcome.refusal is not None:
+        message = str(outcome.refusal)
+        if names_argument(message, name) or any(word in message.lower() for word in ("diverged", "overflowed")):
             return None
-        return f"message neither names {name!r} nor says it diverged or overflowed: {_short(exc)}"
-    except Exception as exc:  # noqa: BLE001 - any other type is itself the finding
-        return f"raised {_short(exc)}"
-    found = None if divergence is not None else non_finite(answer, good_answer)
+        return f"message neither names {name!r} nor says it diverged or overflowed: {_short(outcome.refusal)}"
+    found = None if divergence is not None else non_finite(outcome.answer, good_answer)
     return None if found is None else f"answered NaN/inf ({found}): say it diverged (checks.finite_or_diverged)"
 
 
@@ -598,7 +486,7 @@ def _sweep_equivalents(case: Case, answer: Any, report: Report, time_limit: floa
     for pname, label, value, call in case.equivalents():
         labels.add((pname, label))
         report.equivalent_calls += 1
-        problem = check_equivalent(call, answer, pname, _input_bits(value), case.refused.get((pname, label)),
+        problem = check_equivalent(call, answer, pname, input_bits(value), case.refused.get((pname, label)),
                                    case.varies or case.type_dependent.get((pname, label)), time_limit)
         if problem is not None:
             report.equivalence_failures.append(f"{case.name}({pname}~{label}): {problem}")

@@ -5,11 +5,11 @@ rows of a (k x d) matrix, scores are (X - mean) @ components.T.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from impl.checks import MAX_STEPS, as_instance, as_int, as_labels, as_matrix, as_seed, same_length
+from impl.checks import MAX_STEPS, as_float_array, as_instance, as_int, as_labels, as_matrix, as_seed, same_length
 
 __all__ = [
     "PCA", "pca_eigh", "pca_svd", "pca_jax", "scores", "reconstruct", "reconstruction_mse",
@@ -69,10 +69,26 @@ def pca_jax(X: np.ndarray) -> PCA:
     return _finish(X, mean, Vt, s**2 / (X.shape[0] - 1))
 
 
+def _fitted(pca: Any) -> PCA:
+    """A PCA record passed in, its fields checked like arguments: finite, of agreeing shapes (a NaN mean or
+    a component matrix of the wrong width is refused by the field's name, never answered)."""
+    pca = as_instance(pca, "pca", PCA)
+    mean = as_float_array(pca.mean, "mean", ndim=1)
+    components = as_matrix(pca.components, "components")
+    variance = as_float_array(pca.explained_variance, "explained_variance", ndim=1)
+    ratio = as_float_array(pca.explained_variance_ratio, "explained_variance_ratio", ndim=1)
+    if components.shape[1] != mean.size:
+        raise ValueError(f"components must have one column per mean entry ({mean.size}), got shape {components.shape}")
+    if not variance.size == ratio.size == components.shape[0]:
+        raise ValueError(f"explained_variance and explained_variance_ratio must have one entry per component "
+                         f"({components.shape[0]}), got {variance.size} and {ratio.size}")
+    return PCA(mean, components, variance, ratio)
+
+
 def scores(X: np.ndarray, pca: PCA, k: int | None = None) -> np.ndarray:
     """Coordinates of X on the first k principal axes (all by default)."""
     X = as_matrix(X, "X")
-    pca = as_instance(pca, "pca", PCA)
+    pca = _fitted(pca)
     if X.shape[1] != pca.mean.shape[0]:
         raise ValueError(f"X has {X.shape[1]} columns, the PCA was fitted on {pca.mean.shape[0]}")
     k = pca.components.shape[0] if k is None else as_int(k, "k", minimum=1, maximum=pca.components.shape[0])
@@ -82,7 +98,7 @@ def scores(X: np.ndarray, pca: PCA, k: int | None = None) -> np.ndarray:
 def reconstruct(Z: np.ndarray, pca: PCA) -> np.ndarray:
     """Map scores on the first Z.shape[1] axes back to data space."""
     Z = as_matrix(Z, "Z")
-    pca = as_instance(pca, "pca", PCA)
+    pca = _fitted(pca)
     k = Z.shape[1]
     if k > pca.components.shape[0]:
         raise ValueError(f"Z has {k} score columns, the PCA has {pca.components.shape[0]} components")
@@ -91,7 +107,7 @@ def reconstruct(Z: np.ndarray, pca: PCA) -> np.ndarray:
 
 def reconstruction_mse(X: np.ndarray, pca: PCA, k: int) -> float:
     """Mean squared error of reconstructing X from its first k scores."""
-    pca = as_instance(pca, "pca", PCA)
+    pca = _fitted(pca)
     k = as_int(k, "k", minimum=1, maximum=pca.components.shape[0])
     return float(np.mean((X - reconstruct(scores(X, pca, k), pca)) ** 2))
 

@@ -5,13 +5,13 @@ batches, so their losses can be compared step for step and their step times fair
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
 from impl.checks import (
-    MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_bool, as_callable, as_float, as_instance, as_int, as_labels, as_matrix,
-    as_rng, same_length,
+    MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_bool, as_callable, as_float, as_float_array, as_instance, as_int, as_labels,
+    as_matrix, as_rng, same_length,
 )
 
 __all__ = ["Workload", "make_workload", "jax_trainer", "torch_trainer", "losses"]
@@ -47,9 +47,28 @@ def make_workload(X, y, *, hidden: int, batch_size: int, num_steps: int, lr: flo
     return Workload(X, y, batches, params, lr)
 
 
+def _checked(work: Any) -> Workload:
+    """A Workload passed in, its fields checked as `make_workload` checks its arguments: a NaN feature, weight
+    or learning rate, or a batch index outside X, is refused by the field's name. Returned unchanged."""
+    as_instance(work, "work", Workload)
+    X = as_matrix(work.X, "X")
+    same_length("X", X, "y", as_labels(work.y, "y", num_classes=10))
+    as_float(work.lr, "lr", low=0.0, low_open=True)
+    batches = np.asarray(work.batches)
+    if (batches.ndim != 2 or batches.size == 0 or not np.issubdtype(batches.dtype, np.integer)
+            or batches.min() < 0 or batches.max() >= len(X)):
+        raise ValueError(f"batches must be a non-empty (num_steps, batch_size) array of row indices of X, "
+                         f"got {batches.dtype} of shape {batches.shape}")
+    if not isinstance(work.params, (list, tuple)) or len(work.params) != 4:
+        raise TypeError("params must be the list [W1, b1, W2, b2]")
+    for value, ndim in zip(work.params, (2, 1, 2, 1)):
+        as_float_array(value, "params", ndim=ndim)
+    return work
+
+
 def jax_trainer(work: Workload) -> tuple[Callable[[int], float], Callable[[], None]]:
     """(step(k) -> loss before the step on batch k, reset()) with a jitted value_and_grad + update."""
-    as_instance(work, "work", Workload)
+    work = _checked(work)
     import jax
     import jax.numpy as jnp
 
@@ -80,7 +99,7 @@ def jax_trainer(work: Workload) -> tuple[Callable[[int], float], Callable[[], No
 
 def torch_trainer(work: Workload, compiled: bool = False) -> tuple[Callable[[int], object], Callable[[], None]]:
     """The same step in PyTorch eager mode (or through `torch.compile` of the loss function)."""
-    as_instance(work, "work", Workload)
+    work = _checked(work)
     compiled = as_bool(compiled, "compiled")
     import torch
 

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import as_float_array, as_instance, as_int, as_seed, as_str
+from impl.checks import as_callable, as_float, as_float_array, as_instance, as_int, as_seed, as_str
 from impl.isolation import optuna_quiet
 from impl.l4_tuning.benchmarks import Benchmark
 
@@ -55,11 +55,27 @@ def make_sampler(sampler: str, seed: int):
         return optuna.samplers.GPSampler(seed=seed)
 
 
+def _benchmark(benchmark) -> Benchmark:
+    """A Benchmark passed in, its fields checked like arguments: a finite box with lower < upper, a finite
+    known minimum, a finite minimizer inside the box, a callable function (each refused by its name)."""
+    benchmark = as_instance(benchmark, "benchmark", Benchmark)
+    lower = as_float_array(benchmark.lower, "lower", ndim=1)
+    upper = as_float_array(benchmark.upper, "upper", ndim=1)
+    if lower.size != upper.size or np.any(lower >= upper):
+        raise ValueError(f"lower and upper must bound a box (lower < upper, one pair per coordinate), got {lower} {upper}")
+    as_float(benchmark.minimum, "minimum")
+    minimizer = as_float_array(benchmark.minimizer, "minimizer", ndim=1)
+    if minimizer.size != lower.size or np.any(minimizer < lower) or np.any(minimizer > upper):
+        raise ValueError(f"minimizer must be a point of the box, got {minimizer}")
+    as_callable(benchmark.function, "function")
+    return benchmark
+
+
 def study_trace(benchmark: Benchmark, sampler: str, n_trials: int, seed: int) -> Trace:
     """Minimise `benchmark` over its box with `n_trials` trials of the seeded sampler."""
     import optuna
 
-    benchmark = as_instance(benchmark, "benchmark", Benchmark)
+    benchmark = _benchmark(benchmark)
     n_trials = as_int(n_trials, "n_trials", minimum=1, maximum=MAX_TRIALS)
     study_sampler = make_sampler(sampler, seed)
     bounds = list(zip(benchmark.lower, benchmark.upper))
@@ -84,7 +100,7 @@ def best_so_far(values) -> np.ndarray:
 
 def regret_curves(benchmark: Benchmark, sampler: str, n_trials: int, seeds) -> np.ndarray:
     """(len(seeds), n_trials): best-so-far value minus the benchmark's known minimum, per seed."""
-    benchmark = as_instance(benchmark, "benchmark", Benchmark)
+    benchmark = _benchmark(benchmark)
     as_str(sampler, "sampler", choices=SAMPLERS)
     n_trials = as_int(n_trials, "n_trials", minimum=1, maximum=MAX_TRIALS)
     seeds = _seeds(seeds)

@@ -11,8 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import MAX_STEPS, as_float, as_instance, as_int, as_seed
-from impl.l7_capstone.recsys import Triples
+from impl.checks import MAX_STEPS, as_float, as_int, as_seed
+from impl.l7_capstone.recsys import Triples, as_triples
 
 __all__ = ["AlsFit", "fit_als"]
 
@@ -45,8 +45,8 @@ def _factors(frame, n: int, rank: int) -> np.ndarray:
 def fit_als(train: Triples, test: Triples, *, rank: int, max_iter: int, reg_param: float, seed: int,
             n_users: int, n_items: int) -> AlsFit:
     """`ALS(rank, maxIter, regParam, coldStartStrategy='drop', seed)` fitted on `train`, predicting `test`."""
-    as_instance(train, "train", Triples)
-    as_instance(test, "test", Triples)
+    train = as_triples(train, "train")
+    test = as_triples(test, "test")
     rank = as_int(rank, "rank", minimum=1, maximum=1024)
     max_iter = as_int(max_iter, "max_iter", minimum=1, maximum=MAX_STEPS)
     reg_param = as_float(reg_param, "reg_param", low=0.0)

@@ -112,14 +112,14 @@ def train_mf(train: Triples, *, lam: float, factors: int, lr: float, batch_size:
     of L2 (one of PENALTIES, see the module docstring); RMSEs recorded after every epoch."""
     import torch
 
-    as_instance(train, "train", Triples)
+    train = recsys.as_triples(train, "train")
     lam = as_float(lam, "lam", low=0.0)
     lr = as_float(lr, "lr", low=0.0, low_open=True, high=FLOAT32_MAX)  # torch's optimizer holds it in float32
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=MAX_STEPS)
     seed = as_seed(seed)
     if evaluation is not None:
-        as_instance(evaluation, "evaluation", Triples)
+        evaluation = recsys.as_triples(evaluation, "evaluation")
     progress = as_bool(progress, "progress")
     penalty = as_str(penalty, "penalty", choices=PENALTIES)
     model = make_mf(n_users, n_items, factors, float(train.rating.mean()), seed)
@@ -164,8 +164,8 @@ def tune_lambda(fit_part: Triples, validation: Triples, *, n_trials: int, lam_ra
 
     from impl.isolation import optuna_quiet
 
-    as_instance(fit_part, "fit_part", Triples)
-    as_instance(validation, "validation", Triples)
+    fit_part = recsys.as_triples(fit_part, "fit_part")
+    validation = recsys.as_triples(validation, "validation")
     n_trials = as_int(n_trials, "n_trials", minimum=1, maximum=10_000)
     if not isinstance(lam_range, (tuple, list)) or len(lam_range) != 2:
         raise TypeError(f"lam_range must be a (low, high) pair, got {lam_range!r}")

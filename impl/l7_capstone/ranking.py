@@ -13,8 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from impl.checks import MAX_DIM, as_float, as_float_array, as_instance, as_int, as_rng
-from impl.l7_capstone.recsys import Triples
+from impl.checks import MAX_DIM, as_float, as_float_array, as_int, as_rng
+from impl.l7_capstone.recsys import Triples, as_triples
 
 __all__ = ["dcg_at_k", "ndcg_at_k", "recall_at_k", "precision_at_k", "TopKScores", "top_k", "popularity_scores",
            "random_scores", "expected_random_recall", "evaluate_top_k"]
@@ -94,7 +94,7 @@ def top_k(scores, exclude, k: int) -> np.ndarray:
 
 def popularity_scores(train: Triples, n_users: int, n_items: int) -> np.ndarray:
     """Every user gets each item's number of training ratings as its score."""
-    as_instance(train, "train", Triples)
+    train = as_triples(train, "train")
     n_users = as_int(n_users, "n_users", minimum=1, maximum=MAX_DIM)
     n_items = as_int(n_items, "n_items", minimum=1, maximum=MAX_DIM)
     return np.broadcast_to(np.bincount(train.item, minlength=n_items)[:n_items].astype(float), (n_users, n_items))
@@ -111,8 +111,8 @@ def expected_random_recall(train: Triples, test: Triples, n_items: int, k: int, 
     """The exact expected mean recall@k of a uniformly random ranking, over the users `evaluate_top_k`
     averages: each relevant item the user did not rate in train lies in the top k of a random order of
     the user's c unseen items with probability min(k, c) / c (one rated in train is never recommended)."""
-    as_instance(train, "train", Triples)
-    as_instance(test, "test", Triples)
+    train = as_triples(train, "train")
+    test = as_triples(test, "test")
     n_items = as_int(n_items, "n_items", minimum=1, maximum=MAX_DIM)
     k = as_int(k, "k", minimum=1, maximum=MAX_DIM)
     relevant_from = as_float(relevant_from, "relevant_from")
@@ -135,8 +135,8 @@ def expected_random_recall(train: Triples, test: Triples, n_items: int, k: int, 
 def evaluate_top_k(scores, train: Triples, test: Triples, k: int, relevant_from: float = 4.0) -> TopKScores:
     """Mean recall@k, precision@k and NDCG@k (binary gains) of the per-user top-k by `scores`."""
     scores = as_float_array(scores, "scores", ndim=2)
-    as_instance(train, "train", Triples)
-    as_instance(test, "test", Triples)
+    train = as_triples(train, "train")
+    test = as_triples(test, "test")
     relevant_from = as_float(relevant_from, "relevant_from")
     n_users, n_items = scores.shape
     if max(train.user.max(), test.user.max()) >= n_users or max(train.item.max(), test.item.max()) >= n_items:

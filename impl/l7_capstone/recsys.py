@@ -14,7 +14,7 @@ import numpy as np
 
 from impl.checks import MAX_DIM, MAX_STEPS, as_float, as_float_array, as_instance, as_int, as_rng
 
-__all__ = ["RATING_RANGE", "Triples", "triples", "from_movielens", "validation_slice", "rmse", "GlobalMean",
+__all__ = ["RATING_RANGE", "Triples", "triples", "as_triples", "from_movielens", "validation_slice", "rmse", "GlobalMean",
            "Biases", "fit_global_mean", "fit_biases", "predict"]
 
 RATING_RANGE = (1.0, 5.0)  # MovieLens stars; predictions are clipped to it, as Surprise does
@@ -34,6 +34,13 @@ def triples(user, item, rating) -> Triples:
     if not user.size == item.size == rating.size:
         raise ValueError(f"user, item and rating must have equal lengths, got {user.size}, {item.size}, {rating.size}")
     return Triples(user, item, rating)
+
+
+def as_triples(value, name: str) -> Triples:
+    """A Triples record passed in, its fields checked as `triples` checks arguments: a NaN rating or a
+    negative index inside it is refused by the field's name, never answered."""
+    as_instance(value, name, Triples)
+    return triples(value.user, value.item, value.rating)
 
 
 def _indices(value, name: str) -> np.ndarray:
@@ -60,7 +67,7 @@ def from_movielens(r, rows) -> Triples:
 def validation_slice(data: Triples, fraction: float, rng: np.random.Generator) -> tuple[Triples, Triples]:
     """(fit, validation): a random `fraction` of `data` held out for tuning; validation rows whose
     user or item does not occur in `fit` are dropped (as the fixed split drops cold starts)."""
-    as_instance(data, "data", Triples)
+    data = as_triples(data, "data")
     fraction = as_float(fraction, "fraction", low=0.0, high=1.0, low_open=True, high_open=True)
     rng = as_rng(rng, "rng")
     n_val = int(round(fraction * data.rating.size))
@@ -92,14 +99,14 @@ class Biases(NamedTuple):
 
 
 def fit_global_mean(train: Triples) -> GlobalMean:
-    as_instance(train, "train", Triples)
+    train = as_triples(train, "train")
     return GlobalMean(float(train.rating.mean()))
 
 
 def fit_biases(train: Triples, reg_user: float = 15.0, reg_item: float = 10.0, n_epochs: int = 10) -> Biases:
     """Regularised biases by alternating exact minimisation (Surprise BaselineOnly, ALS):
     b_u = sum_i (r - mu - b_i) / (reg_user + n_u), then b_i = sum_u (r - mu - b_u) / (reg_item + n_i)."""
-    as_instance(train, "train", Triples)
+    train = as_triples(train, "train")
     reg_user = as_float(reg_user, "reg_user", low=0.0)
     reg_item = as_float(reg_item, "reg_item", low=0.0)
     n_epochs = as_int(n_epochs, "n_epochs", minimum=1, maximum=MAX_STEPS)
@@ -115,9 +122,18 @@ def fit_biases(train: Triples, reg_user: float = 15.0, reg_item: float = 10.0, n
     return Biases(mu, b_u, b_i)
 
 
+def _baseline(model) -> GlobalMean | Biases:
+    """A fitted baseline with its fields checked: a finite mean, finite 1-D bias arrays."""
+    as_instance(model, "model", (GlobalMean, Biases))
+    mu = as_float(model.mu, "mu")
+    if isinstance(model, GlobalMean):
+        return GlobalMean(mu)
+    return Biases(mu, as_float_array(model.user, "user", ndim=1), as_float_array(model.item, "item", ndim=1))
+
+
 def predict(model: GlobalMean | Biases, user, item) -> np.ndarray:
     """Clipped predictions of a baseline for index arrays `user`, `item` (unseen indices get bias 0)."""
-    as_instance(model, "model", (GlobalMean, Biases))
+    model = _baseline(model)
     user, item = _indices(user, "user"), _indices(item, "item")
     if user.size != item.size:
         raise ValueError(f"user and item must have equal lengths, got {user.size} and {item.size}")

@@ -11,7 +11,7 @@ import numpy as np
 from impl import onnx_tools
 from impl.harness.input_claim import bad_input_claim
 from impl.harness.kinds import (
-    Choice, Count, Flag, Instance, Lazy, Matrix, Optional, PathArg, Real, Rng, Seed, Tensor, Text, Vector,
+    Choice, Count, Fixed, Flag, Instance, Lazy, Matrix, Optional, PathArg, Real, Rng, Seed, Tensor, Text, Vector,
 )
 from impl.harness.sweep import Case, HeavyCase
 from impl.l7_capstone import als, compress, deploy, mf, mnist5k, ranking, recsys, serving
@@ -73,6 +73,7 @@ FLOAT32_MODEL = "the student's weights are float32; a float64 input must be cast
 CASES = [
     Case(recsys.triples, Vector(USER, linked=True), Vector(ITEM, linked=True), Vector(RATING, linked=True)),
     Case(recsys.from_movielens, Instance(built("ratings")), Vector(np.array([0, 2, 4]))),
+    Case(recsys.as_triples, DATA, Fixed("value")),  # `name` is what the message calls the record
     Case(recsys.validation_slice, DATA, Real(0.5, 0.0, 1.0, low_open=True, high_open=True), Rng()),
     Case(recsys.rmse, Vector(RATING, linked=True), Vector(RATING[::-1].copy(), linked=True)),
     Case(recsys.fit_global_mean, DATA),

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from impl import checks
-from impl.harness import sweep
+from impl.harness import answers, sweep
 from impl.harness.claim import Claim
 from impl.harness.kinds import Count, Flag, Instance, Labels, Matrix, PathArg, Real, Rng, Seed, Vector
 from impl.harness.sweep import Case, HeavyCase
@@ -193,11 +193,35 @@ ABSURD = {
 TOGETHER = {
     "__init__.py": "__all__ = []\n",
     "api.py": '''
+        from typing import NamedTuple
+
         import numpy as np
 
         from impl.checks import as_int, as_matrix
 
-        __all__ = ["guarded", "unguarded", "vague", "table_sum", "loose_table"]
+        __all__ = ["guarded", "unguarded", "vague", "table_sum", "loose_table", "Fit", "fit_checked", "fit_unchecked"]
+
+
+        class Fit(NamedTuple):
+            mean: np.ndarray
+            scale: float
+            label: str
+
+
+        def fit_checked(fit):
+            if not isinstance(fit, Fit):
+                raise TypeError(f"fit must be a Fit, got {type(fit).__name__}")
+            if not np.all(np.isfinite(fit.mean)):
+                raise ValueError("mean must be finite")
+            if not np.isfinite(fit.scale):
+                raise ValueError("scale must be finite")
+            return float(fit.mean.sum() * fit.scale)
+
+
+        def fit_unchecked(fit):
+            if not isinstance(fit, Fit):
+                raise TypeError(f"fit must be a Fit, got {type(fit).__name__}")
+            return float(fit.mean.sum() * fit.scale)
 
 
         def guarded(rows, cols):
@@ -403,6 +427,24 @@ def test_bad_combinations_declared_with_refuses_must_be_refused_by_name(packages
         Case(api.guarded, Count(2, 1, 100), Count(3, 1, 100)).refuses("x", naming=(), rows=50)
 
 
+def test_a_nan_inside_a_record_passed_in_must_be_refused_by_the_fields_name(packages):
+    """A NamedTuple passed whole (Instance) has each float field probed with a NaN; a field where NaN is
+    valid is declared with its reason; string fields are left alone."""
+    api = packages["toy_sweep_together"]
+    fit = api.Fit(np.array([1.0, 2.0]), 0.5, "a")
+    cases = [Case(api.fit_checked, Instance(fit)), Case(api.fit_unchecked, Instance(fit)), Case(api.guarded, Count(2, 1, 100),
+             Count(3, 1, 100)), Case(api.unguarded, Count(2, 1, 100), Count(3, 1, 100)), Case(api.vague, Count(2, 1, 100),
+             Count(3, 1, 100)), Case(api.table_sum, Matrix(np.ones((2, 2)))), Case(api.loose_table, Matrix(np.ones((2, 2))))]
+    report = sweep.sweep("toy_sweep_together", cases, time_limit=5)
+    assert sorted(line for line in report.failures if "fit_" in line) == [
+        "toy_sweep_together.api.fit_unchecked(fit=mean=nan): accepted",
+        "toy_sweep_together.api.fit_unchecked(fit=scale=nan): accepted"]
+    declared = Instance(fit, nan_fields={"scale": "a missing scale is NaN by design"})
+    assert [label for label, _, _ in declared.probes("fit")] == ["None", "3", "'x'", "mean=nan"]
+    with pytest.raises(ValueError, match="reason"):
+        Instance(fit, nan_fields={"scale": ""})
+
+
 def test_finite_or_diverged_says_what_diverged_and_why():
     values = np.array([1.0, 2.0])
     assert checks.finite_or_diverged(values, "descent", "lr = 1") is values
@@ -529,17 +571,17 @@ def test_same_answer_compares_recursively_at_the_lower_precision():
         b: int
 
     x = np.linspace(0.0, 1.0, 5)
-    assert sweep.same_answer(Pair(x, 3), Pair(x + 1e-12, 3)) is None
-    assert "answer.b" in sweep.same_answer(Pair(x, 3), Pair(x, 4))
-    assert "answer.a: differs" in sweep.same_answer(Pair(x, 3), Pair(x + 1e-6, 3))
-    assert sweep.same_answer(x, (x + 1e-6).astype(np.float32)) is None  # float32 answer: float32 precision
-    assert sweep.same_answer(x, x + 1e-6, bits=32) is None
-    assert "integers differ" in sweep.same_answer(np.array([1, 2]), np.array([1, 3], np.int32))
-    assert "shape" in sweep.same_answer(x, x[:-1])
-    assert "keys" in sweep.same_answer({"a": 1}, {"b": 1})
-    assert sweep.same_answer(object(), object()) is None  # another object: only that the call succeeded
-    assert sweep.same_answer({"fit_time": [0.1], "s": x}, {"fit_time": [0.3], "s": x}) is None  # a timing: shape only
-    assert "answer['s']" in sweep.same_answer({"s": x}, {"s": x + 1.0})  # singular values are no timing
+    assert answers.same_answer(Pair(x, 3), Pair(x + 1e-12, 3)) is None
+    assert "answer.b" in answers.same_answer(Pair(x, 3), Pair(x, 4))
+    assert "answer.a: differs" in answers.same_answer(Pair(x, 3), Pair(x + 1e-6, 3))
+    assert answers.same_answer(x, (x + 1e-6).astype(np.float32)) is None  # float32 answer: float32 precision
+    assert answers.same_answer(x, x + 1e-6, bits=32) is None
+    assert "integers differ" in answers.same_answer(np.array([1, 2]), np.array([1, 3], np.int32))
+    assert "shape" in answers.same_answer(x, x[:-1])
+    assert "keys" in answers.same_answer({"a": 1}, {"b": 1})
+    assert answers.same_answer(object(), object()) is None  # another object: only that the call succeeded
+    assert answers.same_answer({"fit_time": [0.1], "s": x}, {"fit_time": [0.3], "s": x}) is None  # a timing: shape only
+    assert "answer['s']" in answers.same_answer({"s": x}, {"s": x + 1.0})  # singular values are no timing
 
 
 # -- kinds ------------------------------------------------------------------------
