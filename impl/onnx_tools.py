@@ -69,6 +69,11 @@ def export(model, example, dst=None, *, exporter: str, opset: int, dynamic_batch
     import onnx
 
     model = model.eval()
+    with torch.no_grad():
+        try:  # a shape the model cannot take is refused here, by name, not deep inside the exporter
+            model(torch.from_numpy(example[:1]))
+        except RuntimeError as exc:
+            raise ValueError(f"example of shape {example.shape} does not fit the model: {exc}") from exc
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         if exporter == "dynamo":

@@ -84,7 +84,11 @@ def torch_feature_shapes(model, image_size: int) -> list[tuple[str, tuple[int, .
     shapes = []
     with torch.no_grad():
         for layer in model:
-            x = layer(x)
+            try:
+                x = layer(x)
+            except RuntimeError as exc:  # a kernel larger than what is left of the image, say
+                raise ValueError(f"image_size = {image_size} does not fit the model: after {shapes[-1:] or 'input'} "
+                                 f"its {type(layer).__name__} fails ({exc})") from exc
             if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.Flatten)):
                 shapes.append((type(layer).__name__, tuple(x.shape[1:])))
     return shapes

@@ -4,6 +4,9 @@
 `Count(good, minimum, maximum)` knows minimum - 1, maximum + 1, 2**62, 1.5, "3", None and True;
 and so on. A spec names each argument's kind once; it never lists bad values itself.
 
+A kind with a stated range also knows its legal *edges* (`edges()`: a count's minimum, a real's closed
+lower bound, seed 0 and the largest seed), which the function must not refuse by that argument's name.
+
 Each kind also knows values *equivalent* to its good one (`equivalent()`): equal in value, only
 spelled differently (a nested list, a strided, Fortran-ordered or negatively strided view, the
 other float dtype where every entry is exactly representable, NumPy scalars for counts, reals and
@@ -54,6 +57,11 @@ class Kind:
 
     def equivalent(self) -> list[tuple[str, Any]]:
         """(label, value) pairs equal in value to `good`, each of which must get the good value's answer."""
+        return []
+
+    def edges(self) -> list[tuple[str, Any]]:
+        """(label, value) pairs at the stated range's lower end (and a seed's upper end), each legal: the function
+        must not refuse them by this argument's name (a bound written one off refuses a value the table allows)."""
         return []
 
     def absurd(self) -> list[tuple[str, Any]]:
@@ -283,6 +291,10 @@ class Count(Kind):
             out.append((f"above-{self.maximum}", self.maximum + 1))
         return out + [("2**62", HUGE), ("1.5", 1.5), ("'3'", "3"), ("None", None), ("True", True)]
 
+    def edges(self):
+        """The minimum (the maximum is left out: an upper bound is a cap, often hours of work away)."""
+        return [] if self.minimum == self.good else [(f"minimum-{self.minimum}", self.minimum)]
+
     def equivalent(self):
         return _integers(self.good)
 
@@ -305,6 +317,11 @@ class Seed(Kind):
         above = [] if self.maximum is None else [(f"above-{self.maximum}", self.maximum + 1)]
         return [("-1", -1)] + above + [("1.5", 1.5), ("'0'", "0"), ("None", None), ("True", True)]
 
+    def edges(self):
+        """0 and the maximum: every seed in between is as cheap as the good one."""
+        ends = [("0", 0)] + ([] if self.maximum is None else [(f"maximum-{self.maximum}", self.maximum)])
+        return [(label, value) for label, value in ends if value != self.good]
+
     def equivalent(self):
         return _integers(self.good)
 
@@ -326,6 +343,11 @@ class Real(Kind):
         if self.high is not None:
             out.append((f"above-{self.high}", self.high if self.high_open else self.high + 1.0))
         return out + [("None", None), ("'x'", "x"), ("True", True)]
+
+    def edges(self):
+        """A closed lower bound (a closed upper one is left out: often a cap, like float32's largest learning rate)."""
+        closed = self.low is not None and not self.low_open and self.low != self.good
+        return [(f"minimum-{self.low}", self.low)] if closed else []
 
     def absurd(self):
         """1e300 where no upper bound is given, -1e300 where no lower bound is."""

@@ -32,6 +32,13 @@ a failure, named `function(argument~equivalent)`. A generator argument is copied
 so each call draws the same numbers, and so is a torch model or optimizer (each trains from the
 same weights). A length mismatch between linked arrays is a bad value (`linked=True`: one row short).
 
+Legal edges: for a case not marked heavy, each argument is also set, one at a time, to the ends of
+its stated range that its kind knows (`Kind.edges`: a count's minimum, a real's closed lower bound,
+seed 0 and the largest seed). A refusal naming that argument alone is a failure, `function(argument@edge)`:
+the function's bound and the one the table states disagree (a bound written one off, a negative axis
+refused). A refusal that also names another argument is a limit met jointly (indices in a table past a
+count) and passes; so does one naming other arguments only.
+
 A `HeavyCase` (sampling, training, loading artifacts) is never called with good values; its bad
 calls must be refused before any work: one that opens a data file, starts a process or changes the
 filesystem first (seen through Python's audit hooks) is a failure too.
@@ -191,6 +198,13 @@ class Case:
             if isinstance(kind, Kind):
                 for label, value in kind.absurd():
                     yield f"{pname}={label}", self._call({pname: value}), pname
+
+    def edge_probes(self) -> Iterator[tuple[str, Callable[[], Any], str]]:
+        """(label, thunk, argument) for every legal edge value of every argument (`Kind.edges`)."""
+        for pname, kind in self._arguments():
+            if isinstance(kind, Kind):
+                for label, value in kind.edges():
+                    yield f"{pname}@{label}", self._call({pname: value}), pname
 
     def good_call(self) -> Callable[[], Any]:
         return self._call()
@@ -410,6 +424,21 @@ def check_equivalent(call: Callable[[], Any], good_answer: Any, name: str, bits:
     return None if found is None else f"another answer: {found}"
 
 
+def check_edge(call: Callable[[], Any], name: str, others: tuple[str, ...] = (),
+               time_limit: float = TIME_LIMIT_S) -> str | None:
+    """None if `call` (argument `name` at a legal edge of its stated range) answers, or refuses with a
+    ValueError/TypeError naming another of the call's arguments (`others`: a limit met jointly, like indices
+    in a table past a count) or not naming `name`; otherwise what went wrong: refused by `name` alone (the
+    function's bound and the stated one disagree), a timeout or another exception type from inside."""
+    outcome = _attempt(call, time_limit)
+    if outcome.went_wrong is not None:
+        return outcome.went_wrong
+    message = "" if outcome.refusal is None else str(outcome.refusal)
+    if names_argument(message, name) and not any(names_argument(message, other) for other in others):
+        return f"refused a value at the edge of its stated range: {_short(outcome.refusal)}"
+    return None
+
+
 def check_absurd(call: Callable[[], Any], name: str, good_answer: Any = None, time_limit: float = TIME_LIMIT_S,
                  divergence: str | None = None) -> str | None:
     """None if `call` (argument `name` legal but absurd) answers with finite values only, or refuses with a
@@ -434,6 +463,7 @@ class Report:
     good_calls: int = 0
     equivalent_calls: int = 0
     absurd_calls: int = 0
+    edge_calls: int = 0
     failures: list[str] = field(default_factory=list)
     equivalence_failures: list[str] = field(default_factory=list)
 
@@ -472,6 +502,7 @@ def sweep(package: Packages, cases: Iterable[Case], time_limit: float = TIME_LIM
             else:
                 _sweep_equivalents(case, answer, report, time_limit)
                 _sweep_absurd(case, answer, report, time_limit)
+                _sweep_edges(case, report, time_limit)
         for label, call, expected in case.probes():
             report.calls += 1
             problem = check_rejected(call, expected, time_limit, untouched=case.heavy)
@@ -504,6 +535,16 @@ def _sweep_absurd(case: Case, answer: Any, report: Report, time_limit: float) ->
             report.failures.append(f"{case.name}({label}): {problem}")
 
 
+def _sweep_edges(case: Case, report: Report, time_limit: float) -> None:
+    """Call `case` with each legal edge value, one argument at a time (`Kind.edges`)."""
+    arguments = tuple(pname for pname, _ in case._arguments())
+    for label, call, name in case.edge_probes():
+        report.edge_calls += 1
+        problem = check_edge(call, name, tuple(other for other in arguments if other != name), time_limit)
+        if problem is not None:
+            report.failures.append(f"{case.name}({label}): {problem}")
+
+
 def run_sweep(claim, package: Packages, cases: Iterable[Case], time_limit: float = TIME_LIMIT_S) -> Report:
     """Sweep `package`, record functions, calls, equivalent calls and failures on the claim, and expect
     no failure of either kind."""
@@ -511,7 +552,7 @@ def run_sweep(claim, package: Packages, cases: Iterable[Case], time_limit: float
     claim.record(functions=report.functions, calls=report.calls, good_calls=report.good_calls,
                  failing_functions=report.failing_functions, failures=report.failures,
                  equivalent_calls=report.equivalent_calls, equivalence_failures=report.equivalence_failures,
-                 absurd_calls=report.absurd_calls)
+                 absurd_calls=report.absurd_calls, edge_calls=report.edge_calls)
     claim.expect("cases_failing", len(report.failures), "==", 0)
     claim.expect("equivalents_answered_differently", len(report.equivalence_failures), "==", 0)
     return report

@@ -139,5 +139,6 @@ def simulate_ill_given_positive(test: Test, people: int, rng: np.random.Generato
     positive = np.where(ill, rng.random(people) < sensitivity, rng.random(people) >= specificity)
     positives = int(positive.sum())
     if positives == 0:
-        raise ValueError("people: no positives in the simulated population; simulate more people")
+        raise ValueError(f"people: no positives among {people} simulated people at this test's prevalence, "
+                         "sensitivity and specificity; simulate more people")
     return float(np.sum(ill & positive) / positives), positives

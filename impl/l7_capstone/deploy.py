@@ -36,8 +36,12 @@ def to_onnx(model, in_features: int) -> bytes:
 
     as_instance(model, "model", torch.nn.Module)
     in_features = as_int(in_features, "in_features", minimum=1, maximum=10**5)
-    return onnx_tools.export(model, np.zeros((1, in_features), np.float32), exporter="torchscript", opset=OPSET,
-                             input_name=INPUT_NAME, output_name="logits", batch_name="batch")
+    example = np.zeros((1, in_features), np.float32)
+    try:
+        return onnx_tools.export(model, example, exporter="torchscript", opset=OPSET, input_name=INPUT_NAME,
+                                 output_name="logits", batch_name="batch")
+    except ValueError as exc:  # the only example-dependent refusal: rows of this width do not fit the model
+        raise ValueError(f"in_features = {in_features} does not fit the model: {exc}") from exc
 
 
 def locked_md5(relpath: str) -> str:

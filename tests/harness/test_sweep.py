@@ -9,7 +9,7 @@ import pytest
 from impl import checks
 from impl.harness import answers, sweep
 from impl.harness.claim import Claim
-from impl.harness.kinds import Count, Flag, Instance, Labels, Matrix, PathArg, Real, Rng, Seed, Vector
+from impl.harness.kinds import Count, Fixed, Flag, Instance, Labels, Matrix, PathArg, Real, Rng, Seed, Vector
 from impl.harness.sweep import Case, HeavyCase
 
 TOY = {
@@ -255,6 +255,48 @@ TOGETHER = {
 }
 
 
+EDGES = {
+    "__init__.py": "__all__ = []\n",
+    "api.py": '''
+        import numpy as np
+
+        from impl.checks import as_float, as_int
+
+        __all__ = ["faithful", "off_by_one", "positive_axis_only", "crashes_at_edge", "joint_limit", "seeded"]
+
+
+        def faithful(n, axis, scale):
+            n = as_int(n, "n", minimum=1, maximum=10)
+            axis = as_int(axis, "axis", minimum=-2, maximum=1)
+            return n * as_float(scale, "scale", low=0.0) + axis
+
+
+        def off_by_one(n):
+            return as_int(n, "n", minimum=2, maximum=10)
+
+
+        def positive_axis_only(axis):
+            return as_int(axis, "axis", minimum=0, maximum=1)
+
+
+        def crashes_at_edge(n):
+            n = as_int(n, "n", minimum=1, maximum=10)
+            return 1.0 / (n - 1)
+
+
+        def joint_limit(n, table):
+            n = as_int(n, "n", minimum=1, maximum=10)
+            if max(table) >= n:
+                raise ValueError(f"table holds indices beyond n = {n}")
+            return n
+
+
+        def seeded(seed):
+            return np.random.default_rng(as_int(seed, "seed", minimum=0, maximum=2**31 - 1)).random()
+    ''',
+}
+
+
 def _package(root, name, files):
     folder = root / name
     folder.mkdir()
@@ -272,7 +314,7 @@ def packages(tmp_path_factory):
     root = tmp_path_factory.mktemp("sweep_packages")
     names = (_package(root, "toy_sweep_dirty", TOY), _package(root, "toy_sweep_clean", CLEAN),
              _package(root, "toy_sweep_equiv", EQUIV), _package(root, "toy_sweep_absurd", ABSURD),
-             _package(root, "toy_sweep_together", TOGETHER))
+             _package(root, "toy_sweep_together", TOGETHER), _package(root, "toy_sweep_edges", EDGES))
     sys.path.insert(0, str(root))
     importlib.invalidate_caches()
     yield {name: importlib.import_module(f"{name}.api") for name in names}
@@ -692,3 +734,43 @@ def test_as_tensor():
     for bad in (torch.tensor([0, 3, 1]), torch.tensor([-1, 0, 1])):
         with pytest.raises(ValueError, match="y must hold labels"):
             checks.as_tensor(bad, "y", ndim=1, floating=False, num_classes=3)
+    images = torch.zeros((3, 1, 2, 2))
+    assert checks.as_tensor(images, "X", min_ndim=2, floating=True) is images
+    assert checks.as_tensor(X, "X", min_ndim=2, floating=True) is X
+    with pytest.raises(ValueError, match="X must be a non-empty at least 2-D tensor"):
+        checks.as_tensor(X[0], "X", min_ndim=2, floating=True)
+    for ranks in ({}, {"ndim": 2, "min_ndim": 2}):
+        with pytest.raises(ValueError, match="exactly one of ndim and min_ndim"):
+            checks.as_tensor(X, "X", floating=True, **ranks)
+
+
+def test_as_learning_rate():
+    assert checks.as_learning_rate(1e-3) == 1e-3 and checks.as_learning_rate(np.float32(0.5), "eta") == 0.5
+    for bad, error in ((0.0, ValueError), (-1e-3, ValueError), (1e300, ValueError), (float("nan"), ValueError),
+                       ("0.1", TypeError), (True, TypeError)):
+        with pytest.raises(error, match="eta"):
+            checks.as_learning_rate(bad, "eta")
+
+
+def test_the_legal_ends_of_a_stated_range_must_not_be_refused_by_name(packages):
+    """A count's minimum, a real's closed lower bound, seed 0 and the largest seed are legal: refused by that
+    argument's name (a bound written one off, a negative axis refused) or crashing inside is a finding; a
+    refusal that also names another argument is a limit met jointly, and passes."""
+    api = packages["toy_sweep_edges"]
+    assert Count(3, 1, 10).edges() == [("minimum-1", 1)] and Count(1, 1, 10).edges() == []
+    assert Real(0.5, 0.0).edges() == [("minimum-0.0", 0.0)] and Real(0.5, 0.0, low_open=True).edges() == []
+    assert Seed(3).edges() == [("0", 0), (f"maximum-{checks.MAX_SEED}", checks.MAX_SEED)] and Seed(0, None).edges() == []
+    cases = [Case(api.faithful, Count(3, 1, 10), Count(0, -2, 1), Real(0.5, 0.0)),
+             Case(api.off_by_one, Count(3, 1, 10)), Case(api.positive_axis_only, Count(1, -1, 1)),
+             Case(api.crashes_at_edge, Count(3, 1, 10)),
+             Case(api.joint_limit, Count(5, 1, 10), Fixed([0, 2])),
+             Case(api.seeded, Seed(1))]
+    report = sweep.sweep("toy_sweep_edges", cases, time_limit=5)
+    edges = [line for line in report.failures if "@" in line]
+    assert report.edge_calls == 3 + 1 + 1 + 1 + 1 + 2
+    assert sorted(line.split(":")[0] for line in edges) == [
+        "toy_sweep_edges.api.crashes_at_edge(n@minimum-1)", "toy_sweep_edges.api.off_by_one(n@minimum-1)",
+        "toy_sweep_edges.api.positive_axis_only(axis@minimum--1)",
+        f"toy_sweep_edges.api.seeded(seed@maximum-{checks.MAX_SEED})"], edges
+    assert sum("refused a value at the edge of its stated range" in line for line in edges) == 3
+    assert any("ZeroDivisionError" in line for line in edges if "crashes_at_edge" in line)
