@@ -112,6 +112,11 @@ def as_float(
     return value
 
 
+def as_learning_rate(value: Any, name: str = "lr") -> float:
+    """A learning rate for a torch optimizer: a finite real > 0 that float32 can hold (torch keeps it in float32)."""
+    return as_float(value, name, low=0.0, low_open=True, high=FLOAT32_MAX)
+
+
 def same_length(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray) -> None:
     if len(a) != len(b):
         raise ValueError(f"{name_a} and {name_b} must have the same length, got {len(a)} and {len(b)}")
@@ -207,20 +212,24 @@ def as_images(value: Any, name: str, *, shape: tuple[int, ...]) -> np.ndarray:
     return _forward(images)
 
 
-def as_tensor(value: Any, name: str, *, ndim: int, floating: bool, num_classes: int | None = None, dtype: Any = None):
-    """A non-empty torch tensor of rank `ndim`: finite floats, or integer labels in 0..num_classes-1;
-    of exactly `dtype` when given (a model's weights' dtype: torch does not mix float dtypes in a matmul,
-    and a silent cast would round the input)."""
+def as_tensor(value: Any, name: str, *, ndim: int | None = None, min_ndim: int | None = None, floating: bool,
+              num_classes: int | None = None, dtype: Any = None):
+    """A non-empty torch tensor of rank `ndim` (or of rank `min_ndim` or more: give exactly one): finite
+    floats, or integer labels in 0..num_classes-1; of exactly `dtype` when given (a model's weights' dtype:
+    torch does not mix float dtypes in a matmul, and a silent cast would round the input)."""
     import torch
 
+    if (ndim is None) == (min_ndim is None):
+        raise ValueError("as_tensor needs exactly one of ndim and min_ndim")
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
     if floating != value.is_floating_point() or value.is_complex() or value.dtype == torch.bool:
         raise TypeError(f"{name} must be a {'floating-point' if floating else 'integer'} tensor, got {value.dtype}")
     if dtype is not None and value.dtype != dtype:
         raise TypeError(f"{name} must be a {dtype} tensor like the model's weights, got {value.dtype}")
-    if value.ndim != ndim or value.shape[0] == 0:
-        raise ValueError(f"{name} must be a non-empty {ndim}-D tensor, got shape {tuple(value.shape)}")
+    if (value.ndim != ndim if ndim is not None else value.ndim < min_ndim) or value.shape[0] == 0:
+        rank = f"{ndim}-D" if ndim is not None else f"at least {min_ndim}-D"
+        raise ValueError(f"{name} must be a non-empty {rank} tensor, got shape {tuple(value.shape)}")
     if floating and not bool(torch.isfinite(value).all()):
         raise ValueError(f"{name} contains NaN or infinite values")
     if not floating and (bool((value < 0).any()) or (num_classes is not None and bool((value >= num_classes).any()))):

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from impl.checks import as_float_array, as_int, as_labels, same_length
+from impl.checks import as_float_array, as_int, as_labels, as_tensor, same_length
 
 __all__ = ["top1_accuracy", "classifier_accuracy", "MAX_BATCH"]
 
@@ -35,11 +35,7 @@ def classifier_accuracy(model: Any, inputs: Any, labels: Any, *, batch_size: int
 
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch nn.Module, got {type(model).__name__}")
-    if not isinstance(inputs, torch.Tensor) or not inputs.is_floating_point() or inputs.ndim < 2 or len(inputs) == 0:
-        raise TypeError(f"inputs must be a non-empty float torch tensor with a batch axis, got {type(inputs).__name__}"
-                        + (f" {inputs.dtype} of shape {tuple(inputs.shape)}" if isinstance(inputs, torch.Tensor) else ""))
-    if not bool(torch.isfinite(inputs).all()):
-        raise ValueError("inputs must be finite")
+    inputs = as_tensor(inputs, "inputs", min_ndim=2, floating=True)  # a batch axis and at least one feature axis
     if isinstance(labels, torch.Tensor):
         labels = labels.detach().cpu().numpy()
     labels = as_labels(labels, "labels")

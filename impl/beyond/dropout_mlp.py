@@ -4,7 +4,7 @@ what the dropout and early-stopping claim reads (overfitting needs few samples a
 from __future__ import annotations
 
 
-from impl.checks import FLOAT32_MAX, MAX_DIM, as_bool, as_float, as_float_array, as_int, as_seed, as_tensor, same_length
+from impl.checks import MAX_DIM, as_bool, as_float, as_float_array, as_int, as_learning_rate, as_seed, as_tensor, same_length
 from impl.isolation import torch_state
 
 __all__ = ["make_mlp", "train_curves", "early_stop_epoch"]
@@ -53,7 +53,7 @@ def train_curves(model, data: dict, *, num_epochs: int, batch_size: int, lr: flo
         same_length("data X", X, "data y", y)
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=10_000)
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=10**6)
-    lr = as_float(lr, "lr", low=0.0, low_open=True, high=FLOAT32_MAX)  # torch's optimizer holds it in float32
+    lr = as_learning_rate(lr)
     seed = as_seed(seed)
     progress = as_bool(progress, "progress")
     from tqdm import tqdm

@@ -87,29 +87,41 @@ def _fitted(pca: Any) -> PCA:
 
 def scores(X: np.ndarray, pca: PCA, k: int | None = None) -> np.ndarray:
     """Coordinates of X on the first k principal axes (all by default)."""
-    X = as_matrix(X, "X")
-    pca = _fitted(pca)
-    if X.shape[1] != pca.mean.shape[0]:
-        raise ValueError(f"X has {X.shape[1]} columns, the PCA was fitted on {pca.mean.shape[0]}")
+    X, pca = _data(X, pca)
     k = pca.components.shape[0] if k is None else as_int(k, "k", minimum=1, maximum=pca.components.shape[0])
-    return (X - pca.mean) @ pca.components[:k].T
+    return _scores(X, pca, k)
 
 
 def reconstruct(Z: np.ndarray, pca: PCA) -> np.ndarray:
     """Map scores on the first Z.shape[1] axes back to data space."""
     Z = as_matrix(Z, "Z")
     pca = _fitted(pca)
-    k = Z.shape[1]
-    if k > pca.components.shape[0]:
-        raise ValueError(f"Z has {k} score columns, the PCA has {pca.components.shape[0]} components")
-    return Z @ pca.components[:k] + pca.mean
+    if Z.shape[1] > pca.components.shape[0]:
+        raise ValueError(f"Z has {Z.shape[1]} score columns, the PCA has {pca.components.shape[0]} components")
+    return _reconstruct(Z, pca)
 
 
 def reconstruction_mse(X: np.ndarray, pca: PCA, k: int) -> float:
     """Mean squared error of reconstructing X from its first k scores."""
-    pca = _fitted(pca)
+    X, pca = _data(X, pca)
     k = as_int(k, "k", minimum=1, maximum=pca.components.shape[0])
-    return float(np.mean((X - reconstruct(scores(X, pca, k), pca)) ** 2))
+    return float(np.mean((X - _reconstruct(_scores(X, pca, k), pca)) ** 2))
+
+
+def _data(X: Any, pca: Any) -> tuple[np.ndarray, PCA]:
+    """X and the fitted PCA, checked once, with X's width the PCA's."""
+    X, pca = as_matrix(X, "X"), _fitted(pca)
+    if X.shape[1] != pca.mean.shape[0]:
+        raise ValueError(f"X has {X.shape[1]} columns, the PCA was fitted on {pca.mean.shape[0]}")
+    return X, pca
+
+
+def _scores(X: np.ndarray, pca: PCA, k: int) -> np.ndarray:
+    return (X - pca.mean) @ pca.components[:k].T
+
+
+def _reconstruct(Z: np.ndarray, pca: PCA) -> np.ndarray:
+    return Z @ pca.components[:Z.shape[1]] + pca.mean
 
 
 def feature_extraction_cv(

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from impl.checks import (
-    FLOAT32_MAX, MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_float, as_float_array, as_int, as_labels, as_matrix, as_rng,
+    MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_float, as_float_array, as_int, as_labels, as_learning_rate, as_matrix, as_rng,
     as_seed, as_str, finite_or_diverged, same_length,
 )
 
@@ -45,7 +45,7 @@ def range_test(X, y, lr: float, *, num_steps: int = 100, batch_size: int = 64, h
     X = as_matrix(X, "X")
     y = as_labels(y, "y", num_classes=10)  # the MLP has 10 outputs
     same_length("X", X, "y", y)
-    lr = as_float(lr, "lr", low=0.0, low_open=True, high=FLOAT32_MAX)  # torch's SGD holds it in float32
+    lr = as_learning_rate(lr)
     num_steps = as_int(num_steps, "num_steps", minimum=1, maximum=MAX_STEPS)
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
     hidden = as_int(hidden, "hidden", minimum=1, maximum=MAX_DIM)

@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 
 from impl.checks import (
-    FLOAT32_MAX, MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_callable, as_float, as_float_array, as_instance, as_int, as_seed,
+    MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_callable, as_float_array, as_instance, as_int, as_learning_rate, as_seed,
     as_str,
 )
 
@@ -98,7 +98,7 @@ def fit_lstm(model, X, y, *, lr: float, num_epochs: int, batch_size: int, seed: 
     X, y = _model_inputs(model, X), as_float_array(y, "y", ndim=1)
     if len(y) != len(X):
         raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
-    lr = as_float(lr, "lr", low=0.0, low_open=True, high=FLOAT32_MAX)  # torch's optimizer holds it in float32
+    lr = as_learning_rate(lr)
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=MAX_STEPS)
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
     seed = as_seed(seed)

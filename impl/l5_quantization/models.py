@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from impl.checks import (
-    FLOAT32_MAX, MAX_DIM, MAX_STEPS, as_bool, as_callable, as_float, as_float_array, as_images, as_instance, as_int,
+    MAX_DIM, MAX_STEPS, as_bool, as_callable, as_float_array, as_images, as_instance, as_int, as_learning_rate,
     as_labels, as_path, as_seed, as_str, same_length,
 )
 
@@ -189,7 +189,7 @@ def train(model, X, y, *, epochs: int, lr: float = 1e-3, batch_size: int = 64, s
     as_instance(model, "model", torch.nn.Module)
     X, y = _data(X, y)
     epochs = as_int(epochs, "epochs", minimum=1, maximum=MAX_STEPS)
-    lr = as_float(lr, "lr", low=0.0, low_open=True, high=FLOAT32_MAX)  # torch's optimizer holds it in float32
+    lr = as_learning_rate(lr)
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_DIM)
     seed = as_seed(seed)
     progress = as_bool(progress, "progress")

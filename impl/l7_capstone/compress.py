@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from impl.checks import (
-    FLOAT32_MAX, MAX_SAMPLES, MAX_STEPS, as_float, as_instance, as_int, as_seed, as_tensor, same_length,
+    FLOAT32_MAX, MAX_SAMPLES, MAX_STEPS, as_float, as_instance, as_int, as_learning_rate, as_seed, as_tensor, same_length,
 )
 
 __all__ = ["linear_layers", "prune_global", "sparsity", "strip", "weight_count", "sparse_bytes",
@@ -186,7 +186,7 @@ def train_distilled(student, teacher_logits, X, y, *, temperature: float, alpha:
         same_length("X_val", X_val, "y_val", y_val)
     temperature = as_float(temperature, "temperature", low=0.0, low_open=True, high=MAX_TEMPERATURE)
     alpha = as_float(alpha, "alpha", low=0.0, high=1.0)
-    lr = as_float(lr, "lr", low=0.0, low_open=True, high=FLOAT32_MAX)  # torch's optimizer holds it in float32
+    lr = as_learning_rate(lr)
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=MAX_STEPS)
     generator = torch.Generator().manual_seed(as_seed(seed))

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from impl.checks import (
-    FLOAT32_MAX, MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_bool, as_float, as_instance, as_int, as_seed, as_str,
+    MAX_DIM, MAX_SAMPLES, MAX_STEPS, as_bool, as_float, as_instance, as_int, as_learning_rate, as_seed, as_str,
     finite_or_diverged,
 )
 from impl.l7_capstone import recsys
@@ -114,7 +114,7 @@ def train_mf(train: Triples, *, lam: float, factors: int, lr: float, batch_size:
 
     train = recsys.as_triples(train, "train")
     lam = as_float(lam, "lam", low=0.0)
-    lr = as_float(lr, "lr", low=0.0, low_open=True, high=FLOAT32_MAX)  # torch's optimizer holds it in float32
+    lr = as_learning_rate(lr)
     batch_size = as_int(batch_size, "batch_size", minimum=1, maximum=MAX_SAMPLES)
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=MAX_STEPS)
     seed = as_seed(seed)

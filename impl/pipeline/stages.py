@@ -63,7 +63,7 @@ class Stage:
 
     def covers(self, relpath: str) -> bool:
         """Is `relpath` (a file or folder) one of the deps or inside a folder dep?"""
-        return any(relpath == dep or relpath.startswith(dep.rstrip("/") + "/") for dep in self.deps)
+        return any(_within(relpath, dep) for dep in self.deps)
 
 
 def dvc_files(root: Path | None = None) -> list[Path]:
@@ -121,8 +121,13 @@ def verify_stage(lesson: str, root: Path | None = None) -> Stage:
     return found[0]
 
 
+def _within(path: str, folder: str) -> bool:
+    """`path` is `folder` or lies under it (root-relative POSIX paths)."""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
 def _overlap(dep: str, out: str) -> bool:
-    return dep == out or dep.startswith(out.rstrip("/") + "/") or out.startswith(dep.rstrip("/") + "/")
+    return _within(dep, out) or _within(out, dep)
 
 
 def upstream(address: str, root: Path | None = None) -> list[Stage]:
