@@ -150,7 +150,9 @@ CASES += [
     Case(benchmarks.shifted_sphere, Vector([1.0, 2.0, 3.0], linked=True), Vector([0.5, -1.0, 2.5], linked=True)),
     Case(benchmarks.sphere_benchmark, Count(3, 1, benchmarks.MAX_SPHERE_DIM)),
     Case(comparison.make_sampler, Choice("tpe", comparison.SAMPLERS), Seed()),
-    Case(comparison.study_trace, BRANIN, Choice("tpe", comparison.SAMPLERS), Count(3, 1, comparison.MAX_TRIALS), Seed()),
+    Case(comparison.study_trace, BRANIN, Choice("tpe", comparison.SAMPLERS), Count(3, 1, comparison.MAX_TRIALS), Seed())
+    .refuses("box-of-unequal-sides", naming=("lower", "upper"), benchmark=benchmarks.Benchmark(
+        "unequal", (-5.0, 0.0, 0.0), (10.0, 15.0), benchmarks.BRANIN_MINIMUM, (0.0, 5.0), benchmarks.branin)),
     Case(comparison.best_so_far, Vector([3.0, 1.0, 2.0])),
     Case(comparison.regret_curves, BRANIN, Choice("random", comparison.SAMPLERS), Count(3, 1, comparison.MAX_TRIALS),
          Counts((0, 1), minimum=0)),

@@ -3,13 +3,26 @@ import random
 import numpy as np
 import pytest
 
-from impl.isolation import global_rngs_preserved
+from impl.isolation import global_rngs_preserved, optuna_quiet
 from impl.l4_tuning import benchmarks, comparison
 
 
 def _rows_differing(a: np.ndarray, b: np.ndarray) -> int:
     """Trials whose parameter vectors differ in any bit (compared as raw float64 bytes)."""
     return int(np.sum(np.any(a.view(np.uint64) != b.view(np.uint64), axis=1)))
+
+
+def _twin_trace(benchmark, seed: int, n_trials: int) -> np.ndarray:
+    """The objective values of the same study built here on Optuna's own `TPESampler(seed, multivariate=True)`:
+    the independent twin of `comparison.study_trace(benchmark, "tpe", ...)`."""
+    import optuna
+
+    bounds = list(zip(benchmark.lower, benchmark.upper))
+    with optuna_quiet():
+        study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=seed, multivariate=True))
+        study.optimize(lambda trial: benchmark.function(np.array(
+            [trial.suggest_float(f"x{i}", low, high) for i, (low, high) in enumerate(bounds)])), n_trials=n_trials)
+    return np.array([t.value for t in study.trials])
 
 
 @pytest.mark.cpu
@@ -19,7 +32,8 @@ def test_determinism(claim):
     best value, even when NumPy's and Python's global generators are in different states between
     them; the same study with seed 43 samples a different sequence.
 
-    The sampler is TPE with `multivariate=True`, which Optuna 5 uses by default for one objective.
+    The sampler is TPE with `multivariate=True`, which Optuna 5 uses by default for one objective: the
+    study equals, bit for bit, its twin built in the spec on Optuna's own `TPESampler(42, multivariate=True)`.
     Course: Lesson 4, introduction to Optuna (reproducible studies with a seeded sampler).
     """
     sphere, n_trials = benchmarks.sphere_benchmark(5), 40
@@ -43,3 +57,5 @@ def test_determinism(claim):
     claim.expect("best_value_equal_bitwise", float(first.values.min()).hex() == float(second.values.min()).hex(),
                  "==", True)
     claim.expect("trials_differing_seed43", _rows_differing(first.params, other.params), ">=", 1)
+    twin = _twin_trace(sphere, 42, n_trials)
+    claim.expect("values_differing_from_optunas_own_tpe", _rows_differing(first.values[:, None], twin[:, None]), "==", 0)

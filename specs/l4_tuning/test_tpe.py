@@ -28,7 +28,7 @@ def test_vs_random(claim, seed):
     than not, sign test p < 1e-3) and in at least 8 of 10 seeds on a 6-D shifted sphere, where its
     median regret is at most half of random's. Both minima are known (Branin 10 / (8 pi) =
     0.397887..., confirmed by SciPy from 25 starts; the sphere 0 at its shift) and no study goes
-    below them. `GPSampler` on Branin at 30 trials is reported beside them, not asserted.
+    below them; the boxes searched are the usual ones (Branin [-5, 10] x [0, 15], the sphere [-5, 5]^6). `GPSampler` on Branin at 30 trials is reported beside them, not asserted.
 
     The catalog's 8 of 10 seeds on Branin is replaced by 67 of 100: at the measured win rate (0.85)
     8 of 10 fails one run in five, see claims.yaml.
@@ -41,6 +41,9 @@ def test_vs_random(claim, seed):
     claim.expect("branin_at_its_minimizers", max(abs(benchmarks.branin(x) - branin.minimum)
                                                  for x in benchmarks.BRANIN_MINIMIZERS), "<=", "minimum_abs_tol")
     claim.expect("sphere_at_its_shift", sphere.function(np.array(sphere.minimizer)), "==", 0.0)
+    boxes = {b.name: [list(b.lower), list(b.upper)] for b in (branin, sphere)}
+    claim.expect("boxes_as_stated", boxes, "==", {"branin": [[-5.0, 0.0], [10.0, 15.0]],
+                                                   "sphere6d": [[-5.0] * 6, [5.0] * 6]})
 
     n_trials, regrets = 60, {}
     for bench, n_seeds in ((branin, claim.t["branin_seeds"]), (sphere, claim.t["sphere_seeds"])):

@@ -22,7 +22,8 @@ def test_ste(claim, x, scale, bits, signed):
     """For hypothesis-drawn float32 tensors, scales in [1e-3, 10], 2-8 bits, signed or unsigned codes
     (zero-point 0 or mid-range), the torch fake-quantizer's forward pass equals the NumPy reference
     `dequantize(quantize(x))` bit for bit, and its straight-through gradient is exactly 1 where x lies inside
-    the representable range [(qmin - zp) scale, (qmax - zp) scale] and exactly 0 outside it.
+    the representable range [(qmin - zp) scale, (qmax - zp) scale] and exactly 0 outside it. Given per channel
+    along axis -1 with every channel's scale and zero-point equal, it gives the per-tensor answer bit for bit.
 
     Course: Lesson 5, quantization-aware training (fake quantization, straight-through estimator).
     """
@@ -41,6 +42,29 @@ def test_ste(claim, x, scale, bits, signed):
     out.sum().backward()
     inside = (x >= (qmin - zp) * scale32) & (x <= (qmax - zp) * scale32)
     assert np.array_equal(xt.grad.numpy(), inside.astype(np.float32))
+    per_channel = fakequant.fake_quant(torch.tensor(x), np.full(x.size, scale32), np.full(x.size, zp), bits=bits,
+                                       signed=signed, axis=-1)
+    assert torch.equal(per_channel, out.detach())
+
+
+def _lowbit_reference(lowbit, x: np.ndarray) -> np.ndarray:
+    """`lowbit`'s forward pass rebuilt with the NumPy reference quantizer: every Linear input fake-quantized
+    unsigned (zero-point 0, scale act_max / (2^a - 1)), every weight row symmetric per channel (scale
+    max|row| / (2^(w-1) - 1)); the products and ReLUs in torch, so the float32 sums are the same."""
+    import torch
+
+    h = torch.flatten(torch.from_numpy(x), 1)
+    with torch.no_grad():
+        for i, layer in enumerate(lowbit.linears):
+            act_scale = np.float32(lowbit.act_max[i] / (2**lowbit.act_bits - 1))
+            a = q.fake_quantize(h.numpy(), act_scale, 0, bits=lowbit.act_bits, signed=False)
+            w = layer.weight.numpy()
+            w_scale = np.maximum(np.abs(w).max(axis=1), np.float32(1e-12)) / np.float32(2 ** (lowbit.weight_bits - 1) - 1)
+            w_q = q.fake_quantize(w, w_scale, 0, bits=lowbit.weight_bits, signed=True, axis=0)
+            h = torch.nn.functional.linear(torch.from_numpy(a), torch.from_numpy(w_q), layer.bias)
+            if i < len(lowbit.linears) - 1:
+                h = torch.relu(h)
+    return h.numpy()
 
 
 def _accuracy(module, x, y) -> float:
@@ -83,6 +107,9 @@ def _ptq_vs_qat(claim, weight_bits: int, act_bits: int) -> None:
             return net.eval()
 
         ptq = fakequant.LowBitMLP(copy.deepcopy(float_net), calibration, **bits)
+        with torch.no_grad():
+            ptq_logits = ptq.module(torch.from_numpy(x_test[:256])).numpy()
+        reference_gap = float(np.max(np.abs(ptq_logits - _lowbit_reference(ptq, x_test[:256]))))
         act_max_gap = float(np.max(np.abs(np.array(ptq.act_max) - saved["act_max"].numpy())))
         float_acc, ptq_acc = _accuracy(float_net, x_test, y_test), _accuracy(ptq.module, x_test, y_test)
         controls = [restored(saved[f"control/seed{seed}"]) for seed in seeds]
@@ -101,6 +128,7 @@ def _ptq_vs_qat(claim, weight_bits: int, act_bits: int) -> None:
                 f"QAT {grid}"], {"accuracy": [float_acc, control, ptq_acc, control_ptq, qat]}, kind="bar",
                ylabel="top-1 accuracy")
     claim.expect("act_max_gap_vs_stage", act_max_gap, "==", 0.0)  # QAT ran on this float model's ranges
+    claim.expect("ptq_logit_gap_vs_numpy_reference", reference_gap, "==", 0.0)  # the model runs what it says
     claim.expect("float_gain_from_extra_epochs_pp", 100 * (control - float_acc), "<=", "max_control_gain_pp")
     claim.expect("qat_drop_vs_control_pp", 100 * (control - qat), "<=", "max_qat_drop_pp")
     claim.expect("qat_drop_pp", 100 * (float_acc - qat), "<=", "max_qat_drop_pp")

@@ -36,7 +36,7 @@ def test_affine(claim, case):
     scale, zp = q.affine_qparams(lo, hi, bits=8)
     lo_w, hi_w = min(lo, 0.0), max(hi, 0.0)
     codes = q.quantize(x, scale, zp)
-    x_hat = q.dequantize(codes, scale, zp)
+    x_hat = q.dequantize(codes, scale, zero_point=zp)  # by keyword too: the signature is (q, scale, zero_point=0, *, ...)
     inside = (x >= lo_w) & (x <= hi_w)
     if inside.any():
         claim.track_max("affine_err_over_half_scale", np.max(np.abs(x - x_hat)[inside]) / (scale / 2))
@@ -52,6 +52,10 @@ def test_affine(claim, case):
     claim.track_max("symmetric_err_over_half_scale", np.max(np.abs(x - x_sym)) / (s_scale / 2))
     assert np.all(np.abs(x - x_sym) <= s_scale / 2 * slack)
     assert q.fake_quantize(0.0, s_scale, 0, signed=True) == 0.0
+    # the default zero point is the symmetric one, 0 (tried at both saturating ends as well)
+    edges = np.append(x, [max_abs, -max_abs])
+    assert np.array_equal(q.fake_quantize(edges, s_scale, bits=8, signed=True),
+                          q.fake_quantize(edges, s_scale, 0, bits=8, signed=True))
     assert np.all(np.abs(q.quantize(x, s_scale, 0, signed=True)) <= 127)
 
 

@@ -73,8 +73,8 @@ def test_baselines(claim):
 
     The reference minimises sum (r - mu - b_u - b_i)^2 + 15 sum b_u^2 + 10 sum b_i^2 exactly with SciPy's
     sparse LSQR; alternating updates converge to it, so 10 epochs must land within 1e-3 RMSE. At the edge of
-    the fitted indices, a prediction uses the last item's own bias and gives an item index past the fitted
-    ones (which the fixed split never holds) bias 0, as documented.
+    the fitted indices, a prediction uses the last user's and the last item's own biases and gives a user or
+    an item index past the fitted ones (which the fixed split never holds) bias 0, as documented.
     Course: Lesson 7, evaluation strategies (baselines first).
     """
     import scipy.sparse as sp
@@ -97,6 +97,11 @@ def test_baselines(claim):
     by_hand = np.clip(bias_model.mu + bias_model.user[0] + np.r_[bias_model.item[-1], 0.0, 0.0], *recsys.RATING_RANGE)
     claim.expect("edge_item_prediction_gap", float(np.max(np.abs(
         recsys.predict(bias_model, np.zeros(3, dtype=int), edge_items) - by_hand))), "==", 0.0)
+    n_users_fitted = bias_model.user.size
+    edge_users = np.array([n_users_fitted - 1, n_users_fitted, n_users_fitted + 5])
+    by_hand = np.clip(bias_model.mu + np.r_[bias_model.user[-1], 0.0, 0.0] + bias_model.item[0], *recsys.RATING_RANGE)
+    claim.expect("edge_user_prediction_gap", float(np.max(np.abs(
+        recsys.predict(bias_model, edge_users, np.zeros(3, dtype=int)) - by_hand))), "==", 0.0)
 
     n_users, n_items, n = bias_model.user.size, bias_model.item.size, train.rating.size
     rows = np.arange(n)
