@@ -23,7 +23,7 @@ import yaml
 
 from impl.checks import as_int, as_seed, as_str
 
-__all__ = ["OUTCOMES", "Mutant", "Result", "lesson_modules", "sample", "equivalents", "match_equivalent",
+__all__ = ["OUTCOMES", "Mutant", "Result", "lesson_modules", "sample", "equivalents", "match_equivalent", "overview",
            "summarize", "markdown"]
 
 OUTCOMES = ("killed", "survived", "timed out", "incompetent")
@@ -172,6 +172,24 @@ def summarize(lesson: str, results: list[Result], *, n_mutants: int, seed: int, 
                               for r in equivalent],
         "mutants": rows,
     }
+
+
+def overview(summaries: list[dict]) -> str:
+    """One page over every lesson measured: its kill rate, tally and when and on what code it was measured."""
+    lines = ["# Mutants: kill rates per lesson", "",
+             "Each lesson's core modules (`impl/tools/mutants.yaml`) mutated by cosmic-ray, a seeded sample judged by the "
+             "lesson's fast specs (`make mutants LESSON=<lesson>`). The kill rate leaves out the survivors argued "
+             "equivalent in `specs/<lesson>/equivalent_mutants.yaml`; each lesson's page lists its survivors.", "",
+             "| lesson | sampled (of all) | killed | timed out | survived | argued equivalent | kill rate | measured on |",
+             "|---|---|---|---|---|---|---|---|"]
+    for s in sorted(summaries, key=lambda s: s["lesson"]):
+        rate = s["kill_rate"]
+        lines.append(f"| [{s['lesson']}](mutants/{s['lesson']}.md) | {s['sampled']} ({s['enumerated']}) | {s['killed']} | "
+                     f"{s['timed_out']} | {s['survived'] - s['equivalent']} | {s['equivalent']} | "
+                     f"{'n/a' if rate is None else f'{100 * rate:.1f}%'} | {s.get('measured_on', 'not recorded')} |")
+    if not summaries:
+        lines.append("| (none measured on this checkout) | | | | | | | |")
+    return "\n".join(lines) + "\n"
 
 
 def _cell(text: str) -> str:

@@ -20,6 +20,7 @@ mutants not argued equivalent in `specs/<lesson>/equivalent_mutants.yaml`, each 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import shutil
@@ -148,7 +149,8 @@ def run_mutant(scratch: Path, mutant: Mutant, lesson: str, timeout_s: float) -> 
 
 def run(lesson: str, n: int = 30, seed: int = 0, *, root: Path = paths.ROOT, config: Path = CONFIG,
         out_dir: Path | None = None, log=print) -> dict:
-    """Sample, run and tally `n` mutants of `lesson`; write `<out_dir>/<lesson>.json` and `.md`."""
+    """Sample, run and tally `n` mutants of `lesson`; write `<out_dir>/<lesson>.json` and `.md`, and the
+    overview of every lesson measured, `<out_dir>/../mutants.md`."""
     wall = time.monotonic()
     modules = mutant_report.lesson_modules(config, lesson, root)
     root = Path(root)
@@ -176,9 +178,19 @@ def run(lesson: str, n: int = 30, seed: int = 0, *, root: Path = paths.ROOT, con
                 f"{' (argued equivalent)' if result.equivalent else ''} ({result.seconds:.0f} s)")
     summary = mutant_report.summarize(lesson, results, n_mutants=len(all_mutants), seed=seed, baseline_s=baseline_s,
                                       timeout_s=timeout_s, wall_s=time.monotonic() - wall)
+    summary["measured_on"] = _measured_on(root)
     atomic_write_json(out_dir / f"{lesson}.json", summary)
     atomic_write_text(out_dir / f"{lesson}.md", mutant_report.markdown(summary))
+    every = [json.loads(path.read_text()) for path in sorted(out_dir.glob("*.json"))]
+    atomic_write_text(out_dir.parent / "mutants.md", mutant_report.overview(every))  # linked from the report's index
     return summary
+
+
+def _measured_on(root: Path) -> str:
+    """When, and on which code: the UTC date and `git describe --always --dirty` of the checkout mutated."""
+    found = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=root, capture_output=True, text=True)
+    commit = found.stdout.strip() if found.returncode == 0 else "no git"
+    return f"{time.strftime('%Y-%m-%d', time.gmtime())}, {commit}"
 
 
 def main(argv: list[str] | None = None) -> int:

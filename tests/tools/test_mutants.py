@@ -6,7 +6,7 @@ import pytest
 
 from impl import paths
 from impl.tools import mutants
-from impl.tools.mutant_report import (Mutant, Result, equivalents, lesson_modules, markdown, match_equivalent,
+from impl.tools.mutant_report import (Mutant, Result, equivalents, lesson_modules, markdown, match_equivalent, overview,
                                       sample, summarize)
 
 
@@ -93,6 +93,12 @@ def test_kill_rate_leaves_out_equivalent_survivors_and_incompetent_runs():
     assert "| 6 | 1 | 1 | 1 | 1 | 87.5% |" in page and "impl/m.py:8" in page and "same value on every input" in page
     with pytest.raises(ValueError, match="outcome"):
         make(0, "zapped")
+    other = {**summary, "lesson": "l9", "kill_rate": None, "measured_on": "2026-12-07, abc1234-dirty"}
+    table = overview([other, summary])
+    rows = [line for line in table.splitlines() if line.startswith("| [")]
+    assert rows == ["| [l0](mutants/l0.md) | 10 (100) | 6 | 1 | 1 | 1 | 87.5% | not recorded |",
+                    "| [l9](mutants/l9.md) | 10 (100) | 6 | 1 | 1 | 1 | n/a | 2026-12-07, abc1234-dirty |"]
+    assert "none measured" in overview([])
 
 
 def test_timeout_and_command():
