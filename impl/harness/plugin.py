@@ -144,7 +144,7 @@ def _claim_leaves_no_trace(request: pytest.FixtureRequest):
     undo_generators = state.seed_generators(ClaimsPlugin.claim_id(request.node))
     yield
     undo_generators()
-    found = state.leaks(before, state.take())
+    found = state.leaks(before, state.take_after(before))
     if found:
         state.restore(before, found)
         raise RuntimeError("the claim left process-wide state changed (restored now; fix the code that changed "

@@ -226,6 +226,29 @@ def _describe(name: str, before: Any, after: Any) -> str:
     return f"{name}: {before!r} -> {after!r}"
 
 
+CHILD_EXIT_GRACE_S = 10.0  # a framework stops its helpers asynchronously (a Spark worker kills an executor it was
+                          # still launching when the application ended): a child gone within this is no leak
+
+
+def take_after(before: Snapshot, grace_s: float = CHILD_EXIT_GRACE_S) -> Snapshot:
+    """The snapshot to compare with `before`: taken again once the child processes started since `before`
+    have had `grace_s` seconds to exit on their own (waited for only when there are any)."""
+    import psutil
+
+    after = take()
+    new = set(after.values["child processes"]) - set(before.values["child processes"])
+    if not new:
+        return after
+    running = []
+    for pid in new:
+        try:
+            running.append(psutil.Process(pid))
+        except psutil.Error:  # already gone
+            continue
+    psutil.wait_procs(running, timeout=grace_s)
+    return take()
+
+
 def leaks(before: Snapshot, after: Snapshot) -> list[str]:
     """One line per watched item that differs (something watched only after, e.g. a framework the claim
     imported, is compared from its defaults: not at all)."""

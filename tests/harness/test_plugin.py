@@ -218,6 +218,11 @@ def test_child(claim):
     subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
 
 @pytest.mark.cpu
+def test_child_stopping(claim):
+    """Leaves a child process that exits by itself a second later (a framework's asynchronous stop): no leak."""
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1)"])
+
+@pytest.mark.cpu
 def test_draws(claim):
     """Draws from NumPy's global generator: no leak (seeded per claim), and the draw is the same in any order."""
     claim.record(draw=float(np.random.rand()))
@@ -238,7 +243,7 @@ def test_leaked_state_is_an_error_naming_it(project):
     records = _records(project)
     assert {k: r["verdict"] for k, r in records.items()} == {
         "L9.demo.env": "error", "L9.demo.logger": "error", "L9.demo.child": "error",
-        "L9.demo.draws": "holds", "L9.demo.clean": "holds"}
+        "L9.demo.child_stopping": "holds", "L9.demo.draws": "holds", "L9.demo.clean": "holds"}
     assert "L9_LEAK" in records["L9.demo.env"]["message"] and "working directory" in records["L9.demo.env"]["message"]
     assert "l9.quiet: 30 -> 40" in records["L9.demo.logger"]["message"]
     assert "left running" in records["L9.demo.child"]["message"]

@@ -324,7 +324,7 @@ def test_classifier_accuracy_batches_and_restores_the_training_mode():
     assert model.training
     with pytest.raises(ValueError, match="inputs"):
         classifier_accuracy(model, torch.randn(50, 5), labels)
-    with pytest.raises(ValueError, match="inputs must be finite"):
+    with pytest.raises(ValueError, match="inputs contains NaN or infinite values"):
         classifier_accuracy(model, torch.full((50, 3), float("nan")), labels)
     with pytest.raises(ValueError, match="labels must be below the model's 4 classes"):
         classifier_accuracy(model, inputs, np.full(50, 4))
