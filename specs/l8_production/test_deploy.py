@@ -46,7 +46,8 @@ def test_latency(claim):
 def test_contract(claim):
     """The deployed model declares its contract and its origin: the ONNX graph's input is `pixels`,
     float32, shape [N, 1, 28, 28] with N symbolic, its output `logits` [N, 10]; its metadata carries
-    the Optuna trial number and params of the calibration choice (equal to the search's record); and the
+    the Optuna trial number and params of the calibration choice (equal to the search's record), which
+    written back onto the model's bytes (`ort_quant.with_metadata`) read back unchanged; and the
     serving wrapper raises ValueError, returning nothing, for a float64 array, an int array, a flat
     [N, 784] batch, a [N, 28, 28] batch, an empty batch, NaN or infinite values and pixels outside [0, 1].
 
@@ -67,6 +68,8 @@ def test_contract(claim):
     claim.expect("output_name_is_logits", graph.output[0].name == model.OUTPUT_NAME, "==", True)
     claim.expect("trial_number", int(meta["optuna_trial_number"]), "==", chosen["number"])
     claim.expect("params", json.loads(meta["optuna_params"]) == chosen["params"], "==", True)
+    claim.expect("metadata_written_back_equal", ort_quant.metadata(ort_quant.with_metadata(path.read_bytes(), meta)) == meta,
+                 "==", True)
     predictor = serving.Predictor(path)
     good = _test_pixels(4)
     bad = {"float64": good.astype(np.float64), "int": (good * 255).astype(np.int64), "flat": good.reshape(4, 784),
