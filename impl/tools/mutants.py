@@ -156,6 +156,7 @@ def run(lesson: str, n: int = 30, seed: int = 0, *, root: Path = paths.ROOT, con
     root = Path(root)
     table = mutant_report.equivalents(root / "specs" / lesson / "equivalent_mutants.yaml", modules, root)
     out_dir = Path(out_dir or paths.REPORTS_DIR / "mutants")
+    measured_on = _measured_on(root)  # the code copied into the scratch tree, before the checkout can change
     with scratch_tree(root) as scratch, _inside(scratch):
         all_mutants = enumerate_mutants(scratch, modules)
         mutants = mutant_report.sample(all_mutants, n, seed)
@@ -178,7 +179,7 @@ def run(lesson: str, n: int = 30, seed: int = 0, *, root: Path = paths.ROOT, con
                 f"{' (argued equivalent)' if result.equivalent else ''} ({result.seconds:.0f} s)")
     summary = mutant_report.summarize(lesson, results, n_mutants=len(all_mutants), seed=seed, baseline_s=baseline_s,
                                       timeout_s=timeout_s, wall_s=time.monotonic() - wall)
-    summary["measured_on"] = _measured_on(root)
+    summary["measured_on"] = measured_on
     atomic_write_json(out_dir / f"{lesson}.json", summary)
     atomic_write_text(out_dir / f"{lesson}.md", mutant_report.markdown(summary))
     every = [json.loads(path.read_text()) for path in sorted(out_dir.glob("*.json"))]
