@@ -5,7 +5,8 @@
 and so on. A spec names each argument's kind once; it never lists bad values itself.
 
 A kind with a stated range also knows its legal *edges* (`edges()`: a count's minimum, a real's closed
-lower bound, seed 0 and the largest seed), which the function must not refuse by that argument's name.
+lower bound, seed 0 and the largest seed, and the upper end where the table declares it cheap, `cheap_max`
+and `cheap_high`), which the function must not refuse by that argument's name.
 
 Each kind also knows values *equivalent* to its good one (`equivalent()`): equal in value, only
 spelled differently (a nested list, a strided, Fortran-ordered or negatively strided view, the
@@ -279,11 +280,14 @@ class Tensor(Kind):
 
 class Count(Kind):
     """An integer in [minimum, maximum]. Bad: minimum - 1, maximum + 1, 2**62 (always: every count
-    needs an upper bound), 1.5, "3", None, True."""
+    needs an upper bound), 1.5, "3", None, True. `cheap_max=True` says the maximum costs no more to call
+    than the good value (an axis, a bit width, a kernel size), so it is probed as a legal edge too."""
 
-    def __init__(self, good: int, minimum: int = 1, maximum: int | None = None):
+    def __init__(self, good: int, minimum: int = 1, maximum: int | None = None, *, cheap_max: bool = False):
         super().__init__(good)
-        self.minimum, self.maximum = minimum, maximum
+        if cheap_max and maximum is None:
+            raise ValueError("cheap_max needs a maximum")
+        self.minimum, self.maximum, self.cheap_max = minimum, maximum, cheap_max
 
     def bad(self):
         out = [(f"below-{self.minimum}", self.minimum - 1)]
@@ -292,8 +296,12 @@ class Count(Kind):
         return out + [("2**62", HUGE), ("1.5", 1.5), ("'3'", "3"), ("None", None), ("True", True)]
 
     def edges(self):
-        """The minimum (the maximum is left out: an upper bound is a cap, often hours of work away)."""
-        return [] if self.minimum == self.good else [(f"minimum-{self.minimum}", self.minimum)]
+        """The minimum, and the maximum where it is declared cheap (otherwise it is left out: an upper bound is
+        often a cap, hours of work away)."""
+        ends = [(f"minimum-{self.minimum}", self.minimum)]
+        if self.cheap_max:
+            ends.append((f"maximum-{self.maximum}", self.maximum))
+        return [(label, value) for label, value in ends if value != self.good]
 
     def equivalent(self):
         return _integers(self.good)
@@ -332,9 +340,12 @@ class Real(Kind):
     Bad: NaN, +-inf, just outside each given bound, None, "x", True."""
 
     def __init__(self, good: float, low: float | None = None, high: float | None = None, *,
-                 low_open: bool = False, high_open: bool = False):
+                 low_open: bool = False, high_open: bool = False, cheap_high: bool = False):
         super().__init__(good)
+        if cheap_high and (high is None or high_open):
+            raise ValueError("cheap_high needs a closed upper bound")
         self.low, self.high, self.low_open, self.high_open = low, high, low_open, high_open
+        self.cheap_high = cheap_high
 
     def bad(self):
         out = [("nan", math.nan), ("inf", math.inf), ("-inf", -math.inf)]
@@ -345,9 +356,12 @@ class Real(Kind):
         return out + [("None", None), ("'x'", "x"), ("True", True)]
 
     def edges(self):
-        """A closed lower bound (a closed upper one is left out: often a cap, like float32's largest learning rate)."""
-        closed = self.low is not None and not self.low_open and self.low != self.good
-        return [(f"minimum-{self.low}", self.low)] if closed else []
+        """A closed lower bound, and a closed upper one where it is declared cheap (`cheap_high`: a probability's
+        1.0; otherwise it is left out, often a cap, like float32's largest learning rate)."""
+        ends = [] if self.low is None or self.low_open else [(f"minimum-{self.low}", self.low)]
+        if self.cheap_high:
+            ends.append((f"maximum-{self.high}", self.high))
+        return [(label, value) for label, value in ends if value != self.good]
 
     def absurd(self):
         """1e300 where no upper bound is given, -1e300 where no lower bound is."""
@@ -493,7 +507,8 @@ class ArrayDict(Kind):
 
 class Fields(Kind):
     """A NamedTuple whose listed fields are swept by their own kinds (the message must name the
-    field); the whole argument is also replaced by None, 3 and "x" (the message names the argument)."""
+    field); the whole argument is also replaced by None, 3 and "x" (the message names the argument).
+    Each field's legal edges are probed too (`field_edges`)."""
 
     def __init__(self, good: Any, **fields: Kind):
         super().__init__(good)
@@ -511,6 +526,12 @@ class Fields(Kind):
             out += [(f"{field_name}={label}", self.good._replace(**{field_name: value}), field_name)
                     for label, value in kind.bad()]
         return out
+
+    def field_edges(self) -> list[tuple[str, str, Any]]:
+        """(field, label, record) for every legal edge of every listed field (`Kind.edges`), the others good:
+        the function must not refuse the record by that field's name."""
+        return [(field_name, label, self.good._replace(**{field_name: value}))
+                for field_name, kind in self.fields.items() for label, value in kind.edges()]
 
     def __repr__(self) -> str:
         return f"Fields({type(self.good).__name__})"

@@ -34,10 +34,13 @@ same weights). A length mismatch between linked arrays is a bad value (`linked=T
 
 Legal edges: for a case not marked heavy, each argument is also set, one at a time, to the ends of
 its stated range that its kind knows (`Kind.edges`: a count's minimum, a real's closed lower bound,
-seed 0 and the largest seed). A refusal naming that argument alone is a failure, `function(argument@edge)`:
+seed 0 and the largest seed, and an upper end the table declares cheap). A refusal naming that argument alone is a failure, `function(argument@edge)`:
 the function's bound and the one the table states disagree (a bound written one off, a negative axis
 refused). A refusal that also names another argument is a limit met jointly (indices in a table past a
 count) and passes; so does one naming other arguments only.
+A table declares the legal ends its kinds cannot reach with `case.accepts(label, naming=..., **values)`: a
+bound on the items inside a list, or an upper end that is cheap for this function (the kinds leave upper ends
+out, as a cap is often hours of work away). Each is probed the same way, `function(label)`.
 
 A `HeavyCase` (sampling, training, loading artifacts) is never called with good values; its bad
 calls must be refused before any work: one that opens a data file, starts a process or changes the
@@ -62,7 +65,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from impl.harness.answers import input_bits, non_finite, same_answer
-from impl.harness.kinds import Kind
+from impl.harness.kinds import Fields, Kind
 
 # A call still running after this long accepted an unbounded count. Generous, because a good
 # call may import a framework first (TensorFlow: 6-9 s quiet, several times that beside a CPU hog).
@@ -88,6 +91,7 @@ class Case:
         self.varies: str | None = None
         self.divergence: str | None = None
         self.together: list[tuple[str, dict[str, Any], tuple[str, ...]]] = []  # (label, values, names)
+        self.legal: list[tuple[str, dict[str, Any], str]] = []  # (label, values, the argument at its edge)
 
     def refuses(self, label: str, *, naming: tuple[str, ...], **values: Any) -> "Case":
         """Declare a bad call the one-at-a-time sweep cannot reach: arguments each valid alone but not together
@@ -102,6 +106,22 @@ class Case:
         if not naming or not all(isinstance(name, str) and name for name in naming):
             raise ValueError("naming must list the argument names the message must carry")
         self.together.append((label, dict(values), naming))
+        return self
+
+    def accepts(self, label: str, *, naming: str, **values: Any) -> "Case":
+        """Declare a legal call at the end of a stated range that the kinds cannot reach: a bound on the items
+        of a list (`layer_shapes=[(10**6, 1)]`), or an upper end that is cheap for this function. The call with
+        `values` replacing the good ones must not be refused by argument `naming` (a bound written one off).
+        Returns the case, for use inside a CASES list."""
+        unknown = sorted(set(values) - set(self.signature.parameters))
+        if not label or not values or unknown:
+            raise ValueError(f"accepts needs a label and values for parameters of {self.name}"
+                             + (f"; unknown: {unknown}" if unknown else ""))
+        if naming not in values:
+            raise ValueError(f"naming must be one of the arguments given a value, {sorted(values)}; got {naming!r}")
+        if self.heavy:
+            raise ValueError(f"{self.name} is a HeavyCase, never called with legal values: accepts would not run")
+        self.legal.append((label, dict(values), naming))
         return self
 
     def rejects_equivalent(self, argument: str, label: str, *, reason: str) -> "Case":
@@ -200,11 +220,17 @@ class Case:
                     yield f"{pname}={label}", self._call({pname: value}), pname
 
     def edge_probes(self) -> Iterator[tuple[str, Callable[[], Any], str]]:
-        """(label, thunk, argument) for every legal edge value of every argument (`Kind.edges`)."""
+        """(label, thunk, argument or field) for every legal edge value of every argument (`Kind.edges`; of every
+        listed field of a record, `Fields.field_edges`), then for every legal call declared with `accepts`."""
         for pname, kind in self._arguments():
-            if isinstance(kind, Kind):
+            if isinstance(kind, Fields):
+                for field_name, label, record in kind.field_edges():
+                    yield f"{pname}.{field_name}@{label}", self._call({pname: record}), field_name
+            elif isinstance(kind, Kind):
                 for label, value in kind.edges():
                     yield f"{pname}@{label}", self._call({pname: value}), pname
+        for label, values, name in self.legal:
+            yield label, self._call(values), name
 
     def good_call(self) -> Callable[[], Any]:
         return self._call()
@@ -540,7 +566,9 @@ def _sweep_edges(case: Case, report: Report, time_limit: float) -> None:
     arguments = tuple(pname for pname, _ in case._arguments())
     for label, call, name in case.edge_probes():
         report.edge_calls += 1
-        problem = check_edge(call, name, tuple(other for other in arguments if other != name), time_limit)
+        # A record's field is named alone: the record's own name in its message ("test.prevalence") is no joint limit.
+        others = tuple(other for other in arguments if other != name and not label.startswith(f"{other}."))
+        problem = check_edge(call, name, others, time_limit)
         if problem is not None:
             report.failures.append(f"{case.name}({label}): {problem}")
 

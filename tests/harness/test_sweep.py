@@ -262,7 +262,8 @@ EDGES = {
 
         from impl.checks import as_float, as_int
 
-        __all__ = ["faithful", "off_by_one", "positive_axis_only", "crashes_at_edge", "joint_limit", "seeded"]
+        __all__ = ["faithful", "off_by_one", "positive_axis_only", "crashes_at_edge", "joint_limit", "seeded",
+                   "sizes_capped_right", "sizes_capped_one_off", "record_rate"]
 
 
         def faithful(n, axis, scale):
@@ -293,6 +294,19 @@ EDGES = {
 
         def seeded(seed):
             return np.random.default_rng(as_int(seed, "seed", minimum=0, maximum=2**31 - 1)).random()
+
+
+        def sizes_capped_right(sizes, bits):
+            return sum(as_int(size, "sizes", minimum=1, maximum=10**6) for size in sizes) * as_int(bits, "bits", minimum=2, maximum=32)
+
+
+        def record_rate(rec):
+            low = as_float(rec.low, "low", low=0.0, high=1.0)
+            return as_float(rec.high, "high", low=0.0, high=1.0, high_open=True) - low  # high's 1.0 refused
+
+
+        def sizes_capped_one_off(sizes, bits):
+            return sum(as_int(size, "sizes", minimum=1, maximum=9**6) for size in sizes) * as_int(bits, "bits", minimum=2, maximum=31)
     ''',
 }
 
@@ -760,6 +774,12 @@ def test_the_legal_ends_of_a_stated_range_must_not_be_refused_by_name(packages):
     assert Count(3, 1, 10).edges() == [("minimum-1", 1)] and Count(1, 1, 10).edges() == []
     assert Real(0.5, 0.0).edges() == [("minimum-0.0", 0.0)] and Real(0.5, 0.0, low_open=True).edges() == []
     assert Seed(3).edges() == [("0", 0), (f"maximum-{checks.MAX_SEED}", checks.MAX_SEED)] and Seed(0, None).edges() == []
+    assert Count(3, 1, 10, cheap_max=True).edges() == [("minimum-1", 1), ("maximum-10", 10)]
+    assert Count(10, 1, 10, cheap_max=True).edges() == [("minimum-1", 1)]
+    assert Real(0.5, 0.0, 1.0, cheap_high=True).edges() == [("minimum-0.0", 0.0), ("maximum-1.0", 1.0)]
+    for unbounded in (lambda: Count(3, 1, cheap_max=True), lambda: Real(0.5, 0.0, 1.0, high_open=True, cheap_high=True)):
+        with pytest.raises(ValueError, match="cheap"):
+            unbounded()
     cases = [Case(api.faithful, Count(3, 1, 10), Count(0, -2, 1), Real(0.5, 0.0)),
              Case(api.off_by_one, Count(3, 1, 10)), Case(api.positive_axis_only, Count(1, -1, 1)),
              Case(api.crashes_at_edge, Count(3, 1, 10)),
@@ -774,3 +794,45 @@ def test_the_legal_ends_of_a_stated_range_must_not_be_refused_by_name(packages):
         f"toy_sweep_edges.api.seeded(seed@maximum-{checks.MAX_SEED})"], edges
     assert sum("refused a value at the edge of its stated range" in line for line in edges) == 3
     assert any("ZeroDivisionError" in line for line in edges if "crashes_at_edge" in line)
+
+
+def test_a_legal_call_the_table_declares_must_not_be_refused_by_name(packages):
+    """`case.accepts` declares a legal end the kinds cannot reach (a bound on the items of a list, an upper end
+    that is cheap here): refused by the named argument is a finding, labelled with the declaration's label."""
+    api = packages["toy_sweep_edges"]
+    cases = [Case(function, Instance([3, 4]), Count(8, 2, 32)).accepts("sizes-max", naming="sizes", sizes=[10**6])
+             .accepts("bits-max", naming="bits", bits=32) for function in (api.sizes_capped_right, api.sizes_capped_one_off)]
+    report = sweep.sweep("toy_sweep_edges", cases, time_limit=5)
+    found = sorted(line.split(":")[0] for line in report.failures if "edge of its stated range" in line)
+    assert found == ["toy_sweep_edges.api.sizes_capped_one_off(bits-max)",
+                     "toy_sweep_edges.api.sizes_capped_one_off(sizes-max)"], report.failures
+    assert report.edge_calls == 2 * (1 + 2)  # bits' minimum, then the two declared calls, per case
+    case = Case(api.sizes_capped_right, Instance([3]), Count(8, 2, 32))
+    for bad, message in (({"label": "", "naming": "sizes", "sizes": [1]}, "label"),
+                         ({"label": "x", "naming": "sizes", "width": 1}, "unknown"),
+                         ({"label": "x", "naming": "bits", "sizes": [1]}, "naming")):
+        with pytest.raises(ValueError, match=message):
+            case.accepts(**bad)
+    with pytest.raises(ValueError, match="HeavyCase"):
+        HeavyCase(api.sizes_capped_right, Instance([3]), Count(8, 2, 32)).accepts("x", naming="sizes", sizes=[1])
+
+
+def test_a_records_fields_are_probed_at_their_legal_edges(packages):
+    """A `Fields` record's listed fields are set, one at a time, to their kinds' legal edges: a field refused at
+    its stated end by its own name is a finding, even when the message also names the record."""
+    from typing import NamedTuple
+
+    from impl.harness.kinds import Fields
+
+    class Rec(NamedTuple):
+        low: float
+        high: float
+
+    api = packages["toy_sweep_edges"]
+    record = Fields(Rec(0.2, 0.5), low=Real(0.2, 0.0, 1.0, cheap_high=True), high=Real(0.5, 0.0, 1.0, cheap_high=True))
+    assert [(name, label) for name, label, _ in record.field_edges()] == [
+        ("low", "minimum-0.0"), ("low", "maximum-1.0"), ("high", "minimum-0.0"), ("high", "maximum-1.0")]
+    report = sweep.sweep("toy_sweep_edges", [Case(api.record_rate, record)], time_limit=5)
+    found = [line.split(":")[0] for line in report.failures if "edge of its stated range" in line]
+    assert found == ["toy_sweep_edges.api.record_rate(rec.high@maximum-1.0)"], report.failures
+    assert report.edge_calls == 4
