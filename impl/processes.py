@@ -5,6 +5,9 @@ themselves in sessions of their own (torchrun's workers, a JVM's children): the 
 before any signal, each process gets SIGTERM, and after `grace_s` whatever is left gets SIGKILL.
 A caller whose children outlast their budget raises `BudgetExceeded`, ending with `log_tail` of their logs.
 
+`same_threads_env()` is the environment for a child that must reproduce this process's float results bit for
+bit: the same torch and BLAS thread counts (a reduction split over another number of threads rounds otherwise).
+
 Children stay in the caller's process group, so a signal to the group (Ctrl-C, a CI job's timeout)
 reaches them as well. A process that detached itself from the tree before the stop (a double fork whose
 middle process exited) cannot be found by its parent and is not stopped.
@@ -15,12 +18,13 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 from impl.checks import as_float, as_int, as_path
 
-__all__ = ["BudgetExceeded", "descendants", "stop_tree", "stop_trees", "log_tail"]
+__all__ = ["BudgetExceeded", "descendants", "stop_tree", "stop_trees", "log_tail", "same_threads_env"]
 
 TAIL_LINES = 30
 
@@ -106,3 +110,20 @@ def log_tail(path: Path, lines: int = TAIL_LINES) -> str:
     if not path.is_file():
         return ""
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def same_threads_env() -> dict[str, str]:
+    """This process's environment, with OMP_NUM_THREADS set to torch's intra-op thread count (when torch is
+    loaded) and OPENBLAS_NUM_THREADS / MKL_NUM_THREADS to the BLAS pools' (when NumPy's BLAS is loaded): a child
+    started with it computes as this process does now. Seen: a test run that gave each parallel worker one
+    thread made a fresh process's predictions differ from its parent's in 282 of 1,000 rows."""
+    from threadpoolctl import threadpool_info
+
+    env = dict(os.environ)
+    torch = sys.modules.get("torch")
+    if torch is not None and hasattr(torch, "get_num_threads"):
+        env["OMP_NUM_THREADS"] = str(torch.get_num_threads())
+    blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    if blas:
+        env["OPENBLAS_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(min(blas))
+    return env

@@ -70,17 +70,18 @@ def train(seed: int, num_epochs: int, checkpoint_in: Path | None, checkpoint_out
 
 def train_in_fresh_process(seed: int, num_epochs: int, checkpoint_in: Path | None, checkpoint_out: Path,
                            keep_optimizer: bool) -> None:
-    """`train` run in a new Python process (nothing shared with this one but the checkpoint file)."""
+    """`train` run in a new Python process (nothing shared with this one but the checkpoint file and the torch and
+    BLAS thread counts, `processes.same_threads_env`, so its arithmetic rounds as this process's would)."""
     seed = as_seed(seed)
     num_epochs = as_int(num_epochs, "num_epochs", minimum=1, maximum=1000)
     checkpoint_in = None if checkpoint_in is None else as_path(checkpoint_in, "checkpoint_in")
     checkpoint_out = as_path(checkpoint_out, "checkpoint_out")
     keep_optimizer = as_bool(keep_optimizer, "keep_optimizer")
-    from impl import paths
+    from impl import paths, processes
 
     subprocess.run([sys.executable, "-m", "impl.beyond.checkpoint", str(seed), str(num_epochs),
                     "-" if checkpoint_in is None else str(checkpoint_in), str(checkpoint_out), str(int(keep_optimizer))],
-                   check=True, cwd=paths.ROOT, timeout=600)
+                   check=True, cwd=paths.ROOT, timeout=600, env=processes.same_threads_env())
 
 
 if __name__ == "__main__":

@@ -217,6 +217,7 @@ class ClaimsPlugin:
         self._clock = time.monotonic()
         self.sigterm = hygiene.SigtermAsInterrupt()
         self.lessons_built: set[str] = set()  # --lesson-dist workers: lessons whose stage outputs were brought up to date
+        self.cores = hygiene.CoreShare()  # --lesson-dist workers: torch/BLAS threads cut to their share of the cores
 
     # -- what an item is ---------------------------------------------------------------
     def is_claim(self, item: pytest.Item) -> bool:
@@ -281,7 +282,19 @@ class ClaimsPlugin:
                 print(f"\nclaims: building {address} for {lesson} failed; its claims will say why: "
                       f"{str(exc)[:300]}", file=sys.stderr)
 
+    def _share_cores(self, item: pytest.Item) -> None:
+        """Under --lesson-dist with several workers: every item but the perf claims runs on this worker's share
+        of the cores; the perf claims, alone on the last worker, get the pools back (hygiene.CoreShare)."""
+        workers = getattr(item.config, "workerinput", {}).get("workercount", 1)
+        if not _lesson_dist_worker(item.config) or workers < 2:
+            return
+        if item.get_closest_marker("perf"):
+            self.cores.give_back()
+        elif not self.cores.taken:
+            self.cores.take(workers)
+
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self._share_cores(item)
         self._build_lesson_artifacts(item)
         if item.get_closest_marker("gpu") and not hardware.gpu_available():
             pytest.skip("no GPU found (torch.cuda and jax report none)")

@@ -78,18 +78,20 @@ def load_joblib_verified(relpath: str, path=None):
 
 def predict_in_fresh_process(kind: str, relpath: str, X, timeout_s: float = 300.0) -> np.ndarray:
     """Outputs (logits or class scores) of the artifact `relpath` for rows X, computed by a new Python
-    process that loads it from disk (`python -m impl.l7_capstone.reload`), as float32/float64 array."""
+    process that loads it from disk (`python -m impl.l7_capstone.reload`), as float32/float64 array. The child
+    runs with this process's torch and BLAS thread counts (`processes.same_threads_env`)."""
     kind = as_str(kind, "kind", choices=KINDS)
     relpath = as_str(relpath, "relpath")
     X = as_float_array(X, "X", ndim=2, dtype=np.float32)
     timeout_s = as_float(timeout_s, "timeout_s", low=0.0, low_open=True)
-    from impl import paths
+    from impl import paths, processes
 
     with tempfile.TemporaryDirectory() as folder:
         inputs, outputs = Path(folder) / "x.npy", Path(folder) / "y.npy"
         np.save(inputs, X)
         done = subprocess.run([sys.executable, "-m", "impl.l7_capstone.reload", kind, relpath, str(inputs), str(outputs)],
-                              cwd=paths.ROOT, capture_output=True, text=True, timeout=timeout_s)
+                              cwd=paths.ROOT, capture_output=True, text=True, timeout=timeout_s,
+                              env=processes.same_threads_env())  # bit for bit needs this process's thread counts
         if done.returncode != 0:
             raise RuntimeError(f"reload of {relpath} ({kind}) failed:\n{done.stderr[-3000:]}")
         result = np.load(outputs, allow_pickle=False)
