@@ -1,4 +1,6 @@
 """Helpers shared by Lesson 5's specs: the lesson's model files and the two readings of "within 1%"."""
+import json
+
 import numpy as np
 
 from impl import timing
@@ -13,6 +15,11 @@ SERVING_BATCH = 64  # the serving batch of the latency claims
 def model_file(name: str):
     """The path of one of the lesson's DVC outputs, brought up to date (and its hash recorded)."""
     return artifacts.require(f"{MODELS}/{name}")
+
+
+def stage_metrics(stage: str) -> dict:
+    """The summary one of the lesson's stages wrote (data/metrics/l5_quantization/<stage>.json), brought up to date."""
+    return json.loads(artifacts.require(f"data/metrics/l5_quantization/{stage}.json").read_text())
 
 
 def tflite_scores(name: str, x: np.ndarray) -> np.ndarray:
