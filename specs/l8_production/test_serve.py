@@ -29,10 +29,11 @@ def test_bad_requests(claim):
     body nested 100,000 levels deep. 404: an unknown route. 405: a wrong method (GET /predict). 413:
     a body over 8 MiB, declared by Content-Length or sent chunked with no Content-Length. 415: a
     Content-Type other than application/json. 422: a body that is not a JSON object, a missing or
-    unknown field, `inputs` not a list, a wrong shape, an empty batch, a batch of 300 images (> 256), a
-    ragged array, strings, a `dtype` other than float32, JSON booleans or nulls (a whole image of them,
-    or one among numbers), NaN, Infinity, 1e400 (a float64 overflow), pixels outside [0, 1]. After
-    all of them a correct request is answered 200 with the same logits as before.
+    unknown field, `inputs` not a list, `inputs` nested 500 levels deep (around a JSON boolean or a
+    number: parsed, but too deep to walk or to be an image), a wrong shape, an empty batch, a batch of
+    300 images (> 256), a ragged array, strings, a `dtype` other than float32, JSON booleans or nulls
+    (a whole image of them, or one among numbers), NaN, Infinity, 1e400 (a float64 overflow), pixels
+    outside [0, 1]. After all of them a correct request is answered 200 with the same logits as before.
 
     Course: Lesson 8, deploying optimized models (real-world constraints).
     """
@@ -45,6 +46,9 @@ def test_bad_requests(claim):
     cases = {  # name: (request, expected status, what the message must name)
         "malformed_json": ({**post, "body": b'{"inputs": [1, 2'}, 400, "malformed JSON"),
         "deep_nesting": ({**post, "body": b"[" * 100_000}, 400, "nested"),
+        "deep_inputs_with_boolean": ({**post, "body": b'{"inputs": ' + b"[" * 500 + b"true" + b"]" * 500 + b"}"},
+                                     422, "nested too deeply"),
+        "deep_inputs": ({**post, "body": b'{"inputs": ' + b"[" * 500 + b"0.5" + b"]" * 500 + b"}"}, 422, "inputs"),
         "unknown_route": ({**post, "path": "/predictions", "body": _body(one)}, 404, "Not Found"),
         "wrong_method": ({**post, "method": "GET", "body": None}, 405, "Method Not Allowed"),
         "oversized_body": ({**post, "body": b" " * (9 << 20)}, 413, "too large"),
@@ -133,8 +137,10 @@ def test_load(claim):
     requests in rounds of 2,000, alternating between an int8 server and an fp32 server (6 rounds each);
     no request fails, and the int8 service's p99 latency over HTTP (pooled over its rounds) is within the
     SLO of params in claims.yaml (5 ms, the issue's aim); p50, throughput and the int8/fp32 ratios are
-    reported. A round-to-round p99 spread above the protocol's 20%, or other processes busy on the host,
-    makes the verdict "not run" (inconclusive).
+    reported. As the protocol judges a ratio, the SLO is judged only when the 95% interval of the median
+    of the six round p99s lies wholly on one side of it; an interval that straddles it, a round-to-round
+    p99 spread above the protocol's 20%, or other processes busy on the host makes the verdict "not
+    run" (inconclusive).
 
     Course: Lesson 8, deploying optimized models (serving).
     """
@@ -174,4 +180,9 @@ def test_load(claim):
     spread = max(timing.robust_cv(figures[n]["round_p99_ms"]) for n in figures)
     claim.record(round_p99_cv=spread, foreign_cores=load.foreign_cores)
     timing.require_quiet(load.foreign_cores, spread, what="the load test (round-to-round p99)")
+    low, high = timing.median_interval(figures["int8"]["round_p99_ms"])
+    claim.record(int8_round_p99_median_interval_ms=[low, high])
+    if low <= claim.t["max_p99_ms"] < high:  # seen on a 2-core AVX2 EPYC: rounds 4.8-6.3 ms, then 4.98 ms pooled
+        raise timing.Inconclusive(f"the int8 rounds' p99s put their median in [{low:.2f}, {high:.2f}] ms (95%), "
+                                  f"which straddles the SLO of {claim.t['max_p99_ms']} ms")
     claim.expect("int8_p99_ms", figures["int8"]["p99_ms"], "<=", "max_p99_ms")
