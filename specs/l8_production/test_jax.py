@@ -9,7 +9,8 @@ def test_no_retrace(claim, seed):
     descent, 1,000 steps, lr and L2 strength log-uniform) traces its training function exactly once over
     20 TPE trials when lr and L2 enter as traced float32 arrays, and 20 times (once per trial) when the
     same objective closes over them as Python floats; both studies (one seed for the digits' split and
-    TPE) propose the same trials, the best validation accuracy is >= 0.95, and the traced-array study
+    TPE) propose the same trials, the best validation accuracy is >= 0.942 (the catalog's 0.95, calibrated
+    over ten seeds to mean - 3 SD as CLAIMS 0.7 asks), and the traced-array study
     takes <= 60 s on 2 cores.
 
     Course: Lesson 8, integrating Optuna with JAX.
