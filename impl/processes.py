@@ -5,6 +5,9 @@ themselves in sessions of their own (torchrun's workers, a JVM's children): the 
 before any signal, each process gets SIGTERM, and after `grace_s` whatever is left gets SIGKILL.
 A caller whose children outlast their budget raises `BudgetExceeded`, ending with `log_tail` of their logs.
 
+`naming(*texts)` finds processes by their command lines: what a tree walk cannot reach (a launcher's workers
+that are not its children, one that has not yet written its pid file).
+
 `same_threads_env()` is the environment for a child that must reproduce this process's float results bit for
 bit: the same torch and BLAS thread counts (a reduction split over another number of threads rounds otherwise).
 
@@ -24,7 +27,7 @@ from pathlib import Path
 
 from impl.checks import as_float, as_int, as_path
 
-__all__ = ["BudgetExceeded", "descendants", "stop_tree", "stop_trees", "log_tail", "same_threads_env"]
+__all__ = ["BudgetExceeded", "descendants", "naming", "stop_tree", "stop_trees", "log_tail", "same_threads_env"]
 
 TAIL_LINES = 30
 
@@ -42,6 +45,22 @@ def _parents() -> dict[int, int]:
                 # the command name in (...) may hold spaces or parentheses: split after the last ')'
                 found[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
     return found
+
+
+def naming(*texts: str) -> list[int]:
+    """Every live process but this one whose command line holds each of `texts` within its arguments (a
+    zombie's command line is empty, so it never matches), in pid order."""
+    if not texts or not all(isinstance(text, str) and text and "\0" not in text for text in texts):
+        raise ValueError(f"naming needs one or more non-empty strings without NUL, got {texts!r}")
+    wanted = [text.encode() for text in texts]
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            with contextlib.suppress(OSError):
+                arguments = (entry / "cmdline").read_bytes().split(b"\0")
+                if all(any(text in argument for argument in arguments) for text in wanted):
+                    found.append(int(entry.name))
+    return sorted(found)
 
 
 def descendants(pid: int) -> list[int]:

@@ -51,7 +51,8 @@ from impl.pipeline.hardware import cpu_info
 __all__ = [
     "NOISY_CV", "CONFIDENCE", "MAX_FOREIGN_CORES", "SETTLE_S", "MIN_SLO_CALLS",
     "pinned_threads", "pin_tf_threads",
-    "block", "gc_paused", "robust_cv", "median_interval", "Inconclusive", "NoisyHost", "HostLoad", "require_quiet",
+    "block", "gc_paused", "robust_cv", "median_interval", "judge_interval", "Inconclusive", "NoisyHost", "HostLoad",
+    "require_quiet",
     "Comparison", "judge_all", "compare", "compare_windows", "time_first_call", "median_call_time",
     "single_call_seconds", "percentiles", "call_percentiles",
 ]
@@ -337,20 +338,38 @@ class Comparison:
         """
         if op not in (">=", ">", "<=", "<"):
             raise ValueError(f"a ratio is judged with >=, >, <= or <, got {op!r}")
-        self.require_quiet()
-        point = statistics.median(self.paired_ratios(invert))
-        low, high = self.interval(invert)
-        limit_value = claim.threshold(limit) if isinstance(limit, str) else float(limit)
-        claim.record(**{f"{name}_interval": [low, high], f"{name}_foreign_cores": self.foreign_cores})
-        above = op in (">=", ">")
-        clears = (low >= limit_value) if above else (high <= limit_value)
-        misses = (high < limit_value) if above else (low > limit_value)
-        if not (clears or misses):
-            raise Inconclusive(f"{name} = {point:.3g}, its {CONFIDENCE:.0%} interval [{low:.3g}, {high:.3g}] "
-                               f"straddles {limit if isinstance(limit, str) else ''} {limit_value:g} "
-                               f"over {len(self.times_a)} paired repeats".replace("  ", " "))
-        claim.expect(name, point, op, limit)
-        return point
+        return judge_interval(claim, name, statistics.median(self.paired_ratios(invert)), self.interval(invert), op,
+                              limit, foreign_cores=self.foreign_cores, over=f"over {len(self.times_a)} paired repeats")
+
+
+def judge_interval(claim: Any, name: str, point: float, interval: tuple[float, float], op: str, limit: str | float,
+                   *, foreign_cores: float | None = None, over: str = "") -> float:
+    """Judge `point <op> limit` by `interval`, the point's confidence interval: records both (the interval as
+    `<name>_interval`) and asserts through `claim.expect` only when the whole interval lies on one side of
+    the limit; otherwise raises `Inconclusive` naming the interval (`over` says what it rests on). The
+    interval carries the repeats' spread, so no CV gate applies; with `foreign_cores` (the CPU other
+    processes used during the timing, recorded as `<name>_foreign_cores`) a busy host is inconclusive first."""
+    if op not in (">=", ">", "<=", "<"):
+        raise ValueError(f"an interval is judged with >=, >, <= or <, got {op!r}")
+    if not isinstance(interval, (tuple, list)) or len(interval) != 2:
+        raise TypeError(f"interval must be a (low, high) pair, got {interval!r}")
+    low, high = (float(v) for v in interval)
+    if not low <= high:
+        raise ValueError(f"interval must have low <= high, got [{low}, {high}]")
+    if foreign_cores is not None:
+        require_quiet(foreign_cores, 0.0, what=f"the timing of {name}")
+        claim.record(**{f"{name}_foreign_cores": foreign_cores})
+    limit_value = claim.threshold(limit) if isinstance(limit, str) else float(limit)
+    claim.record(**{f"{name}_interval": [low, high]})
+    above = op in (">=", ">")
+    clears = (low >= limit_value) if above else (high <= limit_value)
+    misses = (high < limit_value) if above else (low > limit_value)
+    if not (clears or misses):
+        raise Inconclusive(f"{name} = {point:.3g}, its {CONFIDENCE:.0%} interval [{low:.3g}, {high:.3g}] "
+                           f"straddles {limit if isinstance(limit, str) else ''} {limit_value:g} {over}"
+                           .replace("  ", " ").rstrip())
+    claim.expect(name, point, op, limit)
+    return point
 
 
 def judge_all(claim: Any, judgements: list[tuple["Comparison", str, str, "str | float", bool]]) -> None:

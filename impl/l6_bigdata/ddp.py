@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from impl import paths
+from impl import paths, processes
 from impl.checks import as_float, as_int, as_path, as_seed, as_str
 from impl.isolation import torch_state
 
@@ -195,27 +195,13 @@ def _stop_all(launchers: list[subprocess.Popen], out: Path, dump_stacks: bool) -
     # host: an 8 s budget ran out before a worker's pid file existed, and that worker outlived the run by 30
     # minutes): kill whatever names this run's folder until nothing does.
     deadline = time.monotonic() + 10.0
-    while (left := _run_pids(out)) and time.monotonic() < deadline:
+    while (left := processes.naming("impl.l6_bigdata.ddp", str(out))) and time.monotonic() < deadline:
         for pid in left:
             _kill_group(pid)
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.05)
     return workers
-
-
-def _run_pids(out: Path) -> set[int]:
-    """Every live process whose command line has this run's folder as an argument: its launchers and workers,
-    pid file or not (a zombie has an empty command line)."""
-    needle = str(out).encode()
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            with contextlib.suppress(OSError):
-                arguments = (entry / "cmdline").read_bytes().split(b"\0")
-                if b"impl.l6_bigdata.ddp" in arguments and needle in arguments:
-                    found.add(int(entry.name))
-    return found
 
 
 def launch(out_dir, nproc: int = 2, steps: int = 20, dtype: str = "float32", seed: int = 0, lr: float = LR,

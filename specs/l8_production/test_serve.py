@@ -138,9 +138,9 @@ def test_load(claim):
     no request fails, and the int8 service's p99 latency over HTTP (pooled over its rounds) is within the
     SLO of params in claims.yaml (5 ms, the issue's aim); p50, throughput and the int8/fp32 ratios are
     reported. As the protocol judges a ratio, the SLO is judged only when the 95% interval of the median
-    of the six round p99s lies wholly on one side of it; an interval that straddles it, a round-to-round
-    p99 spread above the protocol's 20%, or other processes busy on the host makes the verdict "not
-    run" (inconclusive).
+    of the six round p99s lies wholly on one side of it (the interval carries the rounds' spread, which is
+    recorded); an interval that straddles it, or other processes busy on the host, makes the verdict
+    "not run" (inconclusive).
 
     Course: Lesson 8, deploying optimized models (serving).
     """
@@ -177,12 +177,9 @@ def test_load(claim):
                {"int8 p99 (ms)": figures["int8"]["round_p99_ms"], "fp32 p99 (ms)": figures["fp32"]["round_p99_ms"]},
                xlabel="round", ylabel="ms", hline=claim.t["max_p99_ms"])
     claim.expect("failures", figures["int8"]["failures"] + figures["fp32"]["failures"], "==", 0)
-    spread = max(timing.robust_cv(figures[n]["round_p99_ms"]) for n in figures)
-    claim.record(round_p99_cv=spread, foreign_cores=load.foreign_cores)
-    timing.require_quiet(load.foreign_cores, spread, what="the load test (round-to-round p99)")
-    low, high = timing.median_interval(figures["int8"]["round_p99_ms"])
-    claim.record(int8_round_p99_median_interval_ms=[low, high])
-    if low <= claim.t["max_p99_ms"] < high:  # seen on a 2-core AVX2 EPYC: rounds 4.8-6.3 ms, then 4.98 ms pooled
-        raise timing.Inconclusive(f"the int8 rounds' p99s put their median in [{low:.2f}, {high:.2f}] ms (95%), "
-                                  f"which straddles the SLO of {claim.t['max_p99_ms']} ms")
-    claim.expect("int8_p99_ms", figures["int8"]["p99_ms"], "<=", "max_p99_ms")
+    claim.record(round_p99_cv=max(timing.robust_cv(figures[n]["round_p99_ms"]) for n in figures))
+    # Seen on a 2-core AVX2 EPYC with the stdlib JSON parser: rounds 4.8-6.3 ms, then 4.98 ms pooled (straddling).
+    timing.judge_interval(claim, "int8_p99_ms", figures["int8"]["p99_ms"],
+                          timing.median_interval(figures["int8"]["round_p99_ms"]), "<=", "max_p99_ms",
+                          foreign_cores=load.foreign_cores,
+                          over=f"(the median of the {claim.t['n_rounds']} round p99s)")

@@ -139,6 +139,33 @@ def test_a_ratio_is_judged_only_when_its_interval_clears_the_bar(ratios, outcome
             comparison.judge(claim, "ratio", ">=", "min_ratio")
 
 
+@pytest.mark.parametrize("interval, outcome", [
+    ((3.7, 4.9), "holds"), ((3.7, 5.0), "holds"),        # wholly at or below the 5 ms SLO
+    ((5.1, 6.3), "refuted"),                             # wholly above it (a CI host's six rounds)
+    ((3.75, 5.40), "inconclusive"), ((5.0, 5.4), "inconclusive"),
+])
+def test_an_slo_is_judged_only_when_its_interval_lies_on_one_side(interval, outcome):
+    claim = _claim(max_p99_ms=5.0)
+    point = round(sum(interval) / 2, 2)
+    if outcome == "holds":
+        assert timing.judge_interval(claim, "p99_ms", point, interval, "<=", "max_p99_ms") == point
+        assert claim.observed["p99_ms_interval"] == list(interval)
+    elif outcome == "refuted":
+        with pytest.raises(AssertionError, match="p99_ms = 5.7 is not <= max_p99_ms = 5.0"):
+            timing.judge_interval(claim, "p99_ms", point, interval, "<=", "max_p99_ms")
+    else:
+        with pytest.raises(timing.Inconclusive, match=r"straddles max_p99_ms 5 \(over six rounds\)$"):
+            timing.judge_interval(claim, "p99_ms", point, interval, "<=", "max_p99_ms", over="(over six rounds)")
+
+
+@pytest.mark.parametrize("interval, op, error", [
+    ((1.0, 2.0), "==", ValueError), ((2.0, 1.0), "<=", ValueError), ((1.0,), "<=", TypeError), (1.0, "<=", TypeError),
+])
+def test_judge_interval_rejects_a_bad_interval_or_operator(interval, op, error):
+    with pytest.raises(error):
+        timing.judge_interval(_claim(max_p99_ms=5.0), "p99_ms", 1.5, interval, op, "max_p99_ms")
+
+
 def test_a_busy_host_is_inconclusive_never_refuted():
     claim = _claim(min_ratio=2.0)
     with pytest.raises(timing.Inconclusive, match="busy host"):

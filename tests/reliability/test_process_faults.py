@@ -1,7 +1,6 @@
 """Multi-process work on a busy machine: past its budget it is stopped with everything it started and
 says what it saw; no process is left behind. Tiny fake workers stand in for the real ones (they ignore
 SIGTERM and leave a grandchild in a session of its own, as torchrun's workers and a JVM's children do)."""
-import os
 import subprocess
 import sys
 import textwrap
@@ -61,6 +60,23 @@ def test_stop_tree_stops_a_stubborn_and_a_detached_descendant(tmp_path):
     assert processes.stop_tree(process) == []  # stopping an exited process is a no-op
 
 
+def test_naming_finds_a_process_by_its_arguments_until_it_is_gone(tmp_path):
+    marker = str(tmp_path / "run-folder")
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", f"--out={marker}", "extra"])
+    try:
+        deadline = time.monotonic() + 10
+        while process.pid not in processes.naming(marker, "extra") and time.monotonic() < deadline:
+            time.sleep(0.05)  # its command line is the interpreter's until exec
+        assert processes.naming(marker, "extra") == [process.pid]
+        assert processes.naming(marker, "absent-argument") == []
+    finally:
+        processes.stop_tree(process, grace_s=1.0)
+    assert processes.naming(marker) == []
+    for bad in ((), ("",), ("a\0b",), (7,)):
+        with pytest.raises(ValueError, match="naming needs"):
+            processes.naming(*bad)
+
+
 def test_stop_tree_rejects_what_is_not_a_process():
     with pytest.raises(TypeError, match="subprocess.Popen"):
         processes.stop_tree(1234)
@@ -103,18 +119,6 @@ def test_make_tune_with_a_failed_worker_stops_the_others(tmp_path):
     assert not [pid for pid in _pids(pids) if _alive(pid)]
 
 
-def _processes_naming(text: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                if text.encode() in (entry / "cmdline").read_bytes() and _alive(int(entry.name)):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
 @pytest.mark.slow  # starts torchrun and two torch workers (~20 s of both cores); runs the real kill path
 def test_torchrun_past_its_budget_is_stopped_with_a_diagnosis_and_leaves_nothing(tmp_path):
     """L6's `ddp.launch` with a budget far too short for its steps: RuntimeError naming the budget and the
@@ -127,4 +131,4 @@ def test_torchrun_past_its_budget_is_stopped_with_a_diagnosis_and_leaves_nothing
         ddp.launch(out, nproc=2, steps=100_000, timeout_s=8.0)
     assert time.monotonic() - began < 8.0 + 30.0
     assert "node 0 log (tail)" in str(caught.value)
-    assert _processes_naming(str(out)) == []
+    assert processes.naming(str(out)) == []
