@@ -10,7 +10,7 @@
   item, a full collection and glibc's `malloc_trim(0)` return what was freed.
 - **Each worker computes on its share of the cores.** torch's OpenMP pool and the BLAS pool size
   themselves to every core and busy-wait after each call; two workers doing so on two cores take turns
-  spinning. Measured on a 2-core AVX2 EPYC: `B.ae.pca_anomaly` took 23 s alone, 209 s beside one
+  spinning. Measured on a 2-core AVX2 EPYC: `B.autoencoder.pca_anomaly` took 23 s alone, 209 s beside one
   process running torch on 2 threads, and 34 s on 1 thread beside the same process (890 s inside a
   parallel `make test`). So under `-n N --lesson-dist` each worker runs torch and BLAS on cores // N
   threads (`CoreShare`) until the perf claims, which run alone on the last worker, get the pools back.

@@ -21,7 +21,7 @@ from impl.pipeline.stages import stage_main
 __all__ = []  # a DVC stage entry point (run/main), not library API
 
 MODEL_NAME, SUMMARY_NAME = "mf.pt", "mf.json"
-N_USERS, N_ITEMS = 943, 1682  # MovieLens-100k (checked by L7.rec.data_contract)
+N_USERS, N_ITEMS = 943, 1682  # MovieLens-100k (checked by L7.recommender.data_contract)
 
 TINY_KNOBS = {"n_trials": 1, "num_epochs": 1, "factors": 2}
 

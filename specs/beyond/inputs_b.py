@@ -63,7 +63,7 @@ CASES = [
     Case(allreduce.delay_stability_edge, Count(1, 0, 10**6)),
     Case(allreduce.stale_gradient_descent, Vector(np.linspace(1.0, 10.0, 4)), Real(0.05, 0.0, low_open=True),
          Count(1, 0, 10**4), Count(10)).reports_divergence(
-        reason="B.dist claims read an error norm that grows to inf as the divergence past the stability edge"),
+        reason="B.data_parallel claims read an error norm that grows to inf as the divergence past the stability edge"),
     Case(allreduce.sync_step_time, Count(8, 1, 10**4), Count(7, 1, 8), Count(10), Rng()),
     Case(attention.attention, Matrix(X), Matrix(X), Matrix(X, linked=True), Flag(False)),
     Case(attention.logit_variance, Count(4, 1, 10**5), Count(10, 2), Rng()),

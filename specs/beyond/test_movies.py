@@ -5,7 +5,7 @@ The catalog lists its problems: BERT is unavailable offline; `str.replace` with 
 rating is added to every embedding coordinate; queries are compared in a different space from the
 catalog; its "expected output" is not reproducible. Each is a known-refuted claim here (the snippet's
 step as the source has it) beside a corrected one, and the catalog's substitute (TF-IDF content
-similarity on the real MovieLens-100k item table; collaborative filtering is L7.rec.*) is measured.
+similarity on the real MovieLens-100k item table; collaborative filtering is L7.recommender.*) is measured.
 The source text itself is not in this repository; where a claim needs the snippet's exact words
 (its column names), the docstring says what is assumed.
 """

@@ -9,14 +9,14 @@ verified by hash before anything is deserialised, and a served model that meets 
 **Data card.** MovieLens-100k (GroupLens, Harper & Konstan 2015): 100,000 ratings 1-5 by 943 users
 of 1,682 films, every user with >= 20 ratings; one fixed 80/20 split (seed 0) whose 40 cold-start
 test rows (user or film unseen in train) are dropped, leaving 19,960 test ratings
-(L7.rec.data_contract). MNIST: 4,000 training images drawn stratified from the official 60,000 and
+(L7.recommender.data_contract). MNIST: 4,000 training images drawn stratified from the official 60,000 and
 1,000 test images drawn stratified from the official 10,000 (an mnist5k-style subset).
 
 **Recommender track.** Global mean, regularised user + item biases, biased MF (k = 32, its L2 weight
 chosen by 10 Optuna trials on a validation slice of train) and Spark ALS (rank 10), each judged against a
 published ml-100k RMSE for its family plus three fold SDs of split noise (specs/l7_capstone/claims.yaml
-cites the sources; the measured RMSEs are in the claims below: L7.rec.baselines, L7.rec.mf,
-L7.rec.spark_als). Ranking (L7.rec.ranking) compares the MF's top-10 with a random and a most-popular
+cites the sources; the measured RMSEs are in the claims below: L7.recommender.baselines, L7.recommender.mf,
+L7.recommender.spark_als). Ranking (L7.recommender.ranking) compares the MF's top-10 with a random and a most-popular
 list; for it the MF's L2 penalty counts each parameter once instead of once per rating.
 
 **Compression track.** An MLP 784-256-10 pruned globally at 50% and 90% (with and without a masked

@@ -1,4 +1,4 @@
-"""Lesson 7's Spark fixture (L7.rec.spark_als), as Lesson 6's: the JVM starts once, before the claims,
+"""Lesson 7's Spark fixture (L7.recommender.spark_als), as Lesson 6's: the JVM starts once, before the claims,
 and the claim borrows a context of its own that is stopped when it ends, so it leaves no process or
 socket behind (the plugin's state guard checks)."""
 import pytest

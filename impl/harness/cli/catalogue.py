@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from impl import paths
-from impl.harness import results
+from impl.harness import renames, results
 from impl.harness.report.context import ClaimEvidence, ReportContext, build_context
 from impl.harness.report.history import read_points
 from impl.harness.report.model import ClaimView, LessonView, build, load_history
@@ -134,7 +134,8 @@ def load_catalogue(reports_dir: Path | None = None, root: Path | None = None) ->
         raise FileNotFoundError(f"root {root} is not a folder (it should hold specs/)")
     records = results.load(reports_dir / paths.RESULTS_DIR.name)
     history_file = reports_dir / paths.HISTORY_FILE.name
-    lessons = build(records, root, load_history(history_file))
-    context = build_context(lessons, records, root, read_points(history_file),
+    renamed = renames.load(root)
+    lessons = build(records, root, load_history(history_file, renamed))
+    context = build_context(lessons, records, root, read_points(history_file, renamed),
                             results.load_runs(reports_dir / paths.RUNS_FILE.name))
     return Catalogue(lessons, records, context, root)

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from impl import paths
 from impl.atomic import atomic_write_bytes, atomic_write_text
-from impl.harness import results
+from impl.harness import renames, results
 from impl.harness.report import html, markdown, merge, readme
 from impl.harness.report.context import build_context
 from impl.harness.report.figures import render_png
@@ -70,9 +70,11 @@ def main(argv: list[str] | None = None) -> int:
         print("report: no results yet; run `make test` or `dvc repro` first", file=sys.stderr)
         return 1
     summaries = results.load_runs(paths.REPORTS_DIR / paths.RUNS_FILE.name)
-    lessons = build(records, paths.ROOT, load_history(paths.HISTORY_FILE), hosts=Hosts(records.values(), summaries))
+    renamed = renames.load(paths.ROOT)
+    lessons = build(records, paths.ROOT, load_history(paths.HISTORY_FILE, renamed),
+                    hosts=Hosts(records.values(), summaries))
     base = (resolve_commit(args.base, paths.ROOT), args.base) if args.base else None
-    points = read_points(paths.HISTORY_FILE)
+    points = read_points(paths.HISTORY_FILE, renamed)
     if base is not None and (len(base[0]) < 4 or not any(p.commit.startswith(base[0]) for p in points)):
         print(f"report: no run in {paths.HISTORY_FILE} was recorded at {args.base} ({base[0][:10]})", file=sys.stderr)
         return 2

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
+from impl.harness import renames
 from impl.harness.report.hosts import cpu_kind
 from impl.harness.verdicts import VERDICTS
 
@@ -66,8 +67,9 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def points_from_rows(rows: Iterable[dict[str, Any]]) -> list[Point]:
-    """Rows (history lines, file order) as points, each with a run id (legacy runs grouped, see above)."""
+def points_from_rows(rows: Iterable[dict[str, Any]], renamed: dict[str, str] | None = None) -> list[Point]:
+    """Rows (history lines, file order) as points, each with a run id (legacy runs grouped, see above); with
+    `renamed` (`renames.load`), a line recorded under a claim's old id is a point of its id now."""
     points: list[Point] = []
     legacy, keys, previous = "", set(), None
     for index, row in enumerate(rows):
@@ -85,7 +87,8 @@ def points_from_rows(rows: Iterable[dict[str, Any]]) -> list[Point]:
             keys.add(key)
             run = legacy
         observed = row.get("observed") if isinstance(row.get("observed"), dict) else {}
-        points.append(Point(run=str(run), key=str(row.get("key") or row["id"]), id=row["id"], verdict=row["verdict"],
+        points.append(Point(run=str(run), key=renames.current(str(row.get("key") or row["id"]), renamed or {}),
+                            id=renames.current(row["id"], renamed or {}), verdict=row["verdict"],
                             observed=observed, commit=str(row.get("commit") or ""),
                             dirty=row.get("dirty") if isinstance(row.get("dirty"), bool) else None,
                             profile=str(row.get("profile") or ""), time=str(row.get("time") or ""),
@@ -94,8 +97,8 @@ def points_from_rows(rows: Iterable[dict[str, Any]]) -> list[Point]:
     return points
 
 
-def read_points(path: Path) -> list[Point]:
-    return points_from_rows(read_rows(path))
+def read_points(path: Path, renamed: dict[str, str] | None = None) -> list[Point]:
+    return points_from_rows(read_rows(path), renamed)
 
 
 def run_order(points: Iterable[Point], summaries: Iterable[dict[str, Any]] = ()) -> list[str]:

@@ -39,7 +39,7 @@ def _meta(claim: ClaimView) -> str:
     artifacts = ", ".join(f"{a.path} (md5 {a.md5_short})" for a in claim.artifacts) or "none"
     return (f'<p class="meta">spec <code>{escape(claim.nodeid)}</code> · profile {escape(claim.profile)} · '
             f"seeds {escape(claim.seeds)} · {escape(claim.duration)} · artifacts: {escape(artifacts)} · "
-            f"commit {escape(claim.commit)} · {escape(claim.timestamp)}</p>")
+            f"commit {escape(claim.commit)} · {escape(claim.timestamp)}{escape(claim.formerly_line)}</p>")
 
 
 def _evidence(claim: ClaimView, evidence: ClaimEvidence) -> str:

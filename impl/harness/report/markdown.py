@@ -30,7 +30,7 @@ def _meta(claim: ClaimView) -> str:
     artifacts = ", ".join(f"{a.path} (md5 {a.md5_short})" for a in claim.artifacts) or "none"
     return (f"<sub>spec <code>{block(claim.nodeid)}</code> · profile {block(claim.profile)} · "
             f"seeds {block(claim.seeds)} · {block(claim.duration)} · artifacts: {block(artifacts)} · "
-            f"commit {block(claim.commit)} · {block(claim.timestamp)}</sub>")
+            f"commit {block(claim.commit)} · {block(claim.timestamp)}{block(claim.formerly_line)}</sub>")
 
 
 def claim_section(claim: ClaimView) -> list[str]:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import ast
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from impl.harness import renames
 from impl.harness.report.figures import slug
 from impl.harness.report.hosts import Hosts, HostVerdict, across_hosts, cpu_kind, host_verdict, split_by_host
 from impl.harness.report.text import (
@@ -100,10 +101,16 @@ class ClaimView:
     expected_refuted: bool = False  # marked known-refuted: the source's statement as made
     host: str = ""  # the host whose records the card shows in detail (`hosts.host_id`)
     hosts: list[HostVerdict] = field(default_factory=list)  # every host's verdict, when several ran the claim
+    formerly: list[str] = field(default_factory=list)  # ids the claim had before a rename (specs/renamed.yaml)
 
     @property
     def badge(self) -> str:
         return BADGES[self.verdict]
+
+    @property
+    def formerly_line(self) -> str:
+        """' · formerly <ids>' when the claim was renamed (specs/renamed.yaml), else ''."""
+        return f" · formerly {', '.join(self.formerly)}" if self.formerly else ""
 
     @property
     def gist(self) -> str:
@@ -238,9 +245,10 @@ def lesson_introduction(root: Path, folder: str) -> str:
     return "\n".join(_lesson_doc(root, folder).splitlines()[1:]).strip()
 
 
-def load_history(path: Path) -> dict[str, list[HistoryEntry]]:
+def load_history(path: Path, renamed: dict[str, str] | None = None) -> dict[str, list[HistoryEntry]]:
     """The last `HISTORY_SHOWN` verdicts per record key (the claim id for lines without a key),
-    oldest first; {} when there is no file. Observed values in the lines are not shown.
+    oldest first; {} when there is no file. Observed values in the lines are not shown. With `renamed`
+    (`renames.load`), a line recorded under a claim's old id counts under its id now.
 
     The file is append-only and written by concurrent runs, so a torn or foreign line is
     skipped rather than failing the whole report.
@@ -258,7 +266,8 @@ def load_history(path: Path) -> dict[str, list[HistoryEntry]]:
             continue
         # A line names the host either as one "hardware" value or as its cpu/gpu fields.
         hardware = row.get("hardware", {name: row.get(name) for name in ("cpu_model", "cpu_flags", "gpus")})
-        history.setdefault(str(row.get("key") or row["id"]), []).append(HistoryEntry(
+        key = renames.current(str(row.get("key") or row["id"]), renamed or {})
+        history.setdefault(key, []).append(HistoryEntry(
             verdict=row["verdict"], commit=str(row.get("commit") or ""), profile=str(row.get("profile") or ""),
             hardware=hardware if isinstance(hardware, str) else json.dumps(hardware, sort_keys=True),
             run=str(row.get("run") or ""), cpu=cpu_kind(row.get("cpu_model"), row.get("cpu_flags"))))
@@ -388,6 +397,9 @@ def build(records: dict[str, dict[str, Any]], root: Path, history: dict[str, lis
     records' hosts) also places history lines on hosts through the run summaries."""
     history = history or {}
     hosts = hosts or Hosts(records.values())
+    formerly: dict[str, list[str]] = {}
+    for old, new in renames.load(root).items():
+        formerly.setdefault(new, []).append(old)
     metrics_dir = Path(metrics_dir or root / "data" / "metrics")
     by_lesson: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for record in sorted(records.values(), key=lambda r: (r["key"], hosts.of_record(r))):
@@ -399,7 +411,8 @@ def build(records: dict[str, dict[str, Any]], root: Path, history: dict[str, lis
         lessons.append(LessonView(
             folder=folder,
             title=lesson_title(root, folder),
-            claims=[claim_view(claim_id, group, history, hosts) for claim_id, group in claims.items()],
+            claims=[replace(claim_view(claim_id, group, history, hosts), formerly=sorted(formerly.get(claim_id, ())))
+                    for claim_id, group in claims.items()],
             hardware=_distinct([hardware_line(r) for r in all_records]),
             profiles=_distinct([r["profile"] for r in all_records]),
             versions=_versions(all_records),

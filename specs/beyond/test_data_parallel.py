@@ -93,7 +93,7 @@ def test_notes_nccl_on_cpu(claim):
     Known refuted at `nccl_all_reduce_ran`: NCCL is NVIDIA's GPU collective library; on this CPU
     machine the process group does not start (the error is recorded). The harness is not at fault:
     the error names NCCL, and torch itself reports NCCL unavailable here (checked). The corrected
-    statement is B.dist.gloo_on_cpu.
+    statement is B.data_parallel.gloo_on_cpu.
     Course: beyond the course (AI-wiki digests, distributed training: the DDP example).
     """
     import torch.distributed as dist
@@ -134,7 +134,7 @@ def test_notes_sampler_reshuffles(claim):
     Known refuted at `distinct_epoch_orders`: the sampler seeds its permutation with seed + epoch and
     the epoch only changes through `set_epoch`. The sampler itself works (checked): each epoch's
     order is a shuffled shard of 50 distinct indices, not the identity order.
-    The corrected statement is B.dist.sampler_set_epoch.
+    The corrected statement is B.data_parallel.sampler_set_epoch.
     Course: beyond the course (AI-wiki digests, distributed training: the DDP example).
     """
     orders = ddp.sampler_orders(100, 2, 0, 3, False)

@@ -3,7 +3,7 @@ import pytest
 
 @pytest.mark.cpu
 @pytest.mark.slow
-def test_keras_pruning(claim):
+def test_keras(claim):
     """Tuning a Keras MLP on the digits (12 TPE trials x 8 epochs, seed 0, hidden units and Adam's lr)
     with `MedianPruner(n_startup_trials=4, n_warmup_steps=2)` through a pruning callback (the ten lines
     of optuna-integration's `TFKerasPruningCallback`, which is not installed) prunes at least one trial,

@@ -29,7 +29,7 @@ def test_lasso_exact_support(claim, seed):
     Refuted as an intrinsic property of the setting, not of one draw: alpha = 0.1 sits below the
     noise level sigma sqrt(2 log p / n) that exact support recovery needs, and the spec records the
     share of seeds 0-99 on which the exact support is recovered (the calibration over seeds
-    1000-3999 behind B.reg.l1_l2 finds a few noise coefficients kept on almost every draw).
+    1000-3999 behind B.regularisation.l1_l2 finds a few noise coefficients kept on almost every draw).
     Course: beyond the course, D1 ML fundamentals (regularisation); D2 (L1/L2).
     """
     from sklearn.linear_model import Lasso

@@ -265,7 +265,7 @@ def test_ranking(claim):
     The MF is Lesson 7's (k = 32, Adam, 15 epochs, lambda chosen by 10 Optuna trials on validation
     RMSE over a slice of train) with its L2 penalty counted once per parameter (lambda times the sum of
     squares of every bias and factor: the MAP form of a Gaussian prior); items are ranked by the
-    unclipped score, ties in item order. The MF of L7.rec.mf penalises every rating instead (Funk's
+    unclipped score, ties in item order. The MF of L7.recommender.mf penalises every rating instead (Funk's
     SGD form), which shrinks a film's bias by the same share whatever its number of ratings, so films
     with a few high ratings crowd its top-10: its recall, ranked the same way, is recorded beside
     (with its ratio to random), and so are the most-popular recommender's recall, precision and NDCG
@@ -309,7 +309,7 @@ def test_ranking(claim):
     claim.expect("mf_recall_over_random", ours.recall / random.recall, ">=", "min_recall_over_random")
     claim.plot("Top-10 quality on MovieLens-100k (test ratings >= 4 relevant)", ["recall@10", "precision@10", "NDCG@10"],
                {label: list(result[:3]) for label, result in zip(
-                   ("biased MF, L2 per parameter", "biased MF, L2 per rating (L7.rec.mf)", "most popular",
+                   ("biased MF, L2 per parameter", "biased MF, L2 per rating (L7.recommender.mf)", "most popular",
                     "uniform random (5 draws)"), (r for _, r in results))}, kind="bar")
     claim.plot("Optuna study, L2 per parameter: validation RMSE by lambda",
                [t["lam"] for t in tuned["mf_ranker"]["trials"]],
