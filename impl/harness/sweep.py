@@ -219,18 +219,19 @@ class Case:
                 for label, value in kind.absurd():
                     yield f"{pname}={label}", self._call({pname: value}), pname
 
-    def edge_probes(self) -> Iterator[tuple[str, Callable[[], Any], str]]:
-        """(label, thunk, argument or field) for every legal edge value of every argument (`Kind.edges`; of every
-        listed field of a record, `Fields.field_edges`), then for every legal call declared with `accepts`."""
+    def edge_probes(self) -> Iterator[tuple[str, Callable[[], Any], str, str]]:
+        """(label, thunk, argument or field at its edge, the argument holding it) for every legal edge value of
+        every argument (`Kind.edges`; of every listed field of a record, `Fields.field_edges`, held by the
+        record's argument), then for every legal call declared with `accepts`."""
         for pname, kind in self._arguments():
             if isinstance(kind, Fields):
                 for field_name, label, record in kind.field_edges():
-                    yield f"{pname}.{field_name}@{label}", self._call({pname: record}), field_name
+                    yield f"{pname}.{field_name}@{label}", self._call({pname: record}), field_name, pname
             elif isinstance(kind, Kind):
                 for label, value in kind.edges():
-                    yield f"{pname}@{label}", self._call({pname: value}), pname
+                    yield f"{pname}@{label}", self._call({pname: value}), pname, pname
         for label, values, name in self.legal:
-            yield label, self._call(values), name
+            yield label, self._call(values), name, name
 
     def good_call(self) -> Callable[[], Any]:
         return self._call()
@@ -564,10 +565,10 @@ def _sweep_absurd(case: Case, answer: Any, report: Report, time_limit: float) ->
 def _sweep_edges(case: Case, report: Report, time_limit: float) -> None:
     """Call `case` with each legal edge value, one argument at a time (`Kind.edges`)."""
     arguments = tuple(pname for pname, _ in case._arguments())
-    for label, call, name in case.edge_probes():
+    for label, call, name, owner in case.edge_probes():
         report.edge_calls += 1
         # A record's field is named alone: the record's own name in its message ("test.prevalence") is no joint limit.
-        others = tuple(other for other in arguments if other != name and not label.startswith(f"{other}."))
+        others = tuple(other for other in arguments if other not in (name, owner))
         problem = check_edge(call, name, others, time_limit)
         if problem is not None:
             report.failures.append(f"{case.name}({label}): {problem}")

@@ -50,7 +50,8 @@ def test_a_broken_rename_file_is_refused(tmp_path, text, message):
 
 
 def test_history_under_an_old_id_counts_for_the_claim_now(tmp_path):
-    lines = [{"id": "L8.q.pareto", "key": "L8.q.pareto", "verdict": "refuted", "run": "20261201T000000Z-1", "commit": "a"},
+    lines = [{"id": "L8.q.pareto", "key": "L8.q.pareto", "verdict": "refuted", "run": "20261201T000000Z-1",
+              "commit": "a"},
              {"id": "L8.quantization.pareto", "key": "L8.quantization.pareto", "verdict": "holds",
               "run": "20261202T000000Z-2", "commit": "b"}]
     history = tmp_path / "history.jsonl"
