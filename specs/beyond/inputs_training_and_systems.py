@@ -1,4 +1,5 @@
-"""Valid call templates for the bad-input sweep: part B of the `beyond` group (see test_inputs.py).
+"""Valid call templates for the bad-input sweep of the `beyond` group (see test_inputs.py):
+training, distribution, deep models and MLOps.
 
 Training, studies, subprocesses and anything that imports TensorFlow or loads a dataset is a
 HeavyCase: only its bad calls are made, and those must fail before any work starts.

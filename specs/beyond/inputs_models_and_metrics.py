@@ -1,4 +1,5 @@
-"""Valid call templates for the bad-input sweep: part A of the `beyond` group (see test_inputs.py).
+"""Valid call templates for the bad-input sweep of the `beyond` group (see test_inputs.py):
+the study notes' models, losses and metrics.
 
 Objects whose library is slow to import (torch models, fitted forests) are built lazily, when the
 sweep runs; collecting the specs imports none of them."""
