@@ -12,8 +12,8 @@ from impl import paths
 from impl.pipeline import closure, stages
 
 SHARED = [*sorted(path.relative_to(paths.ROOT).as_posix() for path in (paths.ROOT / "impl").glob("*.py")),
-          "impl/harness", "impl/pipeline", "conftest.py", "pyproject.toml", "params.yaml", "dvc.yaml", "requirements.lock", "specs/__init__.py",
-          ".dvcignore"]
+          "impl/harness", "impl/pipeline", "conftest.py", "pyproject.toml", "params.yaml", "dvc.yaml", "requirements.lock",
+          "specs/__init__.py", "specs/renamed.yaml", ".dvcignore"]
 
 LESSON = {  # everything a new lesson adds, in its two folders
     "impl/l9_tiny/__init__.py": '"""Lesson 9: a tiny lesson."""\n',
