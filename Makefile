@@ -122,6 +122,12 @@ claims: $(STAMP)
 	@$(PY) -m impl.harness.cli $(ARGS)
 .PHONY: claims
 
+# Where the last run's time went (reports/logs/timeline.jsonl, written by every run): per worker its busy and idle
+# seconds, the perf phase, and the items that waited longest (wall minus CPU) and ran longest.
+timeline: $(STAMP)
+	@$(PY) -m impl.harness.timeline
+.PHONY: timeline
+
 clean-reports:
 	rm -rf reports
 

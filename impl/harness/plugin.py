@@ -23,7 +23,7 @@ import pytest
 
 from impl import paths
 from impl import timing
-from impl.harness import hygiene, hypothesis_profiles, ids, results, state, thresholds
+from impl.harness import hygiene, hypothesis_profiles, ids, results, state, thresholds, timeline
 from impl.harness.claim import Claim
 from impl.harness.freshness import FreshnessRecorder
 from impl.harness.verdicts import VERDICTS, verdict
@@ -72,6 +72,8 @@ def pytest_configure(config: pytest.Config) -> None:
     plugin.sigterm.install()
     if plugin.freshness is not None:
         config.pluginmanager.register(plugin.freshness, "claims-freshness")
+    timeline_file = plugin.results_dir.parent / "logs" / timeline.FILE_NAME if plugin.write else None
+    config.pluginmanager.register(timeline.TimelineRecorder(config, timeline_file), "claims-timeline")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -81,6 +83,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         plugin.sigterm.restore()
         if plugin.freshness is not None:
             config.pluginmanager.unregister(plugin.freshness)
+        recorder = config.pluginmanager.get_plugin("claims-timeline")
+        if recorder is not None:
+            config.pluginmanager.unregister(recorder)
         config.pluginmanager.unregister(plugin)
         if plugin.schedule_dir is not None:
             shutil.rmtree(plugin.schedule_dir, ignore_errors=True)
