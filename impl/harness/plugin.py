@@ -34,6 +34,8 @@ MARKERS = {  # declared here only (pyproject.toml lists none), so --strict-marke
     "cpu": "claim runs and asserts on a CPU (every machine)",
     "gpu": "claim needs a GPU; skipped with the reason where none is found",
     "slow": "claim takes more than ~30 s at the quick profile",
+    "lesson": "lesson(\"l5_quantization\"): a harness test that builds or reads that lesson's stages; under "
+              "--lesson-dist it runs in the lesson's unit, on the worker that builds them (impl/harness/schedule.py)",
     "perf": "timing claim (performance protocol, impl/timing.py); run alone: serially, or under --lesson-dist last "
             "on the one worker left",
     "flag": "flag(\"F30\"): the claim tests a source statement flagged wrong in CLAIMS.md section 12; the "

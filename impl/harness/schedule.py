@@ -5,7 +5,10 @@ lesson's session fixtures again and waits on the same DVC stages) or group by mo
 of them keeps a timing claim away from a busy neighbour. This scheduler:
 
 - hands each worker one whole lesson (`specs/<lesson>/`) or one harness test module at a time, the
-  costliest first: the durations the last run left in `reports/logs/junit.xml`, or on a fresh clone
+  costliest first; a harness test marked `@pytest.mark.lesson("<lesson>")` (it builds or reads that
+  lesson's stages, as a stage's tiny run does) joins its lesson's unit, so no worker waits on a stage
+  the other is building (measured: a tiny run held one worker idle for 83 s while the other built
+  Lesson 5's float models); the durations the last run left in `reports/logs/junit.xml`, or on a fresh clone
   the declared cost (a `slow` item ~30 s, another ~1 s);
 - holds back every `perf` claim until no other work is left, lets every other worker finish and
   exit, and then runs the perf claims on the one worker left: a timing taken beside a busy
@@ -39,10 +42,17 @@ def scope_of(nodeid: str) -> str:
     return f"specs/{folder}" if folder else nodeid.split("::", 1)[0]
 
 
+def _lesson_scope(item: Any) -> str | None:
+    """`specs/<lesson>` for an item marked `lesson("<lesson>")`, else None."""
+    marker = item.get_closest_marker("lesson")
+    return None if marker is None else f"specs/{marker.args[0]}"
+
+
 def write_items(folder: Path, worker: str, items: Sequence[Any]) -> None:
-    """A worker's collection, for the controller: node id -> {"perf": bool, "slow": bool}."""
+    """A worker's collection, for the controller: node id -> {"perf": bool, "slow": bool, "scope": str | None}."""
     table = {item.nodeid: {"perf": item.get_closest_marker("perf") is not None,
-                           "slow": item.get_closest_marker("slow") is not None} for item in items}
+                           "slow": item.get_closest_marker("slow") is not None,
+                           "scope": _lesson_scope(item)} for item in items}
     target = Path(folder) / ITEMS_FILE.format(worker=worker)
     partial = target.with_suffix(".part")
     partial.write_text(json.dumps(table), encoding="utf-8")
@@ -63,7 +73,12 @@ def last_durations(junit: Path) -> dict[str, float]:
     return found
 
 
-def unit_costs(items: dict[str, dict[str, bool]], durations: dict[str, float]) -> dict[str, float]:
+def item_scope(nodeid: str, marks: dict[str, Any]) -> str:
+    """The unit an item runs in: the lesson its `lesson` marker names, else `scope_of(nodeid)`."""
+    return marks.get("scope") or scope_of(nodeid)
+
+
+def unit_costs(items: dict[str, dict[str, Any]], durations: dict[str, float]) -> dict[str, float]:
     """Each scope's expected seconds before the perf phase: the last run's duration per item where known, else
     its declared cost (perf claims left out: they run later)."""
     costs: dict[str, float] = {}
@@ -71,7 +86,8 @@ def unit_costs(items: dict[str, dict[str, bool]], durations: dict[str, float]) -
         if marks.get("perf"):
             continue
         guess = SLOW_ITEM_S if marks.get("slow") else OTHER_ITEM_S
-        costs[scope_of(nodeid)] = costs.get(scope_of(nodeid), 0.0) + durations.get(nodeid, guess)
+        scope = item_scope(nodeid, marks)
+        costs[scope] = costs.get(scope, 0.0) + durations.get(nodeid, guess)
     return costs
 
 
@@ -83,12 +99,13 @@ class LessonScheduling(LoadScopeScheduling):
         self.items_dir = Path(items_dir)
         self.junit = junit
         self.perf_ids: frozenset[str] = frozenset()  # every perf claim of the collection
+        self.scopes: dict[str, str] = {}   # node id -> its unit (before schedule(): by node id alone)
         self.perf: list[str] = []          # those not yet sent
         self.perf_node: Any = None         # the worker kept for them
 
     # -- what a scope is ------------------------------------------------------------------
     def _split_scope(self, nodeid: str) -> str:
-        return PERF_SCOPE if nodeid in self.perf_ids else scope_of(nodeid)
+        return PERF_SCOPE if nodeid in self.perf_ids else self.scopes.get(nodeid) or scope_of(nodeid)
 
     def _read_items(self) -> dict[str, dict[str, bool]]:
         files = sorted(self.items_dir.glob(ITEMS_FILE.format(worker="*")))
@@ -113,10 +130,11 @@ class LessonScheduling(LoadScopeScheduling):
         items = self._read_items()
         self.perf = [nodeid for nodeid in self.collection if items.get(nodeid, {}).get("perf")]
         self.perf_ids = frozenset(self.perf)
+        self.scopes = {nodeid: item_scope(nodeid, items.get(nodeid, {})) for nodeid in self.collection}
         units: dict[str, dict[str, bool]] = {}
         for nodeid in self.collection:
             if nodeid not in self.perf_ids:
-                units.setdefault(scope_of(nodeid), {})[nodeid] = False
+                units.setdefault(self.scopes[nodeid], {})[nodeid] = False
         costs = unit_costs(items, last_durations(self.junit) if self.junit else {})
         self.workqueue = OrderedDict(sorted(units.items(), key=lambda unit: -costs.get(unit[0], 0.0)))
         self.log("lesson scheduling:", ", ".join(f"{scope} ~{costs.get(scope, 0):.0f}s" for scope in self.workqueue),

@@ -148,3 +148,26 @@ def test_no_collection_file_is_a_clear_error(tmp_path):
     sched.add_node_collection(node, COLLECTION)
     with pytest.raises(RuntimeError, match="no worker wrote its collection"):
         sched.schedule()
+
+
+def test_a_harness_test_marked_with_a_lesson_runs_in_that_lessons_unit(tmp_path):
+    """A stage's tiny run (`@pytest.mark.lesson("l5_quantization")`) goes to the worker that runs Lesson 5, after
+    its claims, instead of waiting there on a stage the other worker builds."""
+    tiny = "tests/harness/test_stages.py::test_stage_runs_tiny[impl/l5_quantization/dvc.yaml:qat_torch]"
+    collection = [*COLLECTION, tiny]
+    (tmp_path / "items-gw0.json").write_text(json.dumps(
+        {nodeid: {"perf": nodeid in PERF, "slow": nodeid in SLOW,
+                  "scope": "specs/l5_quantization" if nodeid == tiny else None} for nodeid in collection}))
+    config = SimpleNamespace(getvalue=lambda name: ["2*popen"], option=SimpleNamespace())
+    sched = LessonScheduling(config, items_dir=tmp_path)
+    a, b = FakeNode("gw0"), FakeNode("gw1")
+    for node in (a, b):
+        sched.add_node(node)
+        sched.add_node_collection(node, collection)
+    sched.schedule()
+    sent = {node.gateway.id: [collection[i] for i in node.sent] for node in (a, b)}
+    owner = next(name for name, ids in sent.items() if "specs/l5_quantization/test_tflite.py::test_size" in ids)
+    assert tiny in sent[owner], sent
+    assert sent[owner].index(tiny) > sent[owner].index("specs/l5_quantization/test_tflite.py::test_accuracy")
+    assert sched._split_scope(tiny) == "specs/l5_quantization"
+    assert unit_costs({tiny: {"scope": "specs/l5_quantization"}}, {tiny: 7.0}) == {"specs/l5_quantization": 7.0}
