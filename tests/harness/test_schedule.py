@@ -39,14 +39,17 @@ PERF = {"specs/l1_linalg/test_perf.py::test_speed", "specs/l5_quantization/test_
 SLOW = {"specs/l5_quantization/test_tflite.py::test_accuracy"}
 
 
-def _scheduler(tmp_path, nodes, junit=None):
+def _scheduler(tmp_path, nodes, junit=None, collection=COLLECTION, scopes=None):
+    """A scheduler over `collection` with `nodes` registered; `scopes` gives an item its `lesson` marker's unit."""
+    scopes = scopes or {}
     (tmp_path / "items-gw0.json").write_text(json.dumps(
-        {nodeid: {"perf": nodeid in PERF, "slow": nodeid in SLOW} for nodeid in COLLECTION}))
+        {nodeid: {"perf": nodeid in PERF, "slow": nodeid in SLOW, "scope": scopes.get(nodeid)}
+         for nodeid in collection}))
     config = SimpleNamespace(getvalue=lambda name: [f"{len(nodes)}*popen"], option=SimpleNamespace())
     sched = LessonScheduling(config, items_dir=tmp_path, junit=junit)
     for node in nodes:
         sched.add_node(node)
-        sched.add_node_collection(node, COLLECTION)
+        sched.add_node_collection(node, collection)
     sched.schedule()
     return sched
 
@@ -155,16 +158,8 @@ def test_a_harness_test_marked_with_a_lesson_runs_in_that_lessons_unit(tmp_path)
     its claims, instead of waiting there on a stage the other worker builds."""
     tiny = "tests/harness/test_stages.py::test_stage_runs_tiny[impl/l5_quantization/dvc.yaml:qat_torch]"
     collection = [*COLLECTION, tiny]
-    (tmp_path / "items-gw0.json").write_text(json.dumps(
-        {nodeid: {"perf": nodeid in PERF, "slow": nodeid in SLOW,
-                  "scope": "specs/l5_quantization" if nodeid == tiny else None} for nodeid in collection}))
-    config = SimpleNamespace(getvalue=lambda name: ["2*popen"], option=SimpleNamespace())
-    sched = LessonScheduling(config, items_dir=tmp_path)
     a, b = FakeNode("gw0"), FakeNode("gw1")
-    for node in (a, b):
-        sched.add_node(node)
-        sched.add_node_collection(node, collection)
-    sched.schedule()
+    sched = _scheduler(tmp_path, [a, b], collection=collection, scopes={tiny: "specs/l5_quantization"})
     sent = {node.gateway.id: [collection[i] for i in node.sent] for node in (a, b)}
     owner = next(name for name, ids in sent.items() if "specs/l5_quantization/test_tflite.py::test_size" in ids)
     assert tiny in sent[owner], sent

@@ -21,9 +21,8 @@ def test_every_stage_but_verify_and_report_is_a_run_function():
 def _with_its_lesson(stage):
     """A lesson's stage runs in that lesson's --lesson-dist unit: its tiny run may need the lesson's real upstream
     outputs (Lesson 5's QAT starts from the trained float model), built once by the worker that owns the lesson."""
-    parts = stage.dvcfile.split("/")
-    marks = [pytest.mark.lesson(parts[1])] if len(parts) == 3 and parts[0] == "impl" else []
-    return pytest.param(stage, marks=marks, id=stage.address)
+    lesson = importlib.import_module(stage.module).main.lesson
+    return pytest.param(stage, marks=[pytest.mark.lesson(lesson)], id=stage.address)
 
 
 @pytest.mark.parametrize("stage", [_with_its_lesson(s) for s in RUNNABLE])
