@@ -148,6 +148,15 @@ soak: $(STAMP)
 	mkdir -p $(LOGS) && $(PY) -m impl.l8_production.soak --minutes $(MINUTES) --out $(LOGS)/soak.json
 .PHONY: soak
 
+# The multi-process specs (torchrun, Spark, PostgreSQL, Optuna workers, the HTTP server: every item whose code names a
+# launcher module, impl/tools/busy_host.py) run serially beside HOGS CPU-bound processes, into a throw-away results folder:
+# each must finish or fail with a diagnosis within its budget, and nothing may be left behind. Table:
+# reports/logs/busy-host.md; exit 1 on a failure, an error or a left-behind process.
+HOGS ?= 2
+test-busy-host: $(STAMP)
+	mkdir -p $(LOGS) && $(PY) -m impl.tools.busy_host --hogs $(HOGS) --out $(LOGS)/busy-host.md -- $(or $(PYTEST_ARGS),specs tests)
+.PHONY: test-busy-host
+
 # The suite once more with every instruction-set cap the stack offers (torch, oneDNN, NumPy, XLA, and the
 # claims' own CPU-flag reading) set to AVX2, compared verdict by verdict with the last uncapped run
 # (reports/results): the table goes to reports/logs/capped-isa.md; exit 1 when a verdict disagrees.
