@@ -30,10 +30,10 @@ def few_shot_indices(labels: np.ndarray, per_class: int, seed: int) -> np.ndarra
 
 def run(knobs: dict, out_dir: Path) -> dict:
     from impl.beyond import transfer
-    from impl.data import mnist
+    from impl.data import mnist5k
     from impl.isolation import torch_state
 
-    pool = mnist.subset("train", knobs["pool_size"], knobs["split_seed"])
+    pool, _ = mnist5k.train_test(knobs["split_seed"], knobs["pool_size"])  # its training subset
     source = np.flatnonzero(pool.y < 5)
     models, runs = {}, {}
     with torch_state(num_threads=knobs["num_threads"], deterministic=True):

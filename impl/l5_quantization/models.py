@@ -21,37 +21,31 @@ from impl.checks import (
     MAX_DIM, MAX_STEPS, as_bool, as_callable, as_float_array, as_images, as_instance, as_int, as_learning_rate,
     as_labels, as_path, as_seed, as_str, same_length,
 )
+from impl.data import mnist5k as data_mnist5k
 
 __all__ = [
     "TRAIN_SIZE", "TEST_SIZE", "VALIDATION_SIZE", "SCHEDULES", "mnist5k", "mnist_validation", "to_nchw", "to_nhwc",
     "make_cnn", "make_mlp", "count_params", "cnn_widths", "load_state", "train", "predict_logits", "log_loss",
 ]
 
-TRAIN_SIZE, TEST_SIZE = 4000, 1000  # the catalog's mnist5k: 4k/1k
+TRAIN_SIZE, TEST_SIZE = data_mnist5k.TRAIN_SIZE, data_mnist5k.TEST_SIZE  # the catalog's mnist5k: 4k/1k
 VALIDATION_SIZE = 1000
 SCHEDULES = ("constant", "cosine")
 
 
 def mnist5k(split_seed: int = 0):
-    """(X_train, y_train, X_test, y_test): uint8 (n, 28, 28) images and int64 labels, stratified subsets."""
-    split_seed = as_seed(split_seed, "split_seed")
-    from impl.data import mnist
-
-    train, test = mnist.subset("train", TRAIN_SIZE, split_seed), mnist.subset("test", TEST_SIZE, split_seed)
-    return train.X, train.y.astype(np.int64), test.X, test.y.astype(np.int64)
+    """(X_train, y_train, X_test, y_test): `impl.data.mnist5k.train_test(split_seed)`, uint8 (n, 28, 28) images
+    and int64 labels (the draw Lessons 7 and 8 train on too)."""
+    train, test = data_mnist5k.train_test(split_seed)
+    return train.X, train.y, test.X, test.y
 
 
 def mnist_validation(split_seed: int = 0, n: int = VALIDATION_SIZE):
-    """(X_val, y_val): a stratified sample of `n` official training images that are not among
-    `mnist5k(split_seed)`'s 4,000 training images (the sample's own seed is derived from `split_seed`)."""
-    split_seed = as_seed(split_seed, "split_seed")
+    """(X_val, y_val): `n` official training images outside mnist5k's 4,000 (`impl.data.mnist5k.held_out`, the
+    same images as Lesson 8's validation split)."""
     n = as_int(n, "n", minimum=1, maximum=10_000)
-    from impl.data import mnist, splits
-
-    full = mnist.load("train")
-    unused = np.setdiff1d(np.arange(len(full.y)), splits.stratified_indices(full.y, TRAIN_SIZE, split_seed))
-    chosen = unused[splits.stratified_indices(full.y[unused], n, split_seed + 1)]
-    return full.X[chosen], full.y[chosen].astype(np.int64)
+    (val,) = data_mnist5k.held_out(split_seed, (n,))
+    return val.X, val.y
 
 
 def to_nchw(X) -> np.ndarray:

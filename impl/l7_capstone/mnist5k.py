@@ -1,26 +1,24 @@
-"""The compression track's data and networks: an mnist5k-style subset and three torch models.
+"""The compression track's data and networks: the catalog's mnist5k and three torch models.
 
-Data: 4,000 training images drawn stratified from the official training set and 1,000 test
-images drawn stratified from the official test set (`impl.data.mnist.subset`, fixed by seed),
+Data: `impl.data.mnist5k`, the draw Lessons 5 and 8 use (4,000 training images drawn stratified from
+the official training set and 1,000 test images from the official test set, fixed by seed),
 normalised as Lesson 3 does. Networks (Lesson 3's code): the MLP 784-256-10 that is compressed,
 the small CNN teacher, and the 784-32-10 student.
 """
 from __future__ import annotations
 
-from impl.checks import MAX_DIM, as_int, as_seed
+from impl.checks import MAX_DIM, as_int
 
 __all__ = ["tensors", "make_mlp", "make_teacher", "make_student"]
 
 
 def tensors(train_size: int, test_size: int, split_seed: int):
-    """(X_train, y_train, X_test, y_test) as normalised float32 (n, 784) / int64 tensors."""
-    train_size = as_int(train_size, "train_size", minimum=10, maximum=60_000)
-    test_size = as_int(test_size, "test_size", minimum=10, maximum=10_000)
-    split_seed = as_seed(split_seed, "split_seed")
-    from impl.data import mnist
+    """(X_train, y_train, X_test, y_test): `impl.data.mnist5k.train_test` (the draw Lessons 5 and 8 train on too)
+    as normalised float32 (n, 784) / int64 tensors."""
+    from impl.data import mnist5k
     from impl.l3_optim import mlp
 
-    train, test = mnist.subset("train", train_size, split_seed), mnist.subset("test", test_size, split_seed)
+    train, test = mnist5k.train_test(split_seed, train_size, test_size)
     return (*mlp.to_tensors(train.X, train.y), *mlp.to_tensors(test.X, test.y))
 
 

@@ -1,8 +1,9 @@
-"""DVC stage `prepare`: the MNIST splits of the lesson (the catalog's mnist5k plus a calibration set).
+"""DVC stage `prepare`: the MNIST splits of the lesson (the catalog's mnist5k plus validation and calibration).
 
-From the official training images, disjoint stratified draws (seeded): train, validation (the
-searches choose on it) and calibration (ORT reads activation ranges from it). From the official
-test images, a stratified subset that only `evaluate` reads, once, after every choice is made.
+`impl.data.mnist5k`, the draw Lessons 5 and 7 use: its training and test subsets, and from the official
+training images outside that training subset two disjoint stratified parts: validation (the searches
+choose on it; the same images as Lesson 5's validation) and calibration (ORT reads activation ranges
+from it). The test images are read only by `evaluate`, once, after every choice is made.
 Writes data/models/l8_production/splits.npz and test.npz (uint8 images, int64 labels).
 """
 from __future__ import annotations
@@ -16,23 +17,22 @@ from impl.pipeline.stages import stage_main
 
 __all__ = []  # a DVC stage entry point (run/main), not library API
 
-TINY_KNOBS = {"n_train": 200, "n_val": 100, "n_calibration": 50, "n_test": 100}
+TINY_KNOBS = {"train_size": 200, "val_size": 100, "calibration_size": 50, "test_size": 100}
+PARTS = ("train", "val", "calibration")
 
 
 def run(knobs: dict, out_dir: Path) -> dict:
-    from impl.data import mnist, splits
+    from impl.data import mnist5k
 
-    train = mnist.load("train")
-    parts = splits.stratified_disjoint(train.y, (knobs["n_train"], knobs["n_val"], knobs["n_calibration"]),
-                                       knobs["split_seed"])
+    train, test = mnist5k.train_test(knobs["split_seed"], knobs["train_size"], knobs["test_size"])
+    val, calibration = mnist5k.held_out(knobs["split_seed"], (knobs["val_size"], knobs["calibration_size"]),
+                                        knobs["train_size"])
     arrays = {}
-    for name, index in zip(("train", "val", "calibration"), parts):
-        arrays[f"X_{name}"], arrays[f"y_{name}"] = train.X[index], train.y[index].astype("int64")
+    for name, part in zip(PARTS, (train, val, calibration)):
+        arrays[f"X_{name}"], arrays[f"y_{name}"] = part.X, part.y
     write_arrays(out_dir, FILES["splits"], **arrays)
-    test = mnist.subset("test", knobs["n_test"], knobs["split_seed"])
-    write_arrays(out_dir, FILES["test"], X_test=test.X, y_test=test.y.astype("int64"))
-    return {f"n_{name}": int(len(index)) for name, index in zip(("train", "val", "calibration"), parts)} | \
-        {"n_test": int(len(test.y))}
+    write_arrays(out_dir, FILES["test"], X_test=test.X, y_test=test.y)
+    return {f"{name}_size": int(len(part.y)) for name, part in zip((*PARTS, "test"), (train, val, calibration, test))}
 
 
 main = stage_main(run, "l8_production", "prepare")

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from impl.data import (
-    cifar10, diabetes, digits, fetch, gutenberg, idx, mnist, movielens, packaged, prepared, series, splits, toy,
+    cifar10, diabetes, digits, fetch, gutenberg, idx, mnist, mnist5k, movielens, packaged, prepared, series, splits,
+    toy,
 )
 from impl.harness.input_claim import bad_input_claim
 from impl.harness.kinds import (
@@ -94,6 +95,8 @@ CASES = [
     HeavyCase(mnist.read_prepared, PathArg(mnist.PREPARED)),
     HeavyCase(mnist.load, Choice("test", mnist.SPLITS)),
     HeavyCase(mnist.subset, Choice("test", mnist.SPLITS), Count(100, 1, 10_000), Seed()),
+    HeavyCase(mnist5k.train_test, Seed(), Count(4000, 10, 60_000), Count(1000, 10, 10_000)),
+    HeavyCase(mnist5k.held_out, Seed(), Counts((1000, 200)), Count(4000, 10, 60_000)),
     Case(movielens.packaged_dir),
     Case(movielens.unavailable_reason),
     Case(movielens.parse_u_data, Bytes(b"1\t2\t3\t4\n5\t6\t4\t8\n")),
