@@ -64,7 +64,7 @@ def _data(knobs: dict[str, Any]):
     from impl.data import cifar10
     from impl.l4_tuning import cifar_cnn
 
-    train, val = cifar10.train_val(knobs["n_train"], knobs["n_val"], knobs["split_seed"])
+    train, val = cifar10.train_val(knobs["train_size"], knobs["val_size"], knobs["split_seed"])
     return (*cifar_cnn.to_tensors(train.X, train.y), *cifar_cnn.to_tensors(val.X, val.y))
 
 
@@ -146,7 +146,7 @@ def tune(workers: int, storage: str | None = None, *, out_dir: Path | None = Non
          **overrides: Any) -> dict[str, Any]:
     """The whole study over `workers` local processes (a throwaway PostgreSQL unless `storage` names an RDB),
     stopped with a diagnosis after `timeout_s` (None: no limit); `overrides` replace cnn knobs (n_trials,
-    num_epochs, n_train, ...)."""
+    num_epochs, train_size, ...)."""
     from impl.data import cifar10
     from impl.l3_optim import mlp
     from impl.l4_tuning import cifar_cnn, postgres, studies

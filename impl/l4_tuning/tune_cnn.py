@@ -31,7 +31,7 @@ TRIALS_NAME, HISTORY_NAME, MODEL_NAME, TEST_NAME = "cnn_trials.json", "cnn_histo
 STUDY_BEST_NAME = "cnn_study_best.pt"
 STUDY = "l4_tuning.tune_cnn"
 
-TINY_KNOBS = {"n_train": 200, "n_val": 100, "n_trials": 2, "num_epochs": 1, "depths": [1], "widths": [4],
+TINY_KNOBS = {"train_size": 200, "val_size": 100, "n_trials": 2, "num_epochs": 1, "depths": [1], "widths": [4],
               "n_startup_trials": 1, "pruner_startup_trials": 1}
 
 
@@ -51,7 +51,7 @@ def run(knobs: dict, out_dir: Path) -> dict:
     # Threads fixed (float reductions may round differently per thread count) and deterministic kernels;
     # both restored on return, since a test may call run() in its own process.
     with torch_state(num_threads=knobs["num_threads"], deterministic=True):
-        train, val = cifar10.train_val(knobs["n_train"], knobs["n_val"], knobs["split_seed"])
+        train, val = cifar10.train_val(knobs["train_size"], knobs["val_size"], knobs["split_seed"])
         X, y = cifar_cnn.to_tensors(train.X, train.y)
         X_val, y_val = cifar_cnn.to_tensors(val.X, val.y)
         held_out = studies.HeldOut(lambda: cifar10.load("test"))
@@ -90,7 +90,7 @@ def run(knobs: dict, out_dir: Path) -> dict:
         "final_seed": knobs["final_seed"], "final_val_accuracy": curves.test_accuracy[-1],
         "test_accuracy": test_accuracy, "test_loss": test_loss, "test_size": len(test.y), "guard": held_out.record()})
     states = [t["state"] for t in export["trials"]]
-    return {"n_train": len(y), "n_val": len(y_val), "n_trials": len(states), "complete": states.count("COMPLETE"),
+    return {"train_size": len(y), "val_size": len(y_val), "n_trials": len(states), "complete": states.count("COMPLETE"),
             "pruned": states.count("PRUNED"), "best_val_accuracy": export["best_value"], "test_accuracy": test_accuracy,
             "epochs_trained": sum(len(t["intermediate_values"]) for t in export["trials"])}
 

@@ -49,7 +49,7 @@ def _fine_tune(model, x_train, y_train, knobs: dict, tf_keras) -> list[float]:
     tf_keras.utils.set_random_seed(knobs["seed"])  # global seeding: this is a process of its own
     model.compile(optimizer=tf_keras.optimizers.Adam(knobs["lr"]),
                   loss=tf_keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    history = model.fit(x_train, y_train, epochs=knobs["epochs"], batch_size=knobs["batch_size"], shuffle=True,
+    history = model.fit(x_train, y_train, epochs=knobs["num_epochs"], batch_size=knobs["batch_size"], shuffle=True,
                         verbose=0)
     return [round(float(v), 6) for v in history.history["loss"]]
 

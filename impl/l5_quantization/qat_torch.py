@@ -27,7 +27,7 @@ from impl.scoring import top1_accuracy
 __all__ = []  # a DVC stage entry point (run/main), not library API
 
 QAT_FILE = "mlp_qat.pt"
-TINY_KNOBS = {"seeds": [0], "epochs": 1, "calibration_size": 20}
+TINY_KNOBS = {"seeds": [0], "num_epochs": 1, "calibration_size": 20}
 
 
 def grid_key(weight_bits: int, act_bits: int) -> str:
@@ -50,7 +50,7 @@ def _run(knobs: dict, out_dir: Path) -> dict:
     x_train, x_test = models.to_nchw(X_train), models.to_nchw(X_test)
     calibration = torch.from_numpy(x_train[:knobs["calibration_size"]])
     act_max = fakequant.LowBitMLP(copy.deepcopy(float_net), calibration).act_max
-    train = dict(epochs=knobs["epochs"], lr=knobs["lr"], batch_size=knobs["batch_size"])
+    train = dict(epochs=knobs["num_epochs"], lr=knobs["lr"], batch_size=knobs["batch_size"])
     saved, summary = {"act_max": torch.tensor(act_max, dtype=torch.float64)}, {}
     for seed in knobs["seeds"]:
         control = copy.deepcopy(float_net)

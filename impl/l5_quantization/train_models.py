@@ -36,7 +36,7 @@ CNN, MLP, MLP_WIDE, CURVES = "cnn_torch.pt", "mlp_torch.pt", "mlp_wide.pt", "tra
 CNN_ONNX = {"fp32": "cnn_fp32.onnx", "dynamic": "cnn_dynamic.onnx", "static": "cnn_static.onnx"}
 MLP_ONNX = {"fp32": "mlp_wide_fp32.onnx", "dynamic": "mlp_wide_dynamic.onnx"}
 
-TINY_KNOBS = {"cnn_epochs": 1, "mlp_epochs": 1, "cnn_widths": [4, 8], "calibration_size": 20, "validation_size": 50}
+TINY_KNOBS = {"cnn_epochs": 1, "mlp_epochs": 1, "cnn_widths": [4, 8], "calibration_size": 20, "val_size": 50}
 
 
 def _save(model, path: Path) -> None:
@@ -66,7 +66,7 @@ def _train_with_curve(net, epochs: int, data: tuple, train: dict) -> tuple[list[
 
 def _run(knobs: dict, out_dir: Path) -> dict:
     X_train, y_train, X_test, y_test = models.mnist5k(knobs["split_seed"])
-    X_val, y_val = models.mnist_validation(knobs["split_seed"], knobs["validation_size"])
+    X_val, y_val = models.mnist_validation(knobs["split_seed"], knobs["val_size"])
     x_train, x_test = models.to_nchw(X_train), models.to_nchw(X_test)
     data = (x_train, y_train, models.to_nchw(X_val), y_val)
     train = dict(lr=knobs["lr"], batch_size=knobs["batch_size"], seed=knobs["seed"], schedule=knobs["schedule"],

@@ -47,7 +47,7 @@ def test_cifar(claim):
         model.load_state_dict(torch.load(artifacts.require(f"{MODELS}/{name}"), weights_only=True))
         return model
 
-    _, val = cifar10.train_val(knobs["n_train"], knobs["n_val"], knobs["split_seed"])
+    _, val = cifar10.train_val(knobs["train_size"], knobs["val_size"], knobs["split_seed"])
     test = cifar10.load("test")
     with torch_state(num_threads=knobs["num_threads"]):  # the stage's thread count: the same float sums
         study_best, retrained = saved_model("cnn_study_best.pt"), saved_model("cnn_best.pt")
@@ -55,13 +55,13 @@ def test_cifar(claim):
         retrained_val_accuracy, _ = mlp.evaluate(retrained, *cifar_cnn.to_tensors(val.X, val.y))
         test_accuracy, _ = mlp.evaluate(retrained, *cifar_cnn.to_tensors(test.X, test.y))
     states = [trial["state"] for trial in export["trials"]]
-    claim.record(n_train=knobs["n_train"], n_val=knobs["n_val"], test_size=len(test.y), num_epochs=knobs["num_epochs"],
+    claim.record(train_size=knobs["train_size"], val_size=knobs["val_size"], test_size=len(test.y), num_epochs=knobs["num_epochs"],
                  n_trials=len(states), complete=states.count("COMPLETE"), pruned=states.count("PRUNED"),
                  chosen=result["params"], chosen_trial=export["best_trial"],
                  best_val_accuracy=best_val_accuracy, retrained_val_accuracy=retrained_val_accuracy,
                  test_accuracy=test_accuracy,
                  importances=export["importances"])
-    plot_study(claim, export, what=f"CIFAR-10 CNN ({knobs['n_train']} train images)", value_label="validation accuracy",
+    plot_study(claim, export, what=f"CIFAR-10 CNN ({knobs['train_size']} train images)", value_label="validation accuracy",
                step_label="epoch", x_param="lr", logx=True)
     claim.expect("n_trials", len(states), "==", knobs["n_trials"])  # the budget the knobs state, all run
     # Accuracies are counts over the same images from the same weights: recomputed equals logged exactly.

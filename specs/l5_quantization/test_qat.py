@@ -122,9 +122,9 @@ def _ptq_vs_qat(claim, weight_bits: int, act_bits: int) -> None:
     qat, control, control_ptq = float(np.mean(qat_accs)), float(np.mean(control_accs)), float(np.mean(control_ptq_accs))
     claim.record(float_accuracy=float_acc, ptq_accuracy=ptq_acc, qat_accuracies=qat_accs, qat_mean=qat,
                  control_accuracies=control_accs, control_mean=control, control_ptq_accuracies=control_ptq_accs,
-                 control_ptq_mean=control_ptq, qat_epochs=knobs["epochs"], qat_lr=knobs["lr"])
+                 control_ptq_mean=control_ptq, qat_epochs=knobs["num_epochs"], qat_lr=knobs["lr"])
     claim.plot(f"MLP 784-256-10 on mnist5k, {grid}: test accuracy (QAT and control: mean of {len(seeds)} seeds)",
-               ["float", f"float + {knobs['epochs']} epochs (control)", f"PTQ {grid}", f"PTQ {grid} of the control",
+               ["float", f"float + {knobs['num_epochs']} epochs (control)", f"PTQ {grid}", f"PTQ {grid} of the control",
                 f"QAT {grid}"], {"accuracy": [float_acc, control, ptq_acc, control_ptq, qat]}, kind="bar",
                ylabel="top-1 accuracy")
     claim.expect("act_max_gap_vs_stage", act_max_gap, "==", 0.0)  # QAT ran on this float model's ranges

@@ -5,7 +5,7 @@ import pytest
 
 from impl.l4_tuning import postgres, tune
 
-TINY = {"n_trials": 4, "num_epochs": 1, "n_train": 400, "n_val": 200, "n_startup_trials": 2, "pruner_startup_trials": 2}
+TINY = {"n_trials": 4, "num_epochs": 1, "train_size": 400, "val_size": 200, "n_startup_trials": 2, "pruner_startup_trials": 2}
 
 
 def test_two_workers_share_one_study_and_the_test_set_is_read_once(tmp_path):
