@@ -7,7 +7,10 @@ def test_keras(claim):
     """Tuning a Keras MLP on the digits (12 TPE trials x 8 epochs, seed 0, hidden units and Adam's lr)
     with `MedianPruner(n_startup_trials=4, n_warmup_steps=2)` through a pruning callback (the ten lines
     of optuna-integration's `TFKerasPruningCallback`, which is not installed) prunes at least one trial,
-    runs at most 85% of the 96 epochs, and still finds a configuration with validation accuracy >= 0.95.
+    runs at most 96% of the 96 epochs, and still finds a configuration with validation accuracy >= 0.948.
+
+    The catalog's 85% and 0.95 are judged beside them as twins; the bars moved to their 5-seed
+    calibration's mean -/+ 3 SD (CLAIMS 0.7, numbers in claims.yaml: seed 2 ran 90% of the epochs).
 
     The study runs in a fresh process (`keras_pruning.tune_in_subprocess`) whose TensorFlow pools are
     pinned to 2 intra-op threads and 1 inter-op thread before TensorFlow starts (protocol P1), so the
@@ -28,5 +31,8 @@ def test_keras(claim):
                                                                 for e in range(num_epochs)]
                 for t in trials}, xlabel="epoch", ylabel="val accuracy")
     claim.expect("pruned_trials", result["pruned"], ">=", "min_pruned")
-    claim.expect("epoch_fraction", result["epochs_run"] / result["budget"], "<=", "max_epoch_fraction")
+    fraction = result["epochs_run"] / result["budget"]
+    claim.expect("epoch_fraction", fraction, "<=", "max_epoch_fraction")
+    claim.expect("epoch_fraction_catalog", fraction, "<=", "max_epoch_fraction_catalog")
     claim.expect("best_val_accuracy", result["best_value"], ">=", "min_best_val_accuracy")
+    claim.expect("best_val_accuracy_catalog", result["best_value"], ">=", "min_best_val_accuracy_catalog")
