@@ -10,9 +10,13 @@ of them keeps a timing claim away from a busy neighbour. This scheduler:
   the other is building (measured: a tiny run held one worker idle for 83 s while the other built
   Lesson 5's float models); the durations the last run left in `reports/logs/junit.xml`, or on a fresh clone
   the declared cost (a `slow` item ~30 s, another ~1 s);
-- holds back every `perf` claim until no other work is left, lets every other worker finish and
-  exit, and then runs the perf claims on the one worker left: a timing taken beside a busy
-  neighbour measures the neighbour (the performance protocol in DESIGN.md).
+- holds back every `perf` claim until no other work is left, then sends them all to the first worker
+  that runs dry and tells every worker to finish and exit; a perf claim starts only once its worker is
+  alone (`wait_until_alone`: the controller leaves a file in the schedule folder when every other worker
+  has exited), so a timing is never taken beside a busy neighbour, which would measure the neighbour
+  (the performance protocol in DESIGN.md). The perf claims are sent at once, not when the worker is
+  alone, because an xdist worker runs its last item only when it has the next one or is told to stop:
+  held back, they kept one worker idle with its last item unrun for 166 s of a clean-clone run.
 
 The controller does not collect, so each worker writes what it collected (node id, perf, slow) to
 a file in a folder the controller hands it (`workerinput["claims_schedule_dir"]`); the scheduler
@@ -21,6 +25,7 @@ reads it once every worker has collected.
 from __future__ import annotations
 
 import json
+import time
 import xml.etree.ElementTree as ElementTree
 from collections import OrderedDict
 from pathlib import Path
@@ -28,12 +33,15 @@ from typing import Any, Sequence
 
 from xdist.scheduler import LoadScopeScheduling
 
+from impl.checks import as_float, as_path
 from impl.harness.ids import spec_folder
 
 PERF_SCOPE = "<perf claims, alone>"
 SLOW_ITEM_S = 30.0  # the `slow` marker's declared cost ("more than ~30 s at the quick profile")
 OTHER_ITEM_S = 1.0
 ITEMS_FILE = "items-{worker}.json"
+ALONE_FILE = "alone"  # in the schedule folder: every worker but the one holding the perf claims has exited
+ALONE_WAIT_S = 3600.0
 
 
 def scope_of(nodeid: str) -> str:
@@ -57,6 +65,18 @@ def write_items(folder: Path, worker: str, items: Sequence[Any]) -> None:
     partial = target.with_suffix(".part")
     partial.write_text(json.dumps(table), encoding="utf-8")
     partial.replace(target)
+
+
+def wait_until_alone(folder: Path, timeout_s: float = ALONE_WAIT_S, poll_s: float = 0.1) -> bool:
+    """Block until the controller says this worker is the only one left (True), or `timeout_s` passes (False)."""
+    flag = as_path(folder, "folder") / ALONE_FILE
+    deadline = time.monotonic() + as_float(timeout_s, "timeout_s", low=0.0, high=24 * 3600.0)
+    poll_s = as_float(poll_s, "poll_s", low=0.001, high=60.0)
+    while not flag.exists():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(poll_s)
+    return True
 
 
 def last_durations(junit: Path) -> dict[str, float]:
@@ -156,33 +176,37 @@ class LessonScheduling(LoadScopeScheduling):
         if not self.perf:
             node.shutdown()
             return
-        if self.perf_node is None:
-            self.perf_node = node   # the first worker to find no work left keeps the perf claims
+        if self.perf_node is None:  # the first worker to find no work left takes the perf claims now, so
+            self._send_perf(node)   # that its last item runs; they wait on their worker for the alone file
+            return
         if node is not self.perf_node:
             node.shutdown()
-            return
-        self._send_perf_when_alone()
 
-    def _send_perf_when_alone(self) -> None:
-        node = self.perf_node
-        if node is None or not self.perf or node.shutting_down or len(self.assigned_work) > 1:
-            return
+    def _send_perf(self, node: Any) -> None:
+        self.perf_node = node
         unit = {nodeid: False for nodeid in self.perf}
         self.perf = []
         self.assigned_work[node][PERF_SCOPE] = unit
         collection = self.registered_collections[node]
         node.send_runtest_some([collection.index(nodeid) for nodeid in unit])
-        node.shutdown()
+        for other in self.nodes:  # every worker finishes what it holds and exits
+            if not other.shutting_down:
+                other.shutdown()
+        self._signal_if_alone()
+
+    def _signal_if_alone(self) -> None:
+        """Leave the alone file once at most one worker is left (the perf claims' worker then times them)."""
+        if len(self.assigned_work) <= 1:
+            (self.items_dir / ALONE_FILE).touch()
 
     def remove_node(self, node: Any) -> str | None:
-        crashed = super().remove_node(node)
-        if node is self.perf_node:
+        workload = self.assigned_work.get(node, {})
+        for scope in [scope for scope, unit in workload.items() if all(unit.values())]:
+            del workload[scope]  # xdist would queue a finished unit again, and send its replacement nothing
+        crashed = super().remove_node(node)  # a worker that died holding the perf claims: they go back to the
+        if node is self.perf_node:           # queue, for the worker xdist starts in its place
             self.perf_node = None
-            if self.perf:     # it died before its perf claims were sent: the next worker to run dry takes them
-                for other in self.nodes:
-                    self._reschedule(other)
-        else:
-            self._send_perf_when_alone()
+        self._signal_if_alone()
         return crashed
 
     @property

@@ -284,7 +284,9 @@ def test_xdist_loses_and_duplicates_nothing(project):
 def test_lesson_dist_times_the_perf_claims_alone_after_everything_else(project):
     """`make test`'s layout (-n 2 --lesson-dist): nothing lost, and the timing claim is judged, not skipped.
     The run's timeline (impl.harness.timeline) holds one row per item from the workers, and shows the perf
-    claim starting after every other item ended."""
+    claim starting after every other item ended: the demo lesson's worker runs dry first and is handed the
+    perf claim at once, while the other worker still runs a 3-second test; the claim waits for it to exit."""
+    (project.path / "test_slow_neighbour.py").write_text("import time\n\ndef test_busy():\n    time.sleep(3)\n")
     project.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", "--lesson-dist")
     records = _records(project)
     assert len(records) == 9
@@ -292,7 +294,7 @@ def test_lesson_dist_times_the_perf_claims_alone_after_everything_else(project):
     assert "timed serially" not in timed["message"] and timed["verdict"] != "error"
     assert all(timed["timestamp"] >= r["timestamp"] for r in records.values())
     rows = timeline.read(project.path / "reports/logs" / timeline.FILE_NAME)
-    assert len(rows) == 9 and {row["worker"] for row in rows} <= {"gw0", "gw1"}
+    assert len(rows) == 10 and {row["worker"] for row in rows} == {"gw0", "gw1"}
     perf = [row for row in rows if row["perf"]]
     assert [row["nodeid"].rsplit("::", 1)[1] for row in perf] == ["test_timed"]
     assert all(perf[0]["start"] >= row["end"] for row in rows if not row["perf"])

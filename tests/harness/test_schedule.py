@@ -10,7 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from impl.harness.schedule import PERF_SCOPE, LessonScheduling, last_durations, scope_of, unit_costs
+from impl.harness.schedule import (
+    ALONE_FILE, PERF_SCOPE, LessonScheduling, last_durations, scope_of, unit_costs, wait_until_alone,
+)
 
 
 class FakeNode:
@@ -76,44 +78,65 @@ def test_a_lesson_stays_on_one_worker_and_the_costliest_goes_first(tmp_path):
     # l5 (one slow item ~30 s + 1 s) outranks l1 and the harness module (1 s each)
     assert _names(a)[:2] == ["specs/l5_quantization/test_tflite.py::test_size",
                              "specs/l5_quantization/test_tflite.py::test_accuracy"]
-    assert not PERF & set(_names(a) + _names(b)), "a perf claim was sent while other work was left"
-    lessons = {scope_of(n) for n in _names(a)} & {scope_of(n) for n in _names(b)}
+    for node in (a, b):  # perf claims, where sent, come after every other item of their worker
+        names = _names(node)
+        assert all(n in PERF for n in names[next((i for i, n in enumerate(names) if n in PERF), len(names)):])
+    assert not (tmp_path / ALONE_FILE).exists(), "a perf claim may start while other work is left"
+    lessons = {scope_of(n) for n in _names(a) if n not in PERF} & {scope_of(n) for n in _names(b) if n not in PERF}
     assert not lessons, f"a lesson was split over two workers: {lessons}"
     assert not sched.tests_finished and sched.has_pending
 
 
-def _both_ran_dry(tmp_path):
-    """Two workers that have finished every non-perf item: the scheduler, the one kept for the perf claims, the other."""
+def _queue_emptied(tmp_path):
+    """Two workers and three units: the queue empties at the first distribution, and the worker that asks next
+    (holding one item) takes the perf claims. Returns the scheduler, that worker, the other."""
     a, b = FakeNode("gw0"), FakeNode("gw1")
     sched = _scheduler(tmp_path, [a, b])
-    _finish(sched, a)
-    _finish(sched, b)
     keeper = sched.perf_node
     assert keeper in (a, b)
-    return sched, keeper, b if keeper is a else a, (a, b)
+    return sched, keeper, b if keeper is a else a
 
 
-def test_perf_claims_run_on_one_worker_only_after_the_other_has_exited(tmp_path):
-    sched, keeper, other, (a, b) = _both_ran_dry(tmp_path)
-    assert other.shutting_down and not keeper.shutting_down
-    assert not PERF & set(_names(a) + _names(b)), "perf claims sent while the other worker was still alive"
-    assert not sched.tests_finished, "the run would end before its perf claims"
+def test_perf_claims_go_to_the_first_worker_to_run_dry_and_start_only_when_it_is_alone(tmp_path):
+    sched, keeper, other = _queue_emptied(tmp_path)
+    # sent at once, so that the worker runs the last item it holds (xdist runs an item when it has the next)
+    assert set(_names(keeper)[-len(PERF):]) == PERF and PERF_SCOPE in sched.assigned_work[keeper]
+    assert not PERF & set(_names(other)), "perf claims sent to two workers"
+    assert keeper.shutting_down and other.shutting_down, "every worker finishes what it holds and exits"
+    assert not (tmp_path / ALONE_FILE).exists(), "the perf claims would start beside a busy worker"
+    assert not wait_until_alone(tmp_path, timeout_s=0.05)
+    _finish(sched, other)
+    assert not (tmp_path / ALONE_FILE).exists(), "the other worker has not exited yet"
     sched.remove_node(other)   # the other worker exited
-    assert set(_names(keeper)) >= PERF and keeper.shutting_down
-    assert PERF_SCOPE in sched.assigned_work[keeper]
+    assert (tmp_path / ALONE_FILE).exists() and wait_until_alone(tmp_path, timeout_s=0.0)
+    assert not sched.tests_finished, "the run would end before its perf claims"
     _finish(sched, keeper)
     assert sched.tests_finished and not sched.has_pending
 
 
 def test_perf_claims_outlive_the_worker_kept_for_them(tmp_path):
-    sched, keeper, other, _ = _both_ran_dry(tmp_path)
-    assert sched.remove_node(keeper) is None   # it dies while it waits
+    sched, keeper, other = _queue_emptied(tmp_path)
+    _finish(sched, other)
     sched.remove_node(other)
-    replacement = FakeNode("gw2")  # xdist restarts a worker that died
+    for index in keeper.sent:
+        if COLLECTION[index] not in PERF:
+            sched.mark_test_complete(keeper, index)
+    assert sched.remove_node(keeper) in PERF   # it dies while it times them: they go back to the queue
+    replacement = FakeNode("gw2")  # xdist starts a worker in its place
     sched.add_node(replacement)
     sched.add_node_collection(replacement, COLLECTION)
     sched.schedule()
     assert set(_names(replacement)) == PERF, "the perf claims were lost with the worker kept for them"
+    assert (tmp_path / ALONE_FILE).exists()
+
+
+def test_waiting_to_be_alone_refuses_bad_arguments(tmp_path):
+    with pytest.raises(ValueError):
+        wait_until_alone(tmp_path, timeout_s=-1)
+    with pytest.raises(ValueError):
+        wait_until_alone(tmp_path, poll_s=0)
+    with pytest.raises((TypeError, ValueError)):
+        wait_until_alone(None)
 
 
 def test_one_worker_runs_its_lessons_then_the_perf_claims(tmp_path):
