@@ -84,16 +84,15 @@ def launchers_named(function: Any, _seen: set[int] | None = None) -> set[str]:
     found, names = set(), set()
     for code in _code_objects(function.__code__):
         names.update(code.co_names)
+    for module, system in LAUNCHERS.items():
+        package, _, leaf = module.rpartition(".")  # `import impl.l6_bigdata.ddp`, `from impl.l6_bigdata.ddp
+        if module in names or (package in names and leaf in names):  # import launch`, `from impl.l6_bigdata import ddp`
+            found.add(system)
     for name in names:
-        if name in LAUNCHERS:  # `import impl.l6_bigdata.ddp` or `from impl.l6_bigdata.ddp import launch`
-            found.add(LAUNCHERS[name])
-        found.update(system for module, system in LAUNCHERS.items()
-                     if module.rsplit(".", 1) == [name, module.rsplit(".", 1)[1]]
-                     and module.rsplit(".", 1)[1] in names)  # `from impl.l6_bigdata import ddp`
         value = function.__globals__.get(name)
         if isinstance(value, types.ModuleType) and value.__name__ in LAUNCHERS:
             found.add(LAUNCHERS[value.__name__])
-        elif (isinstance(value, types.FunctionType) and value.__module__ == function.__module__):
+        elif isinstance(value, types.FunctionType) and value.__module__ == function.__module__:
             found |= launchers_named(value, seen)
     return found
 
