@@ -155,7 +155,7 @@ soak: $(STAMP)
 # reports/logs/busy-host.md; exit 1 on a failure, an error or a left-behind process.
 HOGS ?= 2
 test-busy-host: $(STAMP)
-	mkdir -p $(LOGS) && $(PY) -m impl.tools.busy_host --hogs $(HOGS) --out $(LOGS)/busy-host.md -- $(or $(PYTEST_ARGS),specs tests)
+	mkdir -p $(LOGS) && $(PY) -m impl.tools.busy_host --hogs $(HOGS) --out $(LOGS)/busy-host.md -- $(PYTEST_ARGS)
 .PHONY: test-busy-host
 
 # The suite once more with every instruction-set cap the stack offers (torch, oneDNN, NumPy, XLA, and the

@@ -8,10 +8,11 @@ from impl.data import mnist, mnist5k, splits
 pytestmark = pytest.mark.lesson("data")  # reads the prepared MNIST, built by the data lesson's stage
 
 
-def _index(part: mnist.Split, full: mnist.Split) -> np.ndarray:
-    """Where each of `part`'s images sits in `full` (images are compared whole, so duplicates would show)."""
+def _rows_of(full: mnist.Split):
+    """A function giving where each of a part's images sits in `full` (images compared whole); the lookup is
+    built once."""
     lookup = {image.tobytes(): i for i, image in enumerate(full.X)}
-    return np.array([lookup[image.tobytes()] for image in part.X])
+    return lambda part: np.array([lookup[image.tobytes()] for image in part.X])
 
 
 def test_train_test_is_the_stratified_subset_each_lesson_drew_before():
@@ -29,13 +30,14 @@ def test_held_out_parts_are_disjoint_from_train_and_each_other_and_do_not_depend
     train, _ = mnist5k.train_test(0)
     val, calibration = mnist5k.held_out(0, (1000, 200))
     (alone,) = mnist5k.held_out(0, (1000,))
-    taken = [set(_index(part, full)) for part in (train, val, calibration)]
+    rows = _rows_of(full)
+    taken = [set(rows(part)) for part in (train, val, calibration)]
     assert [len(t) for t in taken] == [4000, 1000, 200]
     assert not (taken[0] & taken[1]) and not (taken[0] & taken[2]) and not (taken[1] & taken[2])
     assert np.array_equal(alone.X, val.X) and np.array_equal(alone.y, val.y)  # Lesson 5's validation = Lesson 8's
     # Lesson 5 drew its validation images this way before the draw was shared: the same images still
     unused = np.setdiff1d(np.arange(len(full.y)), splits.stratified_indices(full.y, 4000, 0))
-    assert np.array_equal(_index(val, full), unused[splits.stratified_indices(full.y[unused], 1000, 1)])
+    assert np.array_equal(rows(val), unused[splits.stratified_indices(full.y[unused], 1000, 1)])
     assert np.bincount(val.y, minlength=10).min() >= 90  # stratified: ~100 of each digit
 
 

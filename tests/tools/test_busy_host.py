@@ -6,10 +6,9 @@ import time
 
 import pytest
 
+import impl.l6_bigdata.ddp as ddp  # a launcher module reached through a global name (the first case below)
 from impl import processes
 from impl.tools import busy_host
-
-import impl.l6_bigdata.ddp as ddp  # noqa: E402  (a launcher reached through a global name)
 
 
 def _names_ddp():
